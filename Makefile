@@ -1,0 +1,34 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+BENCH ?=
+
+.PHONY: run test bench lint typecheck check sync uv clean-data
+
+uv:
+	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
+
+sync: uv
+	@$(UV) sync --frozen --quiet
+
+run: sync
+	@$(UV) run --frozen --no-sync python -m app.cli run
+
+test: sync
+	@$(UV) run --frozen --no-sync python -m pytest -q $(PYTEST_ARGS)
+
+bench: sync
+	@$(UV) run --frozen --no-sync python -m bench $(BENCH)
+
+lint: sync
+	@$(UV) run --frozen --no-sync ruff check app workers tests bench
+	@$(UV) run --frozen --no-sync ruff format --check app workers tests bench
+
+typecheck: sync
+	@$(UV) run --frozen --no-sync mypy app workers
+
+check: lint typecheck test
+
+clean-data:
+	rm -rf .data

@@ -1,0 +1,114 @@
+"""JWTs of Supabase's shape (`sub`, `role: authenticated`, `aud`, `exp`), so RLS policies are the
+same whether Supabase Auth or our local accounts issued them."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid4
+
+import jwt
+
+from app.config import Settings
+from app.errors import Unauthorized
+
+ACCESS = "access"
+REFRESH = "refresh"
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: UUID
+    email: str | None
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+def issue_tokens(settings: Settings, user_id: UUID, email: str) -> TokenPair:
+    now = int(time.time())
+    secret = settings.jwt_secret.get_secret_value()
+
+    def make(kind: str, ttl: int) -> str:
+        claims = {
+            "sub": str(user_id),
+            "email": email,
+            "role": "authenticated",
+            "aud": settings.jwt_audience,
+            "iss": settings.jwt_issuer,
+            "iat": now,
+            "exp": now + ttl,
+            "jti": uuid4().hex,
+            "token_type": kind,
+        }
+        return jwt.encode(claims, secret, algorithm="HS256")
+
+    return TokenPair(
+        access_token=make(ACCESS, settings.access_token_ttl_s),
+        refresh_token=make(REFRESH, settings.refresh_token_ttl_s),
+        expires_in=settings.access_token_ttl_s,
+    )
+
+
+class TokenVerifier:
+    """Verifies tokens we issued (HS256 with JWT_SECRET) or Supabase's: asymmetric keys from the
+    project's JWKS (pinned to the key's algorithm, looked up by `kid`) or the legacy HS256 secret."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._jwks: jwt.PyJWKClient | None = None
+        if settings.supabase_url:
+            self._jwks = jwt.PyJWKClient(
+                f"{settings.supabase_url.rstrip('/')}/auth/v1/.well-known/jwks.json",
+                cache_keys=True,
+                lifespan=600,
+            )
+
+    def _key_and_algorithms(self, token: str) -> tuple[Any, list[str], str | None]:
+        settings = self._settings
+        header = jwt.get_unverified_header(token)
+        alg = header.get("alg")
+        if settings.supabase_url:
+            issuer = f"{settings.supabase_url.rstrip('/')}/auth/v1"
+            if alg == "HS256":
+                if settings.supabase_jwt_secret is None:
+                    raise Unauthorized("token algorithm not accepted", error_code="token_invalid")
+                return settings.supabase_jwt_secret.get_secret_value(), ["HS256"], issuer
+            if alg not in ("ES256", "RS256") or self._jwks is None:
+                raise Unauthorized("token algorithm not accepted", error_code="token_invalid")
+            signing_key = self._jwks.get_signing_key_from_jwt(token)
+            return signing_key.key, [alg], issuer
+        if alg != "HS256":
+            raise Unauthorized("token algorithm not accepted", error_code="token_invalid")
+        return settings.jwt_secret.get_secret_value(), ["HS256"], settings.jwt_issuer
+
+    def verify(self, token: str, expected_type: str = ACCESS) -> Principal:
+        try:
+            key, algorithms, issuer = self._key_and_algorithms(token)
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                audience=self._settings.jwt_audience,
+                issuer=issuer,
+                options={"require": ["exp", "sub", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("token has expired", error_code="token_expired") from exc
+        except (jwt.PyJWTError, ValueError) as exc:
+            raise Unauthorized("token is not valid", error_code="token_invalid") from exc
+        # Supabase access tokens carry no token_type; our refresh tokens always do.
+        if claims.get("token_type", ACCESS) != expected_type:
+            raise Unauthorized("wrong kind of token", error_code="token_invalid")
+        if claims.get("role") != "authenticated":
+            raise Unauthorized("token is not for a signed-in user", error_code="token_invalid")
+        try:
+            user_id = UUID(claims["sub"])
+        except (ValueError, TypeError) as exc:
+            raise Unauthorized("token is not valid", error_code="token_invalid") from exc
+        return Principal(user_id=user_id, email=claims.get("email"))

@@ -1,0 +1,122 @@
+"""All configuration, read once from the environment and `.env` (see `.env.example`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development defaults that must never reach production: refused when ENVIRONMENT=production.
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"  # noqa: S105
+DEV_APP_SECRET = "sandbox-app-secret"  # noqa: S105
+DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktZmVybmV0LWtleS1jaGFuZ2UtbWUtMDA="
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    environment: Literal["development", "test", "production"] = "development"
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "INFO"
+
+    # Processes and where local state lives
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_base_url: str | None = None
+    sandbox_port: int = 8100
+    data_dir: Path = Path(".data")
+    embedded_postgres_port: int = 54329
+    embedded_redis_port: int = 63799
+
+    # Data stores: unset means "start the embedded servers"
+    database_url: str | None = None
+    # Used for migrations; defaults to database_url (Supabase: the postgres user)
+    migration_database_url: str | None = None
+    redis_url: str | None = None
+    db_pool_min_size: int = 1
+    db_pool_max_size: int = 10
+    # None disables server-side prepared statements (required behind Supavisor port 6543)
+    db_prepare_threshold: int | None = None
+
+    # Auth
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    jwt_issuer: str = "socialsync"
+    jwt_audience: str = "authenticated"
+    access_token_ttl_s: int = 30 * 60
+    refresh_token_ttl_s: int = 7 * 24 * 3600
+    token_encryption_key: SecretStr = SecretStr(DEV_ENCRYPTION_KEY)
+    supabase_url: str | None = None
+    supabase_anon_key: SecretStr | None = None
+    supabase_jwt_secret: SecretStr | None = None
+
+    # Demo workspace seeded by `make run`
+    demo_email: str = "demo@socialsync.local"
+    demo_password: SecretStr = SecretStr("demo-password")
+    seed_demo: bool = True
+
+    # Meta
+    meta_app_secret: SecretStr = SecretStr(DEV_APP_SECRET)
+    instagram_app_secret: SecretStr | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    meta_verify_token: SecretStr = SecretStr("sandbox-verify-token")
+    graph_api_base: str | None = None
+    graph_api_version: str = "v24.0"
+    webhook_max_body_bytes: int = 4 * 1024 * 1024
+
+    # HTTP API
+    api_max_body_bytes: int = 1024 * 1024
+    rate_limit_default: str = "600/minute"
+    rate_limit_auth: str = "20/minute"
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def uses_embedded_postgres(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def uses_embedded_redis(self) -> bool:
+        return self.redis_url is None
+
+    @property
+    def uses_supabase_auth(self) -> bool:
+        return self.supabase_url is not None
+
+    @property
+    def graph_base(self) -> str:
+        return self.graph_api_base or f"http://127.0.0.1:{self.sandbox_port}"
+
+    @property
+    def api_base_url(self) -> str:
+        return self.public_base_url or f"http://{self.api_host}:{self.api_port}"
+
+    def app_secret_for(self, platform: str) -> SecretStr:
+        specific = {"instagram": self.instagram_app_secret, "whatsapp": self.whatsapp_app_secret}
+        return specific.get(platform) or self.meta_app_secret
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_in_production(self) -> Settings:
+        if not self.is_production:
+            return self
+        placeholders = {
+            "JWT_SECRET": (self.jwt_secret, DEV_JWT_SECRET),
+            "META_APP_SECRET": (self.meta_app_secret, DEV_APP_SECRET),
+            "TOKEN_ENCRYPTION_KEY": (self.token_encryption_key, DEV_ENCRYPTION_KEY),
+        }
+        unsafe = [
+            name for name, (value, dev) in placeholders.items() if value.get_secret_value() == dev
+        ]
+        if unsafe:
+            raise ValueError(f"set real values for {', '.join(unsafe)} in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Database access: the pool, tenant and privileged sessions, migrations."""

@@ -1,0 +1,1 @@
+"""The demo workspace `make run` seeds, connected to the Meta sandbox."""

@@ -1,0 +1,75 @@
+"""create_app(): the API process. The lifespan opens and closes the pool and Redis client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as aioredis
+from fastapi import FastAPI
+from slowapi.middleware import SlowAPIMiddleware
+
+from app.auth.router import router as auth_router
+from app.auth.service import create_auth_backend
+from app.auth.tokens import TokenVerifier
+from app.config import Settings, get_settings
+from app.db.pool import create_pool
+from app.error_handlers import install_error_handlers
+from app.health.router import router as health_router
+from app.logging import configure_logging
+from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.ratelimit import limiter
+from app.social_accounts.router import router as social_accounts_router
+from app.workspaces.router import router as workspaces_router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(log_format=settings.log_format, level=settings.log_level)
+    if settings.database_url is None or settings.redis_url is None:
+        raise RuntimeError(
+            "DATABASE_URL and REDIS_URL must be set for the API process; "
+            "`make run` sets them for the embedded servers"
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await app.state.pool.open(wait=False)
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+            await app.state.redis.aclose()
+
+    app = FastAPI(
+        title="SocialSync API",
+        version="0.1.0",
+        description="Instagram and WhatsApp automation for small businesses.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.pool = create_pool(settings, settings.database_url)
+    app.state.redis = aioredis.from_url(
+        settings.redis_url, socket_timeout=2, socket_connect_timeout=2
+    )
+    app.state.verifier = TokenVerifier(settings)
+    app.state.auth_backend = create_auth_backend(settings, app.state.pool, app.state.verifier)
+    app.state.limiter = limiter
+
+    install_error_handlers(app)
+    app.add_middleware(SlowAPIMiddleware)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        default_limit=settings.api_max_body_bytes,
+        limits={"/webhooks/": settings.webhook_max_body_bytes},
+    )
+    app.add_middleware(RequestContextMiddleware)
+
+    app.include_router(health_router)
+    app.include_router(auth_router)
+    app.include_router(workspaces_router)
+    app.include_router(social_accounts_router)
+    for route in (health_router,):
+        for r in route.routes:
+            limiter.exempt(r.endpoint)  # type: ignore[attr-defined]
+    return app

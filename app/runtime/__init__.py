@@ -1,0 +1,1 @@
+"""Processes that make up a local SocialSync: embedded servers and the supervisor."""

@@ -1,0 +1,214 @@
+"""`make run`: the embedded servers (unless DATABASE_URL / REDIS_URL point elsewhere),
+migrations, the demo workspace, then the API, the Meta sandbox, a Celery worker and Celery Beat
+as child processes. Ctrl-C stops everything in order; the data stays under DATA_DIR."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from app.config import Settings
+from app.db.bootstrap import prepare_embedded_database
+from app.db.migrations import apply_migrations
+from app.db.pool import create_pool
+from app.demo.seed import seed_demo
+from app.runtime.embedded_postgres import EmbeddedPostgres
+from app.runtime.embedded_valkey import create_valkey
+
+READY_TIMEOUT_S = 60
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    postgres: EmbeddedPostgres | None = None
+    valkey: object | None = None
+    children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir.resolve()
+
+    def start_data_stores(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        settings = self.settings
+        if settings.uses_embedded_postgres:
+            self.postgres = EmbeddedPostgres(
+                self.data_dir / "postgres", settings.embedded_postgres_port
+            )
+            self.postgres.start()
+            admin_url, app_url = prepare_embedded_database(
+                self.postgres.superuser_url(), self.postgres.host, self.postgres.port
+            )
+            self.env["DATABASE_URL"] = app_url
+            self.env["MIGRATION_DATABASE_URL"] = admin_url
+            _say(
+                f"PostgreSQL 18 + pgvector (embedded) on {self.postgres.host}:{self.postgres.port}"
+            )
+        else:
+            assert settings.database_url is not None
+            apply_migrations(settings.migration_database_url or settings.database_url)
+            _say("PostgreSQL: using DATABASE_URL")
+        if settings.uses_embedded_redis:
+            valkey = create_valkey(self.data_dir / "valkey", settings.embedded_redis_port)
+            valkey.start()
+            self.valkey = valkey
+            self.env["REDIS_URL"] = valkey.connection_url
+            _say(f"Valkey (embedded) on {valkey.connection_url}")
+        else:
+            _say("Redis: using REDIS_URL")
+        self.env.setdefault("GRAPH_API_BASE", settings.graph_base)
+
+    def seed(self) -> str | None:
+        if not self.settings.seed_demo:
+            return None
+        settings = self.settings.model_copy(update={"database_url": self.env["DATABASE_URL"]})
+
+        async def run() -> str:
+            pool = create_pool(settings, self.env["DATABASE_URL"])
+            await pool.open()
+            try:
+                return (await seed_demo(settings, pool)).workspace_id
+            finally:
+                await pool.close()
+
+        return asyncio.run(run())
+
+    def spawn(self, name: str, args: list[str]) -> None:
+        self.children[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
+            [sys.executable, *args], env=self.env, start_new_session=True
+        )
+
+    def start_processes(self) -> None:
+        s = self.settings
+        self.spawn(
+            "api",
+            [
+                "-m",
+                "uvicorn",
+                "app.main:create_app",
+                "--factory",
+                "--host",
+                s.api_host,
+                "--port",
+                str(s.api_port),
+                "--no-access-log",
+            ],
+        )
+        self.spawn(
+            "sandbox",
+            [
+                "-m",
+                "uvicorn",
+                "app.sandbox.main:create_sandbox_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(s.sandbox_port),
+                "--no-access-log",
+            ],
+        )
+        self.spawn(
+            "worker",
+            [
+                "-m",
+                "celery",
+                "-A",
+                "workers.celery_app",
+                "worker",
+                "-Q",
+                "high,default,low",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "INFO",
+            ],
+        )
+        self.spawn(
+            "beat", ["-m", "celery", "-A", "workers.celery_app", "beat", "--loglevel", "INFO"]
+        )
+
+    def wait_ready(self) -> bool:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        url = f"http://{self.settings.api_host}:{self.settings.api_port}/ready"
+        while time.monotonic() < deadline:
+            if any(p.poll() is not None for p in self.children.values()):
+                return False
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        return False
+
+    def stop(self) -> None:
+        for proc in self.children.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        for proc in self.children.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if self.valkey is not None:
+            self.valkey.stop()  # type: ignore[attr-defined]
+        if self.postgres is not None:
+            self.postgres.stop()
+
+
+def _say(text: str) -> None:
+    print(f"[socialsync] {text}", flush=True)
+
+
+def run_stack(settings: Settings) -> int:
+    stack = Stack(settings)
+    stopping = False
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        stack.start_data_stores()
+        workspace_id = stack.seed()
+        stack.start_processes()
+        if not stack.wait_ready():
+            _say("the API did not become ready; see the logs above")
+            return 1
+        api = f"http://{settings.api_host}:{settings.api_port}"
+        _say("ready")
+        print(
+            f"\n  API            {api}\n"
+            f"  API docs       {api}/docs\n"
+            f"  Readiness      {api}/ready\n"
+            f"  Meta sandbox   http://127.0.0.1:{settings.sandbox_port}/docs\n"
+            f"  Demo login     {settings.demo_email} / {settings.demo_password.get_secret_value()}\n"
+            + (f"  Demo workspace {workspace_id}\n" if workspace_id else "")
+            + f"  Data           {stack.data_dir}\n\n  Ctrl-C stops everything; data is kept.\n",
+            flush=True,
+        )
+        while not stopping:
+            dead = [name for name, p in stack.children.items() if p.poll() is not None]
+            if dead:
+                _say(f"{', '.join(dead)} exited; stopping")
+                return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        _say("stopping")
+        stack.stop()
+        _say("stopped")

@@ -1,0 +1,1 @@
+"""The Meta sandbox: a local emulator of the Graph API endpoints SocialSync calls."""

@@ -1,0 +1,1 @@
+"""Instagram accounts and WhatsApp numbers connected to a workspace."""

@@ -1,0 +1,121 @@
+"""SQL for workspaces and members. Every query runs in a tenant session: RLS decides what is
+visible; the explicit filters are there so the planner can use the tenant indexes."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from app.db.session import Conn
+
+
+async def membership_of(
+    conn: Conn, *, user_id: UUID, workspace_id: UUID | None
+) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        """
+        select m.workspace_id, m.role
+          from public.workspace_members m
+          join public.workspaces w on w.id = m.workspace_id
+         where m.user_id = %(user_id)s
+           and (%(workspace_id)s::uuid is null or m.workspace_id = %(workspace_id)s::uuid)
+         order by w.created_at, w.id
+         limit 1
+        """,
+        {"user_id": user_id, "workspace_id": workspace_id},
+    )
+    return await cur.fetchone()
+
+
+async def create_workspace(conn: Conn, *, name: str) -> UUID:
+    cur = await conn.execute("select app.create_workspace(%(name)s) as id", {"name": name})
+    row = await cur.fetchone()
+    assert row is not None
+    return row["id"]
+
+
+async def list_workspaces(conn: Conn, *, user_id: UUID) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        """
+        select w.id, w.name, w.timezone, w.created_at, m.role
+          from public.workspaces w
+          join public.workspace_members m on m.workspace_id = w.id and m.user_id = %(user_id)s
+         order by w.created_at, w.id
+        """,
+        {"user_id": user_id},
+    )
+    return await cur.fetchall()
+
+
+async def get_workspace(conn: Conn, *, workspace_id: UUID) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        "select id, name, timezone, created_at from public.workspaces where id = %(id)s",
+        {"id": workspace_id},
+    )
+    return await cur.fetchone()
+
+
+async def list_members(conn: Conn, *, workspace_id: UUID) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        """
+        select user_id, email, role, created_at from public.workspace_members
+         where workspace_id = %(ws)s order by created_at, user_id
+        """,
+        {"ws": workspace_id},
+    )
+    return await cur.fetchall()
+
+
+async def add_member(
+    conn: Conn, *, workspace_id: UUID, user_id: UUID, email: str | None, role: str
+) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        """
+        insert into public.workspace_members (workspace_id, user_id, email, role)
+        values (%(ws)s, %(user_id)s, %(email)s, %(role)s)
+        on conflict (workspace_id, user_id) do nothing
+        returning user_id, email, role, created_at
+        """,
+        {"ws": workspace_id, "user_id": user_id, "email": email, "role": role},
+    )
+    return await cur.fetchone()
+
+
+async def count_owners(conn: Conn, *, workspace_id: UUID) -> int:
+    cur = await conn.execute(
+        "select count(*) as n from public.workspace_members where workspace_id = %(ws)s and role = 'owner'",
+        {"ws": workspace_id},
+    )
+    row = await cur.fetchone()
+    return int(row["n"]) if row else 0
+
+
+async def member_role(conn: Conn, *, workspace_id: UUID, user_id: UUID) -> str | None:
+    cur = await conn.execute(
+        "select role from public.workspace_members where workspace_id = %(ws)s and user_id = %(u)s for update",
+        {"ws": workspace_id, "u": user_id},
+    )
+    row = await cur.fetchone()
+    return row["role"] if row else None
+
+
+async def set_member_role(
+    conn: Conn, *, workspace_id: UUID, user_id: UUID, role: str
+) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        """
+        update public.workspace_members set role = %(role)s
+         where workspace_id = %(ws)s and user_id = %(u)s
+        returning user_id, email, role, created_at
+        """,
+        {"ws": workspace_id, "u": user_id, "role": role},
+    )
+    return await cur.fetchone()
+
+
+async def remove_member(conn: Conn, *, workspace_id: UUID, user_id: UUID) -> bool:
+    cur = await conn.execute(
+        "delete from public.workspace_members where workspace_id = %(ws)s and user_id = %(u)s",
+        {"ws": workspace_id, "u": user_id},
+    )
+    return cur.rowcount > 0

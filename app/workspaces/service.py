@@ -1,0 +1,132 @@
+"""Workspace rules: who may add, promote and remove members, and that a workspace never loses
+its last owner."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from app.audit import repo as audit_repo
+from app.auth import repo as auth_repo
+from app.db.session import Conn, privileged_session
+from app.deps import UserSession, WorkspaceContext
+from app.errors import Conflict, NotFound
+from app.workspaces import repo
+from app.workspaces.schemas import MemberInvite, MemberOut, WorkspaceDetail, WorkspaceOut
+
+
+async def create_workspace(user: UserSession, *, name: str) -> WorkspaceOut:
+    async with user.session() as conn:
+        workspace_id = await repo.create_workspace(conn, name=name)
+        await audit_repo.write_audit(
+            conn,
+            workspace_id=workspace_id,
+            actor_user_id=user.principal.user_id,
+            action="workspace.created",
+            target_type="workspace",
+            target_id=str(workspace_id),
+        )
+        row = await repo.get_workspace(conn, workspace_id=workspace_id)
+    assert row is not None
+    return WorkspaceOut(**row, role="owner")
+
+
+async def list_workspaces(user: UserSession) -> list[WorkspaceOut]:
+    async with user.session() as conn:
+        rows = await repo.list_workspaces(conn, user_id=user.principal.user_id)
+    return [WorkspaceOut(**row) for row in rows]
+
+
+async def get_workspace(ws: WorkspaceContext) -> WorkspaceDetail:
+    async with ws.session() as conn:
+        row = await repo.get_workspace(conn, workspace_id=ws.workspace_id)
+        members = await repo.list_members(conn, workspace_id=ws.workspace_id)
+    if row is None:
+        raise NotFound("workspace not found", error_code="workspace_not_found")
+    return WorkspaceDetail(**row, role=ws.role, members=[MemberOut(**m) for m in members])
+
+
+async def _resolve_invitee(ws: WorkspaceContext, invite: MemberInvite) -> tuple[UUID, str | None]:
+    if invite.user_id is not None:
+        return invite.user_id, invite.email
+    assert invite.email is not None
+    # Looking up another person's account by email is not something a tenant can do; with
+    # Supabase Auth the caller passes the user's id instead.
+    async with privileged_session(ws.pool) as conn:
+        user = await auth_repo.find_user_by_email(conn, invite.email)
+    if user is None:
+        raise NotFound(
+            "no account with this email: ask them to register first", error_code="user_not_found"
+        )
+    return user["id"], user["email"]
+
+
+async def add_member(ws: WorkspaceContext, invite: MemberInvite) -> MemberOut:
+    ws.require("owner")
+    user_id, email = await _resolve_invitee(ws, invite)
+    async with ws.session() as conn:
+        row = await repo.add_member(
+            conn, workspace_id=ws.workspace_id, user_id=user_id, email=email, role=invite.role
+        )
+        if row is None:
+            raise Conflict("already a member of this workspace", error_code="already_member")
+        await audit_repo.write_audit(
+            conn,
+            workspace_id=ws.workspace_id,
+            actor_user_id=ws.principal.user_id,
+            action="member.added",
+            target_type="user",
+            target_id=str(user_id),
+            details={"role": invite.role},
+        )
+    return MemberOut(**row)
+
+
+async def _guard_last_owner(conn: Conn, ws: WorkspaceContext, user_id: UUID) -> None:
+    current = await repo.member_role(conn, workspace_id=ws.workspace_id, user_id=user_id)
+    if current is None:
+        raise NotFound("not a member of this workspace", error_code="member_not_found")
+    if current == "owner" and await repo.count_owners(conn, workspace_id=ws.workspace_id) <= 1:
+        raise Conflict("a workspace needs at least one owner", error_code="last_owner")
+
+
+async def change_role(ws: WorkspaceContext, *, user_id: UUID, role: str) -> MemberOut:
+    ws.require("owner")
+    async with ws.session() as conn:
+        if role != "owner":
+            await _guard_last_owner(conn, ws, user_id)
+        row = await repo.set_member_role(
+            conn, workspace_id=ws.workspace_id, user_id=user_id, role=role
+        )
+        if row is None:
+            raise NotFound("not a member of this workspace", error_code="member_not_found")
+        await audit_repo.write_audit(
+            conn,
+            workspace_id=ws.workspace_id,
+            actor_user_id=ws.principal.user_id,
+            action="member.role_changed",
+            target_type="user",
+            target_id=str(user_id),
+            details={"role": role},
+        )
+    return MemberOut(**row)
+
+
+async def remove_member(ws: WorkspaceContext, *, user_id: UUID) -> None:
+    # Anyone may leave; removing somebody else takes an owner.
+    if user_id != ws.principal.user_id:
+        ws.require("owner")
+    async with ws.session() as conn:
+        await _guard_last_owner(conn, ws, user_id)
+        if user_id == ws.principal.user_id and ws.role != "owner":
+            # A non-owner's own row is not deletable under RLS (owner-only policy): leaving is
+            # an explicit, audited act instead.
+            raise Conflict("ask an owner to remove you", error_code="cannot_leave")
+        await repo.remove_member(conn, workspace_id=ws.workspace_id, user_id=user_id)
+        await audit_repo.write_audit(
+            conn,
+            workspace_id=ws.workspace_id,
+            actor_user_id=ws.principal.user_id,
+            action="member.removed",
+            target_type="user",
+            target_id=str(user_id),
+        )

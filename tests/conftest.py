@@ -1,0 +1,83 @@
+"""Test session: real embedded PostgreSQL (pgvector, RLS) and Valkey, started before the app's
+modules are imported so that settings read their URLs from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from tests.support.servers import TestServers, start_test_servers
+
+_servers: TestServers | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _servers
+    if getattr(config, "workerinput", None) is None and _servers is None:
+        _servers = start_test_servers()
+        os.environ.update(
+            {
+                "ENVIRONMENT": "test",
+                "DATABASE_URL": _servers.app_url,
+                "MIGRATION_DATABASE_URL": _servers.admin_url,
+                "REDIS_URL": _servers.redis_url,
+                "DATA_DIR": str(_servers.root / "data"),
+                "RATE_LIMIT_DEFAULT": "100000/minute",
+                "RATE_LIMIT_AUTH": "100000/minute",
+                "LOG_LEVEL": "WARNING",
+            }
+        )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _servers is not None:
+        _servers.stop()
+
+
+@pytest.fixture(scope="session")
+def servers() -> TestServers:
+    assert _servers is not None
+    return _servers
+
+
+@pytest.fixture(scope="session")
+def settings() -> Any:
+    from app.config import get_settings
+
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Any) -> AsyncIterator[Any]:
+    from app.main import create_app
+
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def client(app: Any) -> AsyncIterator[Any]:
+    import httpx
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+async def pool(app: Any) -> Any:
+    return app.state.pool
+
+
+@pytest.fixture
+def admin(servers: TestServers) -> Iterator[Any]:
+    """A superuser connection for arranging and inspecting rows, never for the code under test."""
+    import psycopg
+    from psycopg.rows import dict_row
+
+    with psycopg.connect(servers.admin_url, autocommit=True, row_factory=dict_row) as conn:
+        yield conn

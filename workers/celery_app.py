@@ -1,0 +1,31 @@
+"""The Celery app: Redis broker, JSON only, late acks, explicit queues (PRACTICES.md, Celery)."""
+
+from __future__ import annotations
+
+from celery import Celery
+from kombu import Queue
+
+from app.config import get_settings
+
+settings = get_settings()
+
+celery_app = Celery("socialsync", broker=settings.redis_url, backend=settings.redis_url)
+celery_app.conf.update(
+    task_serializer="json",
+    accept_content=["json"],
+    result_serializer="json",
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_soft_time_limit=120,
+    task_time_limit=180,
+    task_ignore_result=True,
+    result_expires=3600,
+    broker_connection_retry_on_startup=True,
+    broker_transport_options={"visibility_timeout": 3600},
+    task_queues=(Queue("high"), Queue("default"), Queue("low")),
+    task_default_queue="default",
+    timezone="UTC",
+    beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
+    imports=("workers.tasks.maintenance",),
+)

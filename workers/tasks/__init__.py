@@ -1,0 +1,1 @@
+"""Thin Celery tasks: each body calls a service in app/."""
