@@ -1,13 +1,15 @@
 # Two commands do all the set-up on a fresh machine: `make run` and `make test`.
 SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
-UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv on PATH, else the one pip installs (`python3 -m uv` works wherever pip put its script)
+UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 BENCH ?=
 
 .PHONY: run test bench lint typecheck check sync uv clean-data
 
 uv:
-	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv \
+		|| python3 -m pip install --quiet --user uv
 
 sync: uv
 	@$(UV) sync --frozen --quiet
