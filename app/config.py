@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     api_port: int = 8000
     public_base_url: str | None = None
     sandbox_port: int = 8100
+    # Where the sandbox delivers webhooks; defaults to this API
+    sandbox_bot_url: str | None = None
     data_dir: Path = Path(".data")
     embedded_postgres_port: int = 54329
     embedded_redis_port: int = 63799
@@ -65,6 +67,25 @@ class Settings(BaseSettings):
     graph_api_base: str | None = None
     graph_api_version: str = "v24.0"
     webhook_max_body_bytes: int = 4 * 1024 * 1024
+    # Graph API client: retries for transient errors and throttling (exponential, jittered)
+    graph_timeout_s: float = 10.0
+    graph_max_attempts: int = 4
+    graph_backoff_base_s: float = 0.5
+    graph_backoff_max_s: float = 8.0
+    # a wait Meta asks for beyond this is not slept in-process: the task is rescheduled instead
+    graph_max_inline_wait_s: float = 30.0
+    graph_default_throttle_pause_s: float = 60.0
+    # Our own budgets per account, shared through Redis (Meta's documented limits)
+    instagram_send_per_s: float = 100.0
+    instagram_private_replies_per_hour: int = 750
+    instagram_conversations_per_s: float = 2.0
+    whatsapp_send_per_s: float = 80.0
+    # Beat's sweeper re-enqueues events still pending after this long (broker was down)...
+    webhook_sweep_pending_after_s: int = 30
+    # ...and enqueued or processing ones after this long (broker lost them; above task limits)
+    webhook_sweep_stale_after_s: int = 900
+    webhook_sweep_batch: int = 500
+    webhook_sweep_interval_s: float = 15.0
 
     # HTTP API
     api_max_body_bytes: int = 1024 * 1024

@@ -20,6 +20,7 @@ from app.logging import configure_logging
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.ratelimit import limiter
 from app.social_accounts.router import router as social_accounts_router
+from app.webhooks.router import router as webhooks_router
 from app.workspaces.router import router as workspaces_router
 
 
@@ -69,7 +70,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(workspaces_router)
     app.include_router(social_accounts_router)
-    for route in (health_router,):
+    app.include_router(webhooks_router)
+    # Meta's bursts are never refused: the inbox absorbs them
+    for route in (health_router, webhooks_router):
         for r in route.routes:
             limiter.exempt(r.endpoint)  # type: ignore[attr-defined]
     return app

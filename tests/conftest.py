@@ -73,6 +73,40 @@ async def pool(app: Any) -> Any:
     return app.state.pool
 
 
+@pytest.fixture(scope="session")
+def live_api(settings: Any) -> Iterator[Any]:
+    """The API over real HTTP (the sandbox delivers webhooks to it)."""
+    from app.main import create_app
+    from tests.support.live import LiveServer
+
+    server = LiveServer(create_app(settings)).start("/health")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox(settings: Any, live_api: Any) -> Iterator[Any]:
+    """The Meta sandbox over real HTTP, delivering webhooks to the live API."""
+    from app.sandbox.main import create_sandbox_app
+    from tests.support.live import LiveServer
+
+    sandbox_settings = settings.model_copy(update={"sandbox_bot_url": live_api.url})
+    app = create_sandbox_app(sandbox_settings)
+    server = LiveServer(app).start("/_sandbox/health")
+    server.state = app.state.sandbox  # type: ignore[attr-defined]
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_client(servers: TestServers) -> Iterator[Any]:
+    import redis
+
+    client = redis.Redis.from_url(servers.redis_url)
+    yield client
+    client.close()
+
+
 @pytest.fixture
 def admin(servers: TestServers) -> Iterator[Any]:
     """A superuser connection for arranging and inspecting rows, never for the code under test."""
@@ -81,3 +115,35 @@ def admin(servers: TestServers) -> Iterator[Any]:
 
     with psycopg.connect(servers.admin_url, autocommit=True, row_factory=dict_row) as conn:
         yield conn
+
+
+@pytest.fixture
+async def account(client: Any, servers: TestServers) -> dict[str, Any]:
+    """A workspace with a connected Instagram account and WhatsApp number of its own."""
+    import uuid
+
+    import psycopg
+    from psycopg.rows import dict_row
+
+    from tests.support.factories import create_workspace, register
+
+    owner = await register(client)
+    ws = (await create_workspace(client, owner))["id"]
+    ig, wa = str(uuid.uuid4().int)[:17], str(uuid.uuid4().int)[:15]
+    async with await psycopg.AsyncConnection.connect(
+        servers.admin_url, autocommit=True, row_factory=dict_row
+    ) as conn:
+        for platform, external in (("instagram", ig), ("whatsapp", wa)):
+            await conn.execute(
+                "insert into social_accounts (workspace_id, platform, external_id) values (%s, %s, %s)",
+                (ws, platform, external),
+            )
+    return {"workspace_id": ws, "ig": ig, "wa": wa, "owner": owner, "suffix": uuid.uuid4().hex[:8]}
+
+
+@pytest.fixture
+def queues(redis_client: Any) -> Any:
+    from tests.support.webhooks import QUEUES
+
+    redis_client.delete(*QUEUES)
+    return redis_client

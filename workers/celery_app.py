@@ -22,10 +22,23 @@ celery_app.conf.update(
     task_ignore_result=True,
     result_expires=3600,
     broker_connection_retry_on_startup=True,
-    broker_transport_options={"visibility_timeout": 3600},
+    # short socket timeouts: a publisher (the webhook endpoint) must fail fast when Redis is down
+    broker_transport_options={
+        "visibility_timeout": 3600,
+        "socket_timeout": 2,
+        "socket_connect_timeout": 1,
+    },
+    broker_connection_timeout=1,
     task_queues=(Queue("high"), Queue("default"), Queue("low")),
     task_default_queue="default",
     timezone="UTC",
     beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
-    imports=("workers.tasks.maintenance",),
+    imports=("workers.tasks.maintenance", "workers.tasks.events"),
+    beat_schedule={
+        "sweep-stale-webhook-events": {
+            "task": "socialsync.events.sweep_stale",
+            "schedule": settings.webhook_sweep_interval_s,
+            "options": {"queue": "low", "expires": settings.webhook_sweep_interval_s},
+        },
+    },
 )

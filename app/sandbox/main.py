@@ -1,13 +1,65 @@
+"""create_sandbox_app(): the Meta sandbox. Graph API endpoints under /{version}/..., its own
+controls under /_sandbox/..., and signed webhook delivery to the bot."""
+
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
 from fastapi import FastAPI
 
+from app.config import Settings, get_settings
+from app.sandbox import control_routes, graph_routes
+from app.sandbox.delivery import deliver, delivery_record
+from app.sandbox.state import SandboxState
 
-def create_sandbox_app() -> FastAPI:
-    app = FastAPI(title="SocialSync Meta sandbox")
 
-    @app.get("/_sandbox/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+def create_sandbox_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    bot_base = (settings.sandbox_bot_url or settings.api_base_url).rstrip("/")
+    background: set[asyncio.Task[Any]] = set()
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with httpx.AsyncClient() as client:
+            app.state.http = client
+            yield
+            for task in list(background):
+                task.cancel()
+
+    app = FastAPI(
+        title="SocialSync Meta sandbox",
+        description=(
+            "A local emulator of the Graph API endpoints SocialSync calls (Instagram messaging, "
+            "comments, publishing; WhatsApp Cloud API). It records what is sent (`/_sandbox/outbox`), "
+            "plays customers by sending signed webhooks (`/_sandbox/inbound`) and injects faults "
+            "(`/_sandbox/faults`)."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.sandbox = SandboxState()
+
+    async def deliver_now(
+        platform: str, payload: dict[str, Any], *, times: int = 1, concurrent: bool = False
+    ) -> list[int]:
+        url = f"{bot_base}/webhooks/{platform}"
+        secret = settings.app_secret_for(platform).get_secret_value()
+        statuses = await deliver(
+            app.state.http, url, secret, payload, times=times, concurrent=concurrent
+        )
+        app.state.sandbox.deliveries.append(delivery_record(platform, url, statuses))
+        return statuses
+
+    def schedule_delivery(platform: str, payload: dict[str, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(deliver_now(platform, payload))
+        background.add(task)
+        task.add_done_callback(background.discard)
+
+    app.state.deliver_now = deliver_now
+    app.state.schedule_delivery = schedule_delivery
+    app.include_router(control_routes.router)
+    app.include_router(graph_routes.router)
     return app

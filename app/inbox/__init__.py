@@ -1,0 +1,1 @@
+"""Contacts, conversations, messages and comments: what customers sent and what we answered."""

@@ -1,0 +1,199 @@
+"""Turning a stored webhook event into inbox rows, once.
+
+Runs in a worker with claims scoped to the event's workspace. The event row is locked for the
+transaction and finished events are skipped, so a redelivered or duplicated task is harmless."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from app.db.session import Claims, Conn, Pool, tenant_session
+from app.inbox import repo
+from app.logging import get_logger
+
+log = get_logger("inbox")
+
+OUTBOUND_METADATA_PREFIX = "socialsync:"
+FINISHED = frozenset({"done", "ignored", "failed", "quarantined"})
+
+CHANNEL_BY_KIND = {
+    "ig_message": "instagram_dm",
+    "ig_postback": "instagram_dm",
+    "ig_echo": "instagram_dm",
+    "ig_comment": "instagram_comment",
+    "wa_message": "whatsapp",
+}
+
+
+@dataclass(frozen=True)
+class InboundItem:
+    """What the decision step (agent, replies) needs about a stored customer message."""
+
+    event_id: int
+    workspace_id: UUID
+    social_account_id: UUID
+    conversation_id: UUID
+    contact_external_id: str
+    channel: str
+    kind: str
+    text: str | None
+    platform_id: str
+    conversation_owner: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ProcessOutcome:
+    status: str
+    reason: str
+    inbound: InboundItem | None = None
+
+
+async def _store_customer_message(
+    conn: Conn, event: dict[str, Any], payload: dict[str, Any]
+) -> ProcessOutcome:
+    kind = event["kind"]
+    data = payload.get("data") or {}
+    sender = payload.get("sender_id")
+    if not sender:
+        return ProcessOutcome("ignored", "no sender")
+    if data.get("is_self"):
+        return ProcessOutcome("ignored", "our own account")
+    channel = CHANNEL_BY_KIND[kind]
+    ws, account = event["workspace_id"], event["social_account_id"]
+    contact_id = await repo.upsert_contact(
+        conn,
+        workspace_id=ws,
+        social_account_id=account,
+        platform=event["platform"],
+        external_id=sender,
+        username=data.get("username"),
+        display_name=data.get("profile_name"),
+    )
+    conversation = await repo.upsert_conversation(
+        conn, workspace_id=ws, social_account_id=account, contact_id=contact_id, channel=channel
+    )
+    occurred = event["occurred_at"] or event["received_at"]
+    if kind == "ig_comment":
+        await repo.insert_comment(
+            conn,
+            workspace_id=ws,
+            social_account_id=account,
+            conversation_id=conversation["id"],
+            platform_comment_id=payload["platform_id"],
+            media_id=data.get("media_id"),
+            parent_id=data.get("parent_id"),
+            from_id=sender,
+            from_username=data.get("username"),
+            text=payload.get("text"),
+            commented_at=occurred,
+        )
+    else:
+        await repo.insert_message(
+            conn,
+            workspace_id=ws,
+            conversation_id=conversation["id"],
+            direction="inbound",
+            sender="contact",
+            platform_message_id=payload["platform_id"],
+            text=payload.get("text"),
+            attachments=payload.get("attachments") or [],
+            sent_at=occurred,
+        )
+    await repo.touch_conversation(conn, conversation_id=conversation["id"], inbound_at=occurred)
+    item = InboundItem(
+        event_id=event["id"],
+        workspace_id=ws,
+        social_account_id=account,
+        conversation_id=conversation["id"],
+        contact_external_id=sender,
+        channel=channel,
+        kind=kind,
+        text=payload.get("text"),
+        platform_id=payload["platform_id"],
+        conversation_owner=conversation["owner"],
+        data=data,
+    )
+    return ProcessOutcome("done", "stored", inbound=item)
+
+
+async def _handle_echo(
+    conn: Conn, event: dict[str, Any], payload: dict[str, Any]
+) -> ProcessOutcome:
+    data = payload.get("data") or {}
+    metadata = str(data.get("metadata") or "")
+    outbound_id = (
+        metadata.removeprefix(OUTBOUND_METADATA_PREFIX)
+        if metadata.startswith(OUTBOUND_METADATA_PREFIX)
+        else None
+    )
+    if outbound_id or await repo.is_our_outbound(
+        conn,
+        workspace_id=event["workspace_id"],
+        platform_message_id=payload["platform_id"],
+        outbound_id=None,
+    ):
+        return ProcessOutcome("ignored", "echo of our own reply")
+    customer = payload.get("sender_id")
+    if not customer:
+        return ProcessOutcome("ignored", "echo without recipient")
+    # Somebody replied from the Instagram app: a human holds this conversation now.
+    ws, account = event["workspace_id"], event["social_account_id"]
+    contact_id = await repo.upsert_contact(
+        conn, workspace_id=ws, social_account_id=account, platform="instagram", external_id=customer
+    )
+    conversation = await repo.upsert_conversation(
+        conn,
+        workspace_id=ws,
+        social_account_id=account,
+        contact_id=contact_id,
+        channel="instagram_dm",
+    )
+    occurred = event["occurred_at"] or event["received_at"]
+    await repo.insert_message(
+        conn,
+        workspace_id=ws,
+        conversation_id=conversation["id"],
+        direction="outbound",
+        sender="human",
+        platform_message_id=payload["platform_id"],
+        text=payload.get("text"),
+        attachments=payload.get("attachments") or [],
+        sent_at=occurred,
+    )
+    await repo.touch_conversation(
+        conn, conversation_id=conversation["id"], outbound_at=occurred, owner="human"
+    )
+    return ProcessOutcome(
+        "done", "human replied from the Instagram app; conversation handed to staff"
+    )
+
+
+async def record_event(conn: Conn, *, event_id: int, workspace_id: UUID | str) -> ProcessOutcome:
+    """Inside the caller's worker transaction: store what the event says, mark it, and return
+    the customer's message when there is one to answer."""
+    event = await repo.lock_event(conn, event_id=event_id, workspace_id=workspace_id)
+    if event is None:
+        return ProcessOutcome("missing", "no such event in this workspace")
+    if event["status"] in FINISHED:
+        return ProcessOutcome(event["status"], "already processed")
+    payload = event["payload"]
+    kind = event["kind"]
+    if kind in CHANNEL_BY_KIND and kind != "ig_echo":
+        outcome = await _store_customer_message(conn, event, payload)
+    elif kind == "ig_echo":
+        outcome = await _handle_echo(conn, event, payload)
+    else:
+        # reactions, reads, edits, deletions, referrals, mentions, statuses: kept as events
+        outcome = ProcessOutcome("done", f"{kind} recorded")
+    await repo.set_event_status(conn, event_id=event_id, status=outcome.status)
+    return outcome
+
+
+async def process_event(pool: Pool, *, event_id: int, workspace_id: str) -> ProcessOutcome:
+    async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
+        outcome = await record_event(conn, event_id=event_id, workspace_id=workspace_id)
+    log.info("event processed", event_id=event_id, status=outcome.status, reason=outcome.reason)
+    return outcome

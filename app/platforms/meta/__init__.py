@@ -1,0 +1,1 @@
+"""Meta's platforms (Instagram, WhatsApp): webhook payloads, signatures, Graph API clients."""

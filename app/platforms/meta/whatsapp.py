@@ -1,0 +1,76 @@
+"""WhatsApp Cloud API calls: text, media, interactive and template messages, mark as read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.config import Settings
+from app.platforms.meta.budget import Rate
+from app.platforms.meta.graph_api import GraphAPI
+
+
+def international(number: str) -> str:
+    """Meta asks for '+' and the country code on every recipient."""
+    digits = "".join(ch for ch in number if ch.isdigit())
+    return f"+{digits}"
+
+
+class WhatsAppClient:
+    def __init__(self, graph: GraphAPI, settings: Settings) -> None:
+        self.graph = graph
+        self.phone_number_id = graph.account_id
+        self._send = Rate(settings.whatsapp_send_per_s, max(1, int(settings.whatsapp_send_per_s)))
+
+    async def _send_message(self, to: str, kind: str, content: dict[str, Any]) -> str:
+        body = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": international(to),
+            "type": kind,
+            kind: content,
+        }
+        result = await self.graph.request(
+            "POST",
+            f"{self.phone_number_id}/messages",
+            json=body,
+            bucket="send",
+            rate=self._send,
+            sends=True,
+        )
+        return str(result["messages"][0]["id"])
+
+    async def send_text(self, to: str, body: str, *, preview_url: bool = True) -> str:
+        return await self._send_message(to, "text", {"preview_url": preview_url, "body": body})
+
+    async def send_media(self, to: str, kind: str, link: str, *, caption: str | None = None) -> str:
+        content: dict[str, Any] = {"link": link}
+        if caption and kind in ("image", "video", "document"):
+            content["caption"] = caption
+        return await self._send_message(to, kind, content)
+
+    async def send_interactive(self, to: str, interactive: dict[str, Any]) -> str:
+        return await self._send_message(to, "interactive", interactive)
+
+    async def send_template(
+        self,
+        to: str,
+        name: str,
+        language: str = "en_US",
+        components: list[dict[str, Any]] | None = None,
+    ) -> str:
+        template: dict[str, Any] = {"name": name, "language": {"code": language}}
+        if components:
+            template["components"] = components
+        return await self._send_message(to, "template", template)
+
+    async def mark_read(self, message_id: str, *, typing: bool = False) -> None:
+        body: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": message_id,
+        }
+        if typing:
+            body["typing_indicator"] = {"type": "text"}
+        await self.graph.request(
+            "POST", f"{self.phone_number_id}/messages", json=body, bucket="send", rate=self._send
+        )

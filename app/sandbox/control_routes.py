@@ -1,0 +1,225 @@
+"""The sandbox's own controls: read the outbox, play a customer, inject faults."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from app.sandbox import payloads
+from app.sandbox.state import FAULT_SHAPES, Fault, SandboxState
+
+router = APIRouter(prefix="/_sandbox", tags=["sandbox controls"])
+
+
+def _state(request: Request) -> SandboxState:
+    return request.app.state.sandbox
+
+
+class InboundEvent(BaseModel):
+    platform: Literal["instagram", "whatsapp"]
+    kind: Literal["dm", "comment"] = "dm"
+    account_id: str = Field(description="our Instagram account id, or WhatsApp phone number id")
+    from_: str = Field(alias="from", description="the customer's IGSID or wa_id")
+    text: str = ""
+    username: str | None = None
+    media_id: str | None = Field(default=None, description="for comments: the post commented on")
+    parent_id: str | None = None
+    times: int = Field(
+        default=1, ge=1, le=50, description="deliver the same event N times (Meta's duplicates)"
+    )
+    concurrent: bool = Field(default=False, description="deliver the copies at the same moment")
+    deliver: bool = Field(
+        default=True, description="false: the platform has it, the webhook is lost"
+    )
+
+
+class FaultSpec(BaseModel):
+    endpoint: str = Field(
+        description="send_message, private_reply, comment_reply, hide_comment, "
+        "delete_comment, wa_send, list_media, list_comments, list_conversations, "
+        "list_messages, create_container, container_status, publish, "
+        "publishing_limit, refresh_token, or * for any"
+    )
+    kind: Literal["server_error", "throttle", "window", "token_expired", "bad_request", "latency"]
+    count: int = Field(default=1, ge=1, le=10_000)
+    status: int | None = None
+    code: int | None = None
+    subcode: int | None = None
+    latency_ms: int = Field(default=0, ge=0, le=60_000)
+    retry_after_s: int | None = None
+    regain_minutes: int | None = None
+
+
+class SandboxConfig(BaseModel):
+    send_echoes: bool | None = None
+    container_polls_until_finished: int | None = Field(default=None, ge=1, le=100)
+    publishing_quota: int | None = Field(default=None, ge=0)
+
+
+class HumanReply(BaseModel):
+    account_id: str
+    to: str
+    text: str
+
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/outbox")
+async def outbox(request: Request) -> list[dict[str, Any]]:
+    """Everything the bot sent, newest last."""
+    return _state(request).outbox
+
+
+@router.delete("/outbox", status_code=204)
+async def clear_outbox(request: Request) -> None:
+    _state(request).outbox.clear()
+
+
+@router.get("/deliveries")
+async def deliveries(request: Request) -> list[dict[str, Any]]:
+    """Every webhook the sandbox sent to the bot, with the HTTP statuses it got back."""
+    return _state(request).deliveries
+
+
+@router.post("/faults", status_code=201)
+async def add_fault(spec: FaultSpec, request: Request) -> dict[str, Any]:
+    assert spec.kind == "latency" or spec.kind in FAULT_SHAPES
+    _state(request).faults.append(
+        Fault(
+            endpoint=spec.endpoint,
+            kind=spec.kind,
+            remaining=spec.count,
+            status=spec.status,
+            code=spec.code,
+            subcode=spec.subcode,
+            latency_ms=spec.latency_ms,
+            retry_after_s=spec.retry_after_s,
+            regain_minutes=spec.regain_minutes,
+        )
+    )
+    return spec.model_dump()
+
+
+@router.get("/faults")
+async def list_faults(request: Request) -> list[dict[str, Any]]:
+    return [vars(f) for f in _state(request).faults if f.remaining > 0]
+
+
+@router.delete("/faults", status_code=204)
+async def clear_faults(request: Request) -> None:
+    _state(request).faults.clear()
+
+
+@router.post("/config")
+async def configure(config: SandboxConfig, request: Request) -> dict[str, Any]:
+    state = _state(request)
+    for key, value in config.model_dump(exclude_none=True).items():
+        setattr(state, key, value)
+    return {
+        "send_echoes": state.send_echoes,
+        "container_polls_until_finished": state.container_polls_until_finished,
+        "publishing_quota": state.publishing_quota,
+    }
+
+
+@router.post("/reset", status_code=204)
+async def reset(request: Request) -> None:
+    _state(request).reset()
+
+
+@router.post("/inbound")
+async def inbound(event: InboundEvent, request: Request) -> dict[str, Any]:
+    """Play a customer: Meta receives their message or comment and sends the bot a signed webhook."""
+    state = _state(request)
+    now = time.time()
+    if event.platform == "whatsapp":
+        platform_id = state.new_id("wamid.")
+        payload = payloads.whatsapp_message(
+            event.account_id, event.from_, event.username or "Customer", platform_id, event.text
+        )
+    elif event.kind == "dm":
+        platform_id = state.new_id("m_")
+        payload = payloads.instagram_dm(event.account_id, event.from_, platform_id, event.text)
+        state.conversation_for(event.account_id, event.from_)["messages"].append(
+            {
+                "id": platform_id,
+                "from": {"id": event.from_},
+                "message": event.text,
+                "created_time": now,
+            }
+        )
+        state.conversation_for(event.account_id, event.from_)["updated_time"] = now
+    else:
+        platform_id = state.new_id("c_")
+        media_id = (
+            event.media_id
+            or next(
+                (
+                    m["id"]
+                    for m in reversed(state.media.values())
+                    if m["account"] == event.account_id
+                ),
+                None,
+            )
+            or state.new_id("media_")
+        )
+        state.media.setdefault(
+            media_id,
+            {
+                "id": media_id,
+                "account": event.account_id,
+                "caption": "",
+                "media_type": "IMAGE",
+                "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(now)),
+                "permalink": f"https://www.instagram.com/p/{media_id}/",
+            },
+        )
+        username = event.username or f"user{event.from_[-4:]}"
+        state.comments[platform_id] = {
+            "id": platform_id,
+            "account": event.account_id,
+            "media_id": media_id,
+            "text": event.text,
+            "from": {"id": event.from_, "username": username},
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(now)),
+        }
+        payload = payloads.instagram_comment(
+            event.account_id,
+            event.from_,
+            username,
+            platform_id,
+            event.text,
+            media_id,
+            event.parent_id,
+        )
+    statuses: list[int] = []
+    if event.deliver:
+        statuses = await request.app.state.deliver_now(
+            event.platform, payload, times=event.times, concurrent=event.concurrent
+        )
+    return {"platform_id": platform_id, "delivered": statuses, "payload": payload}
+
+
+@router.post("/human_reply")
+async def human_reply(reply: HumanReply, request: Request) -> dict[str, Any]:
+    """Staff answered from the Instagram app: the bot receives the echo (no metadata of ours)."""
+    state = _state(request)
+    mid = state.new_id("m_")
+    state.conversation_for(reply.account_id, reply.to)["messages"].append(
+        {
+            "id": mid,
+            "from": {"id": reply.account_id},
+            "message": reply.text,
+            "created_time": time.time(),
+        }
+    )
+    statuses = await request.app.state.deliver_now(
+        "instagram", payloads.instagram_echo(reply.account_id, reply.to, mid, reply.text)
+    )
+    return {"message_id": mid, "delivered": statuses}

@@ -1,0 +1,170 @@
+"""What the sandbox remembers: everything sent to it, injected faults, and the small world of
+media, comments, conversations and containers the Graph API calls read and change."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+
+@dataclass
+class Fault:
+    endpoint: str
+    kind: str
+    remaining: int
+    status: int | None = None
+    code: int | None = None
+    subcode: int | None = None
+    latency_ms: int = 0
+    retry_after_s: int | None = None
+    regain_minutes: int | None = None
+
+
+# kind -> (HTTP status, Graph error code, subcode, type, message)
+FAULT_SHAPES: dict[str, tuple[int, int, int | None, str, str]] = {
+    "server_error": (500, 2, None, "OAuthException", "Service temporarily unavailable"),
+    "throttle": (400, 4, None, "OAuthException", "Application request limit reached"),
+    "window": (
+        403,
+        10,
+        2534022,
+        "OAuthException",
+        "This message is sent outside of allowed window.",
+    ),
+    "token_expired": (
+        401,
+        190,
+        463,
+        "OAuthException",
+        "Error validating access token: Session has expired",
+    ),
+    "bad_request": (400, 100, None, "OAuthException", "Invalid parameter"),
+}
+WHATSAPP_FAULT_CODES = {"window": (400, 131047), "throttle": (429, 130429)}
+
+
+@dataclass
+class SandboxState:
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    media: dict[str, dict[str, Any]] = field(default_factory=dict)
+    comments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    conversations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    containers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    published_24h: dict[str, int] = field(default_factory=dict)
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+    send_echoes: bool = True
+    container_polls_until_finished: int = 1
+    publishing_quota: int = 50
+    _ids: itertools.count[int] = field(
+        default_factory=lambda: itertools.count(int(time.time() * 1000))
+    )
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def new_id(self, prefix: str = "") -> str:
+        return f"{prefix}{next(self._ids)}"
+
+    def record(
+        self, endpoint: str, platform: str, account: str, recipient: str | None, **details: Any
+    ) -> dict[str, Any]:
+        item = {
+            "id": self.new_id("out_"),
+            "endpoint": endpoint,
+            "platform": platform,
+            "account": account,
+            "recipient": recipient,
+            "text": details.pop("text", None),
+            "media": details.pop("media", None),
+            "time": time.time(),
+            **details,
+        }
+        self.outbox.append(item)
+        return item
+
+    def take_fault(self, endpoint: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.remaining > 0 and fault.endpoint in (endpoint, "*"):
+                fault.remaining -= 1
+                return fault
+        return None
+
+    def conversation_for(self, account: str, user: str) -> dict[str, Any]:
+        key = f"{account}:{user}"
+        if key not in self.conversations:
+            self.conversations[key] = {
+                "id": self.new_id("conv_"),
+                "account": account,
+                "user": user,
+                "messages": [],
+                "updated_time": time.time(),
+            }
+        return self.conversations[key]
+
+    def conversation_by_id(self, conversation_id: str) -> dict[str, Any] | None:
+        return next((c for c in self.conversations.values() if c["id"] == conversation_id), None)
+
+    def reset(self) -> None:
+        self.outbox.clear()
+        self.faults.clear()
+        self.deliveries.clear()
+
+
+def graph_error(
+    status: int,
+    code: int,
+    message: str,
+    *,
+    subcode: int | None = None,
+    error_type: str = "OAuthException",
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    error: dict[str, Any] = {
+        "message": message,
+        "type": error_type,
+        "code": code,
+        "fbtrace_id": "SandboxTrace",
+    }
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    if status >= 500:
+        error["is_transient"] = True
+    return JSONResponse(status_code=status, content={"error": error}, headers=headers)
+
+
+async def apply_fault(
+    state: SandboxState, endpoint: str, *, whatsapp: bool = False
+) -> JSONResponse | None:
+    fault = state.take_fault(endpoint)
+    if fault is None:
+        return None
+    if fault.latency_ms:
+        await asyncio.sleep(fault.latency_ms / 1000)
+    if fault.kind == "latency":
+        return None
+    status, code, subcode, error_type, message = FAULT_SHAPES[fault.kind]
+    if whatsapp and fault.kind in WHATSAPP_FAULT_CODES:
+        status, code = WHATSAPP_FAULT_CODES[fault.kind]
+        subcode = None
+    headers: dict[str, str] = {}
+    if fault.kind == "throttle":
+        headers["X-App-Usage"] = '{"call_count":100,"total_cputime":12,"total_time":30}'
+        if fault.regain_minutes is not None:
+            headers["X-Business-Use-Case-Usage"] = (
+                '{"sandbox":[{"type":"instagram","call_count":100,"total_cputime":10,"total_time":10,'
+                f'"estimated_time_to_regain_access":{fault.regain_minutes}}}]}}'
+            )
+    if fault.retry_after_s is not None:
+        headers["Retry-After"] = str(fault.retry_after_s)
+    return graph_error(
+        fault.status or status,
+        fault.code or code,
+        message,
+        subcode=fault.subcode if fault.subcode is not None else subcode,
+        error_type=error_type,
+        headers=headers,
+    )

@@ -1,0 +1,1 @@
+"""Meta webhooks in: verify, store durably and idempotently, enqueue, answer fast."""
