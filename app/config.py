@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     webhook_sweep_stale_after_s: int = 900
     webhook_sweep_batch: int = 500
     webhook_sweep_interval_s: float = 15.0
+    # Group commit: concurrent webhooks share one transaction of at most this many events
+    webhook_batch_max_events: int = 500
+    webhook_batch_flushers: int = 4
 
     # HTTP API
     api_max_body_bytes: int = 1024 * 1024

@@ -20,18 +20,21 @@ from app.workspaces.schemas import Role
 
 ROLE_RANK = {"agent": 1, "manager": 2, "owner": 3}
 
+# Every dependency here is `async def`: FastAPI runs plain `def` dependencies in a thread pool,
+# which costs more than the work they do.
+
 _bearer = HTTPBearer(auto_error=False)
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_pool(request: Request) -> Pool:
+async def get_pool(request: Request) -> Pool:
     return request.app.state.pool
 
 
-def get_verifier(request: Request) -> TokenVerifier:
+async def get_verifier(request: Request) -> TokenVerifier:
     return request.app.state.verifier
 
 
@@ -86,7 +89,7 @@ class WorkspaceContext(UserSession):
             )
 
 
-def get_user_session(pool: DbPool, principal: CurrentUser) -> UserSession:
+async def get_user_session(pool: DbPool, principal: CurrentUser) -> UserSession:
     return UserSession(pool=pool, principal=principal)
 
 

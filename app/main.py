@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI
-from slowapi.middleware import SlowAPIMiddleware
 
 from app.auth.router import router as auth_router
 from app.auth.service import create_auth_backend
@@ -20,6 +19,8 @@ from app.logging import configure_logging
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.ratelimit import limiter
 from app.social_accounts.router import router as social_accounts_router
+from app.webhooks.batcher import IngestBatcher
+from app.webhooks.fast_path import WebhookFastPath
 from app.webhooks.router import router as webhooks_router
 from app.workspaces.router import router as workspaces_router
 
@@ -36,9 +37,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.pool.open(wait=False)
+        app.state.ingest = IngestBatcher(
+            app.state.pool,
+            app.state.redis,
+            max_batch_events=settings.webhook_batch_max_events,
+            flushers=settings.webhook_batch_flushers,
+        )
+        app.state.ingest.start()
         try:
             yield
         finally:
+            await app.state.ingest.stop()
             await app.state.pool.close()
             await app.state.redis.aclose()
 
@@ -58,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limiter = limiter
 
     install_error_handlers(app)
-    app.add_middleware(SlowAPIMiddleware)
+    app.add_middleware(WebhookFastPath)
     app.add_middleware(
         BodySizeLimitMiddleware,
         default_limit=settings.api_max_body_bytes,
@@ -71,8 +80,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(workspaces_router)
     app.include_router(social_accounts_router)
     app.include_router(webhooks_router)
-    # Meta's bursts are never refused: the inbox absorbs them
-    for route in (health_router, webhooks_router):
-        for r in route.routes:
-            limiter.exempt(r.endpoint)  # type: ignore[attr-defined]
     return app

@@ -54,7 +54,9 @@ def _wait_for(admin, sql: str, params: tuple, expected, timeout: float = 20):  #
         if value == expected:
             return value
         time.sleep(0.1)
-    raise AssertionError(f"{value!r} != {expected!r}")
+    raise AssertionError(
+        f"{value!r} != {expected!r}; events: {admin.execute('select kind, status, last_error, attempts from webhook_events order by id desc limit 5').fetchall()}"
+    )
 
 
 def test_inbound_is_delivered_signed_and_deduplicated(sandbox, connected, admin) -> None:

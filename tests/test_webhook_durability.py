@@ -51,12 +51,13 @@ async def test_broker_down_then_swept(
     assert enqueued_event_ids(redis_client) == []
 
     pool = client._transport.app.state.pool
+    redis = client._transport.app.state.redis
     fresh = settings.model_copy(update={"webhook_sweep_pending_after_s": 0})
-    assert await webhooks_service.sweep_stale_events(fresh, pool) >= 1
+    assert await webhooks_service.sweep_stale_events(fresh, pool, redis) >= 1
     [event] = events_for(admin, ig_account)
     assert event["status"] == "enqueued"
     assert event["id"] in enqueued_event_ids(redis_client)
     # a second sweep leaves a freshly enqueued event alone
     redis_client.delete("high", "default", "low")
-    await webhooks_service.sweep_stale_events(fresh, pool)
+    await webhooks_service.sweep_stale_events(fresh, pool, redis)
     assert event["id"] not in enqueued_event_ids(redis_client)

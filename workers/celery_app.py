@@ -31,6 +31,10 @@ celery_app.conf.update(
     broker_connection_timeout=1,
     task_queues=(Queue("high"), Queue("default"), Queue("low")),
     task_default_queue="default",
+    task_routes={
+        "socialsync.events.sweep_stale": {"queue": "low"},
+        "socialsync.maintenance.*": {"queue": "low"},
+    },
     timezone="UTC",
     beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
     imports=("workers.tasks.maintenance", "workers.tasks.events"),

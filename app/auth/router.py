@@ -5,7 +5,7 @@ from fastapi import APIRouter, Request
 from app.auth.schemas import Credentials, RefreshRequest, TokenOut, UserOut
 from app.auth.service import AuthBackend
 from app.deps import CurrentUser
-from app.ratelimit import auth_limit, limiter
+from app.ratelimit import api_limit, auth_limit, limiter
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -33,5 +33,6 @@ async def refresh(request: Request, body: RefreshRequest) -> TokenOut:
 
 
 @router.get("/me", response_model=UserOut)
-async def me(user: CurrentUser) -> UserOut:
+@api_limit
+async def me(request: Request, user: CurrentUser) -> UserOut:
     return UserOut(id=user.user_id, email=user.email)

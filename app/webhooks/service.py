@@ -9,6 +9,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import redis.asyncio as aioredis
+
 from app.config import Settings
 from app.db.session import Pool, privileged_session
 from app.errors import AppError, InvalidInput
@@ -16,8 +18,9 @@ from app.logging import get_logger
 from app.platforms.meta.events import Platform
 from app.platforms.meta.parse import PayloadError, parse_webhook
 from app.platforms.meta.signature import verify_signature
-from app.queue import enqueue_events
+from app.queue import publish_events
 from app.webhooks import repo
+from app.webhooks.batcher import IngestBatcher
 
 log = get_logger("webhooks")
 
@@ -59,36 +62,45 @@ def _decode(body: bytes) -> Any:
 
 
 async def ingest(
-    *, settings: Settings, pool: Pool, platform: Platform, body: bytes, signature: str | None
+    *,
+    settings: Settings,
+    batcher: IngestBatcher,
+    platform: Platform,
+    body: bytes,
+    signature: str | None,
 ) -> IngestResult:
     verify_signature(body, signature, settings.app_secret_for(platform.value).get_secret_value())
     try:
         events = parse_webhook(platform, _decode(body))
     except PayloadError as exc:
         raise InvalidInput(str(exc), error_code="invalid_payload") from exc
-
-    async with privileged_session(pool) as conn:
-        stored = await repo.store_events(conn, platform.value, events)
-    runnable = [
-        (row["id"], row["workspace_id"], row["kind"])
-        for row in stored
-        if row["status"] == "pending"
-    ]
-    sent = await enqueue_events(runnable)
-    if sent:
-        async with privileged_session(pool) as conn:
-            await repo.mark_enqueued(conn, sent)
+    stored = await batcher.submit(platform.value, events)
     quarantined = sum(1 for row in stored if row["status"] == "quarantined")
     if quarantined:
         log.warning(
             "events for unknown accounts quarantined", platform=platform.value, count=quarantined
         )
+    enqueued = sum(1 for row in stored if row["status"] == "enqueued")
     return IngestResult(
-        received=len(events), stored=len(stored), enqueued=len(sent), quarantined=quarantined
+        received=len(events), stored=len(stored), enqueued=enqueued, quarantined=quarantined
     )
 
 
-async def sweep_stale_events(settings: Settings, pool: Pool) -> int:
+async def receive_webhook(
+    state: Any, platform: Platform, body: bytes, signature: str | None
+) -> dict[str, int]:
+    """What both the documented route and the fast path answer Meta with."""
+    result = await ingest(
+        settings=state.settings,
+        batcher=state.ingest,
+        platform=platform,
+        body=body,
+        signature=signature,
+    )
+    return {"received": result.received, "stored": result.stored, "quarantined": result.quarantined}
+
+
+async def sweep_stale_events(settings: Settings, pool: Pool, redis: aioredis.Redis) -> int:
     """Beat: re-enqueue what the broker never got or lost. Returns how many were enqueued."""
     async with privileged_session(pool) as conn:
         stale = await repo.claim_stale_events(
@@ -97,8 +109,10 @@ async def sweep_stale_events(settings: Settings, pool: Pool) -> int:
             enqueued_after_s=settings.webhook_sweep_stale_after_s,
             limit=settings.webhook_sweep_batch,
         )
-        sent = await enqueue_events([(r["id"], r["workspace_id"], r["kind"]) for r in stale])
-        await repo.touch_enqueued(conn, sent)
-    if sent:
-        log.info("re-enqueued stale webhook events", count=len(sent))
-    return len(sent)
+        if not stale or not await publish_events(
+            redis, [(r["id"], r["workspace_id"], r["kind"]) for r in stale]
+        ):
+            return 0
+        await repo.mark_enqueued(conn, [r["id"] for r in stale])
+    log.info("re-enqueued stale webhook events", count=len(stale))
+    return len(stale)

@@ -2,26 +2,32 @@ from __future__ import annotations
 
 from app.config import get_settings
 from app.inbox import service as inbox_service
+from app.logging import get_logger
 from app.webhooks import service as webhooks_service
 from workers import runtime
 from workers.celery_app import celery_app
+
+log = get_logger("workers.events")
 
 
 @celery_app.task(name="socialsync.events.process_event", bind=True, max_retries=8, acks_late=True)
 def process_event(self, event_id: int, workspace_id: str) -> str:  # type: ignore[no-untyped-def]
     try:
         outcome = runtime.run(
-            lambda pool: inbox_service.process_event(
-                pool, event_id=event_id, workspace_id=workspace_id
+            lambda r: inbox_service.process_event(
+                r.pool, event_id=event_id, workspace_id=workspace_id
             )
         )
     except Exception as exc:
         # the event stays unfinished in Postgres; retry with backoff, and the sweeper is the net
+        log.exception(
+            "processing failed; will retry", event_id=event_id, retries=self.request.retries
+        )
         raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60)) from exc
     return outcome.status
 
 
-@celery_app.task(name="socialsync.events.sweep_stale", queue="low")
+@celery_app.task(name="socialsync.events.sweep_stale")
 def sweep_stale() -> int:
     settings = get_settings()
-    return runtime.run(lambda pool: webhooks_service.sweep_stale_events(settings, pool))
+    return runtime.run(lambda r: webhooks_service.sweep_stale_events(settings, r.pool, r.redis))
