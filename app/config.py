@@ -90,6 +90,24 @@ class Settings(BaseSettings):
     webhook_batch_max_events: int = 500
     webhook_batch_flushers: int = 4
 
+    # Knowledge base and embeddings
+    # wordllama (offline, default), gemini, or openai
+    embedding_provider: Literal["wordllama", "gemini", "openai"] = "wordllama"
+    embedding_batch_size: int = 100
+    gemini_api_key: SecretStr | None = None
+    # Leave unset for Google's endpoint; tests point it at a local server
+    gemini_base_url: str | None = None
+    gemini_embedding_model: str = "gemini-embedding-001"
+    openai_api_key: SecretStr | None = None
+    # Any OpenAI-compatible server: OpenAI, OpenRouter, vLLM, Ollama, llama.cpp
+    openai_base_url: str | None = None
+    openai_embedding_model: str = "text-embedding-3-small"
+    kb_max_upload_bytes: int = 10 * 1024 * 1024
+    kb_chunk_chars: int = 1000
+    kb_chunk_overlap_chars: int = 200
+    kb_search_results: int = 8
+    faq_import_max_rows: int = 2000
+
     # HTTP API
     api_max_body_bytes: int = 1024 * 1024
     rate_limit_default: str = "600/minute"

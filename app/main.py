@@ -15,6 +15,8 @@ from app.config import Settings, get_settings
 from app.db.pool import create_pool
 from app.error_handlers import install_error_handlers
 from app.health.router import router as health_router
+from app.kb.embeddings import get_embedder
+from app.kb.router import router as kb_router
 from app.logging import configure_logging
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.ratelimit import limiter
@@ -65,13 +67,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.verifier = TokenVerifier(settings)
     app.state.auth_backend = create_auth_backend(settings, app.state.pool, app.state.verifier)
     app.state.limiter = limiter
+    app.state.embedder = get_embedder(settings)
 
     install_error_handlers(app)
     app.add_middleware(WebhookFastPath)
     app.add_middleware(
         BodySizeLimitMiddleware,
         default_limit=settings.api_max_body_bytes,
-        limits={"/webhooks/": settings.webhook_max_body_bytes},
+        limits={
+            "/webhooks/": settings.webhook_max_body_bytes,
+            # uploads: the file plus multipart framing
+            "/api/kb/": settings.kb_max_upload_bytes + 64 * 1024,
+        },
     )
     app.add_middleware(RequestContextMiddleware)
 
@@ -80,4 +87,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(workspaces_router)
     app.include_router(social_accounts_router)
     app.include_router(webhooks_router)
+    app.include_router(kb_router)
     return app

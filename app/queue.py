@@ -23,6 +23,7 @@ from app.logging import get_logger
 log = get_logger("queue")
 
 PROCESS_EVENT = "socialsync.events.process_event"
+INGEST_DOCUMENT = "socialsync.kb.ingest_document"
 
 # Customers waiting in a chat are served first; statuses and reads can wait.
 QUEUE_BY_KIND = {
@@ -79,21 +80,31 @@ def celery_message(task: str, args: Sequence[object], queue: str) -> bytes:
     return json.dumps(envelope).encode()
 
 
-async def publish_events(redis: aioredis.Redis, events: Sequence[tuple[int, str, str]]) -> bool:
-    """(event id, workspace id, kind) -> True when every message reached the broker."""
-    if not events:
+async def publish(
+    redis: aioredis.Redis, messages: Sequence[tuple[str, Sequence[object], str]]
+) -> bool:
+    """(task name, args, queue) -> True when every message reached the broker."""
+    if not messages:
         return True
     try:
         async with redis.pipeline(transaction=False) as pipe:
-            for event_id, workspace_id, kind in events:
-                pipe.lpush(
-                    queue_for(kind),
-                    celery_message(PROCESS_EVENT, [event_id, workspace_id], queue_for(kind)),
-                )
+            for task, args, queue in messages:
+                pipe.lpush(queue, celery_message(task, args, queue))
             await pipe.execute()
         return True
-    except Exception as exc:  # the broker is down or unreachable: the sweeper will retry
+    except Exception as exc:  # the broker is down or unreachable: callers keep the work in Postgres
         log.warning(
-            "enqueue failed; events stay pending", error=type(exc).__name__, count=len(events)
+            "enqueue failed; work stays pending", error=type(exc).__name__, count=len(messages)
         )
         return False
+
+
+async def publish_events(redis: aioredis.Redis, events: Sequence[tuple[int, str, str]]) -> bool:
+    """(event id, workspace id, kind) -> True when every message reached the broker."""
+    return await publish(
+        redis,
+        [
+            (PROCESS_EVENT, [event_id, workspace_id], queue_for(kind))
+            for event_id, workspace_id, kind in events
+        ],
+    )

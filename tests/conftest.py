@@ -147,3 +147,54 @@ def queues(redis_client: Any) -> Any:
 
     redis_client.delete(*QUEUES)
     return redis_client
+
+
+@pytest.fixture(scope="module")
+def worker() -> Iterator[Any]:
+    """A real Celery worker consuming our queues on the real Valkey broker (per test module)."""
+    from celery.contrib.testing.worker import start_worker
+
+    from workers.celery_app import celery_app
+
+    with start_worker(
+        celery_app,
+        queues=["high", "default", "low"],
+        perform_ping_check=False,
+        shutdown_timeout=10,
+        loglevel="WARNING",
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+async def shop(client: Any) -> tuple[Any, str]:
+    """A workspace owner and their workspace id."""
+    from tests.support.factories import create_workspace, register
+
+    owner = await register(client, "kbowner")
+    ws = (await create_workspace(client, owner, "Linen & Co"))["id"]
+    return owner, ws
+
+
+@pytest.fixture(scope="session")
+def fake_ai() -> Iterator[Any]:
+    """OpenAI- and Gemini-speaking local server (embeddings, chat, moderation)."""
+    from tests.support.fake_ai import create_fake_ai_app
+    from tests.support.live import LiveServer
+
+    app = create_fake_ai_app()
+    server = LiveServer(app).start("/health")
+    server.app = app  # type: ignore[attr-defined]
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_ai_state(fake_ai: Any) -> Iterator[Any]:
+    state = fake_ai.app.state
+    state.requests.clear()
+    state.fail_next = 0
+    state.chat_replies.clear()
+    yield state
+    state.fail_next = 0
+    state.chat_replies.clear()

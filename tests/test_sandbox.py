@@ -29,23 +29,6 @@ async def connected(client, servers) -> dict[str, str]:
     return {"ws": ws, "ig": ig, "wa": wa}
 
 
-@pytest.fixture(scope="module")
-def worker():  # type: ignore[no-untyped-def]
-    """A real Celery worker consuming our queues on the real Valkey broker."""
-    from celery.contrib.testing.worker import start_worker
-
-    from workers.celery_app import celery_app
-
-    with start_worker(
-        celery_app,
-        queues=["high", "default", "low"],
-        perform_ping_check=False,
-        shutdown_timeout=10,
-        loglevel="WARNING",
-    ) as w:
-        yield w
-
-
 def _wait_for(admin, sql: str, params: tuple, expected, timeout: float = 20):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     value = None

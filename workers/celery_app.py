@@ -37,7 +37,7 @@ celery_app.conf.update(
     },
     timezone="UTC",
     beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
-    imports=("workers.tasks.maintenance", "workers.tasks.events"),
+    imports=("workers.tasks.maintenance", "workers.tasks.events", "workers.tasks.kb"),
     beat_schedule={
         "sweep-stale-webhook-events": {
             "task": "socialsync.events.sweep_stale",

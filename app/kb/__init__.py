@@ -1,0 +1,1 @@
+"""The business's knowledge base: documents, chunks, FAQ, embeddings and hybrid search."""

@@ -1,0 +1,155 @@
+"""Embedding providers behind one interface. Vectors are L2-normalised (cosine distance), and
+every stored vector records its model id: search compares like with like only."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from app.config import Settings
+
+WORDLLAMA_MODEL = "wordllama-l2-supercat-256"
+GEMINI_MODEL = "gemini-embedding-001-768"
+
+
+class EmbeddingUnavailable(Exception):
+    """The provider failed (outage, quota, bad key): the work is retried later, not dropped."""
+
+
+class Embedder(Protocol):
+    model_id: str
+    dimensions: int
+
+    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]: ...
+    async def embed_query(self, text: str) -> list[float]: ...
+
+
+def normalize(vector: Sequence[float]) -> list[float]:
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [float(v) / norm for v in vector]
+
+
+@lru_cache(maxsize=1)
+def _wordllama() -> Any:
+    import wordllama
+    from wordllama import WordLlama
+
+    # the weights ship inside the wheel: load them from there and never reach for a hub
+    return WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True, dim=256)
+
+
+class WordLlamaEmbedder:
+    """Offline, CPU-only, weights in the package: the embedded default."""
+
+    model_id = WORDLLAMA_MODEL
+    dimensions = 256
+
+    def _embed(self, texts: Sequence[str]) -> list[list[float]]:
+        vectors = _wordllama().embed(list(texts), norm=True)
+        return [normalize(v) for v in vectors.tolist()]
+
+    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        return await asyncio.to_thread(self._embed, texts) if texts else []
+
+    async def embed_query(self, text: str) -> list[float]:
+        return (await self.embed_documents([text]))[0]
+
+
+class GeminiEmbedder:
+    """gemini-embedding-001 through google-genai, 768 dimensions, document/query task types,
+    at most 100 texts a call (PRACTICES.md, Gemini)."""
+
+    model_id = GEMINI_MODEL
+    dimensions = 768
+
+    def __init__(self, settings: Settings) -> None:
+        from google import genai
+        from google.genai import types
+
+        if settings.gemini_api_key is None:
+            raise EmbeddingUnavailable("GEMINI_API_KEY is not set")
+        http_options = (
+            types.HttpOptions(base_url=settings.gemini_base_url)
+            if settings.gemini_base_url
+            else None
+        )
+        self._client = genai.Client(
+            api_key=settings.gemini_api_key.get_secret_value(), http_options=http_options
+        )
+        self._types = types
+        self._model = settings.gemini_embedding_model
+        self._batch = min(100, settings.embedding_batch_size)
+
+    async def _embed(self, texts: Sequence[str], task_type: str) -> list[list[float]]:
+        out: list[list[float]] = []
+        for start in range(0, len(texts), self._batch):
+            batch: list[Any] = list(texts[start : start + self._batch])
+            try:
+                response = await self._client.aio.models.embed_content(
+                    model=self._model,
+                    contents=batch,
+                    config=self._types.EmbedContentConfig(
+                        task_type=task_type, output_dimensionality=self.dimensions
+                    ),
+                )
+            except Exception as exc:
+                raise EmbeddingUnavailable(
+                    f"Gemini embeddings failed: {type(exc).__name__}"
+                ) from exc
+            out.extend(normalize(e.values or []) for e in response.embeddings or [])
+        if len(out) != len(texts):
+            raise EmbeddingUnavailable("Gemini returned a different number of embeddings")
+        return out
+
+    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        return await self._embed(texts, "RETRIEVAL_DOCUMENT") if texts else []
+
+    async def embed_query(self, text: str) -> list[float]:
+        return (await self._embed([text], "RETRIEVAL_QUERY"))[0]
+
+
+class OpenAIEmbedder:
+    dimensions = 1536
+
+    def __init__(self, settings: Settings) -> None:
+        from openai import AsyncOpenAI
+
+        if settings.openai_api_key is None:
+            raise EmbeddingUnavailable("OPENAI_API_KEY is not set")
+        self._client = AsyncOpenAI(
+            api_key=settings.openai_api_key.get_secret_value(), base_url=settings.openai_base_url
+        )
+        self.model_id = settings.openai_embedding_model
+        self._batch = settings.embedding_batch_size
+
+    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        out: list[list[float]] = []
+        for start in range(0, len(texts), self._batch):
+            try:
+                response = await self._client.embeddings.create(
+                    model=self.model_id, input=list(texts[start : start + self._batch])
+                )
+            except Exception as exc:
+                raise EmbeddingUnavailable(
+                    f"OpenAI embeddings failed: {type(exc).__name__}"
+                ) from exc
+            out.extend(
+                normalize(item.embedding) for item in sorted(response.data, key=lambda d: d.index)
+            )
+        return out
+
+    async def embed_query(self, text: str) -> list[float]:
+        return (await self.embed_documents([text]))[0]
+
+
+def get_embedder(settings: Settings, provider: str | None = None) -> Embedder:
+    chosen = provider or settings.embedding_provider
+    if chosen == "gemini":
+        return GeminiEmbedder(settings)
+    if chosen == "openai":
+        return OpenAIEmbedder(settings)
+    return WordLlamaEmbedder()

@@ -1,0 +1,264 @@
+"""SQL for the knowledge base; runs in tenant sessions (RLS applies)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from app.db.session import Conn
+
+_DOC_COLUMNS = """id, title, source_type, filename, byte_size, status, pages_total, pages_read, chunks_total,
+    chunks_embedded, error, embedding_model, created_at, updated_at"""
+
+
+async def create_document(
+    conn: Conn,
+    *,
+    workspace_id: UUID,
+    title: str,
+    source_type: str,
+    filename: str | None,
+    content_type: str | None,
+    data: bytes,
+) -> dict[str, Any]:
+    cur = await conn.execute(
+        f"""
+        insert into public.kb_documents (workspace_id, title, source_type, filename, content_type, byte_size, source)
+        values (%(ws)s, %(title)s, %(type)s, %(filename)s, %(ct)s, %(size)s, %(data)s)
+        returning {_DOC_COLUMNS}
+        """,  # noqa: S608 - constant columns
+        {
+            "ws": workspace_id,
+            "title": title,
+            "type": source_type,
+            "filename": filename,
+            "ct": content_type,
+            "size": len(data),
+            "data": data,
+        },
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return row
+
+
+async def list_documents(conn: Conn, *, workspace_id: UUID) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        f"select {_DOC_COLUMNS} from public.kb_documents where workspace_id = %(ws)s order by created_at desc",  # noqa: S608
+        {"ws": workspace_id},
+    )
+    return await cur.fetchall()
+
+
+async def get_document(
+    conn: Conn, *, workspace_id: UUID, document_id: UUID
+) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        f"select {_DOC_COLUMNS} from public.kb_documents where workspace_id = %(ws)s and id = %(id)s",  # noqa: S608
+        {"ws": workspace_id, "id": document_id},
+    )
+    return await cur.fetchone()
+
+
+async def load_source(
+    conn: Conn, *, workspace_id: UUID | str, document_id: UUID | str, stale_after_s: int = 600
+) -> dict[str, Any] | None:
+    """Locks the row: two runs never claim one document at once. A `processing` document whose
+    progress has not moved for `stale_after_s` belonged to a run that died."""
+    cur = await conn.execute(
+        "select id, source_type, source, status, updated_at < now() - make_interval(secs => %(stale)s) as stale"
+        " from public.kb_documents where workspace_id = %(ws)s and id = %(id)s for update",
+        {"ws": workspace_id, "id": document_id, "stale": stale_after_s},
+    )
+    return await cur.fetchone()
+
+
+async def delete_document(conn: Conn, *, workspace_id: UUID, document_id: UUID) -> bool:
+    cur = await conn.execute(
+        "delete from public.kb_documents where workspace_id = %(ws)s and id = %(id)s",
+        {"ws": workspace_id, "id": document_id},
+    )
+    return cur.rowcount > 0
+
+
+async def update_progress(conn: Conn, *, document_id: UUID | str, **fields: Any) -> None:
+    allowed = {
+        "status",
+        "pages_total",
+        "pages_read",
+        "chunks_total",
+        "chunks_embedded",
+        "error",
+        "embedding_model",
+    }
+    assignments = ", ".join(f"{name} = %({name})s" for name in fields if name in allowed)
+    await conn.execute(
+        f"update public.kb_documents set {assignments}, updated_at = now() where id = %(id)s",  # noqa: S608
+        {**fields, "id": document_id},
+    )
+
+
+async def delete_chunks(conn: Conn, *, document_id: UUID | str) -> None:
+    await conn.execute(
+        "delete from public.kb_chunks where document_id = %(id)s", {"id": document_id}
+    )
+
+
+async def insert_chunks(
+    conn: Conn,
+    *,
+    workspace_id: UUID | str,
+    document_id: UUID | str,
+    model: str,
+    rows: list[tuple[int, int | None, str, list[float]]],
+) -> None:
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            """
+            insert into public.kb_chunks (workspace_id, document_id, chunk_index, page_number, content, embedding, embedding_model)
+            values (%s, %s, %s, %s, %s, %s::vector, %s)
+            """,
+            [
+                (workspace_id, document_id, index, page, content, str(vector), model)
+                for index, page, content, vector in rows
+            ],
+        )
+
+
+async def hybrid_search(
+    conn: Conn,
+    *,
+    workspace_id: UUID | str,
+    query: str,
+    embedding: list[float],
+    model: str,
+    dimensions: int,
+    limit: int,
+) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        "select * from app.kb_hybrid_search(%(ws)s, %(q)s, %(e)s::vector, %(model)s, %(dims)s, %(limit)s)",
+        {
+            "ws": workspace_id,
+            "q": query,
+            "e": str(embedding),
+            "model": model,
+            "dims": dimensions,
+            "limit": limit,
+        },
+    )
+    return await cur.fetchall()
+
+
+# ---- FAQ
+
+_FAQ_COLUMNS = "id, question, answer, embedding_model, created_at, updated_at"
+
+
+async def create_faq(
+    conn: Conn,
+    *,
+    workspace_id: UUID,
+    question: str,
+    answer: str,
+    embedding: list[float],
+    model: str,
+) -> dict[str, Any]:
+    cur = await conn.execute(
+        f"""
+        insert into public.faq (workspace_id, question, answer, embedding, embedding_model)
+        values (%(ws)s, %(q)s, %(a)s, %(e)s::vector, %(model)s) returning {_FAQ_COLUMNS}
+        """,  # noqa: S608
+        {"ws": workspace_id, "q": question, "a": answer, "e": str(embedding), "model": model},
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return row
+
+
+async def update_faq(
+    conn: Conn,
+    *,
+    workspace_id: UUID,
+    faq_id: UUID,
+    question: str,
+    answer: str,
+    embedding: list[float],
+    model: str,
+) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        f"""
+        update public.faq set question = %(q)s, answer = %(a)s, embedding = %(e)s::vector, embedding_model = %(model)s,
+               updated_at = now()
+         where workspace_id = %(ws)s and id = %(id)s returning {_FAQ_COLUMNS}
+        """,  # noqa: S608
+        {
+            "ws": workspace_id,
+            "id": faq_id,
+            "q": question,
+            "a": answer,
+            "e": str(embedding),
+            "model": model,
+        },
+    )
+    return await cur.fetchone()
+
+
+async def list_faq(conn: Conn, *, workspace_id: UUID) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        f"select {_FAQ_COLUMNS} from public.faq where workspace_id = %(ws)s order by created_at, id",  # noqa: S608
+        {"ws": workspace_id},
+    )
+    return await cur.fetchall()
+
+
+async def delete_faq(conn: Conn, *, workspace_id: UUID, faq_id: UUID) -> bool:
+    cur = await conn.execute(
+        "delete from public.faq where workspace_id = %(ws)s and id = %(id)s",
+        {"ws": workspace_id, "id": faq_id},
+    )
+    return cur.rowcount > 0
+
+
+async def faq_without_embedding(
+    conn: Conn, *, workspace_id: UUID | str, model: str
+) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        "select id, question, answer from public.faq where workspace_id = %(ws)s"
+        " and (embedding is null or embedding_model is distinct from %(model)s)",
+        {"ws": workspace_id, "model": model},
+    )
+    return await cur.fetchall()
+
+
+async def set_faq_embedding(
+    conn: Conn, *, faq_id: UUID, embedding: list[float], model: str
+) -> None:
+    await conn.execute(
+        "update public.faq set embedding = %(e)s::vector, embedding_model = %(m)s where id = %(id)s",
+        {"e": str(embedding), "m": model, "id": faq_id},
+    )
+
+
+async def search_faq(
+    conn: Conn,
+    *,
+    workspace_id: UUID | str,
+    query: str,
+    embedding: list[float],
+    model: str,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """A workspace's FAQ is small: an exact scan ranks it; full-text match is a tie-breaker."""
+    cur = await conn.execute(
+        """
+        select id, question, answer,
+               1 - (embedding <=> %(e)s::vector) as similarity,
+               ts_rank_cd(content_tsv, websearch_to_tsquery('simple', %(q)s)) as text_rank
+          from public.faq
+         where workspace_id = %(ws)s and embedding_model = %(model)s
+         order by embedding <=> %(e)s::vector
+         limit %(limit)s
+        """,
+        {"ws": workspace_id, "q": query, "e": str(embedding), "model": model, "limit": limit},
+    )
+    return await cur.fetchall()

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+
+class DocumentOut(BaseModel):
+    id: UUID
+    title: str
+    source_type: str
+    filename: str | None
+    byte_size: int
+    status: str
+    pages_total: int | None
+    pages_read: int
+    chunks_total: int
+    chunks_embedded: int
+    error: str | None
+    embedding_model: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class FaqIn(BaseModel):
+    question: str = Field(min_length=1, max_length=1000)
+    answer: str = Field(min_length=1, max_length=4000)
+
+
+class FaqOut(BaseModel):
+    id: UUID
+    question: str
+    answer: str
+    embedding_model: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class FaqImportOut(BaseModel):
+    imported: int
+
+
+class SearchHitOut(BaseModel):
+    kind: str
+    id: str
+    score: float
+    similarity: float | None
+    text: str
+    source: str
+    page_number: int | None = None
+    answer: str | None = None
+
+
+class SearchOut(BaseModel):
+    query: str
+    hits: list[SearchHitOut]

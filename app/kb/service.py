@@ -1,0 +1,322 @@
+"""Knowledge-base rules: what may be uploaded, how a document becomes searchable chunks (in a
+worker, with progress), and how staff and the agent search it."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import redis.asyncio as aioredis
+
+from app.config import Settings
+from app.db.session import Claims, Pool, tenant_session
+from app.deps import WorkspaceContext
+from app.errors import AppError, InvalidInput, NotFound, PayloadTooLarge
+from app.kb import repo
+from app.kb.chunking import chunk_pages
+from app.kb.embeddings import Embedder, EmbeddingUnavailable
+from app.kb.extract import ExtractionError, detect_source_type, pdf_pages, text_pages
+from app.logging import get_logger
+from app.queue import INGEST_DOCUMENT, publish
+
+log = get_logger("kb")
+
+
+class UnsupportedFileType(AppError):
+    status_code = 415
+    error_code = "unsupported_file_type"
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    kind: str  # "chunk" | "faq"
+    id: str
+    score: float
+    similarity: float | None
+    text: str
+    source: str
+    page_number: int | None = None
+    answer: str | None = None
+
+
+async def upload_document(
+    ws: WorkspaceContext,
+    *,
+    settings: Settings,
+    redis: aioredis.Redis,
+    filename: str | None,
+    content_type: str | None,
+    data: bytes,
+    title: str | None,
+) -> dict[str, Any]:
+    ws.require("manager")
+    if len(data) > settings.kb_max_upload_bytes:
+        raise PayloadTooLarge(
+            f"files up to {settings.kb_max_upload_bytes} bytes are accepted",
+            error_code="file_too_large",
+        )
+    if not data:
+        raise InvalidInput("the file is empty", error_code="empty_file")
+    source_type = detect_source_type(filename, content_type, data[:8])
+    if source_type is None:
+        raise UnsupportedFileType("upload a PDF, a plain-text or a Markdown file")
+    async with ws.session() as conn:
+        document = await repo.create_document(
+            conn,
+            workspace_id=ws.workspace_id,
+            title=(title or filename or "Untitled")[:200],
+            source_type=source_type,
+            filename=filename,
+            content_type=content_type,
+            data=data,
+        )
+    # Postgres holds the upload: if the broker is down the document stays pending and the
+    # sweeper (or a retry from staff) picks it up.
+    await publish(
+        redis, [(INGEST_DOCUMENT, [str(document["id"]), str(ws.workspace_id)], "default")]
+    )
+    return document
+
+
+async def ingest_document(
+    pool: Pool, embedder: Embedder, settings: Settings, *, document_id: str, workspace_id: str
+) -> str:
+    """Worker: extract, chunk, embed in batches, store. Progress is committed as it goes; the
+    chunks become searchable only when the document is `ready` (search joins on it)."""
+    claims = Claims.for_worker(workspace_id)
+    async with tenant_session(pool, claims) as conn:
+        document = await repo.load_source(conn, workspace_id=workspace_id, document_id=document_id)
+        if document is None:
+            return "missing"
+        if document["status"] == "ready":
+            return "ready"
+        if document["status"] == "processing" and not document["stale"]:
+            return "busy"  # another run (a redelivered task) holds it
+        await repo.delete_chunks(conn, document_id=document_id)  # a retried run starts clean
+        await repo.update_progress(
+            conn,
+            document_id=document_id,
+            status="processing",
+            error=None,
+            pages_read=0,
+            chunks_total=0,
+            chunks_embedded=0,
+            embedding_model=embedder.model_id,
+        )
+    try:
+        pages = await _read_pages(
+            pool, claims, document_id, document["source_type"], bytes(document["source"])
+        )
+        chunks = chunk_pages(
+            pages, size=settings.kb_chunk_chars, overlap=settings.kb_chunk_overlap_chars
+        )
+        chunks = [c for c in chunks if c.content.strip()]
+        if not chunks:
+            raise ExtractionError("no text could be extracted (a scanned or image-only PDF?)")
+        async with tenant_session(pool, claims) as conn:
+            await repo.update_progress(conn, document_id=document_id, chunks_total=len(chunks))
+        embedded = 0
+        for start in range(0, len(chunks), settings.embedding_batch_size):
+            batch = chunks[start : start + settings.embedding_batch_size]
+            vectors = await embedder.embed_documents([c.content for c in batch])
+            embedded += len(batch)
+            async with tenant_session(pool, claims) as conn:
+                await repo.insert_chunks(
+                    conn,
+                    workspace_id=workspace_id,
+                    document_id=document_id,
+                    model=embedder.model_id,
+                    rows=[
+                        (c.index, c.page_number, c.content, v)
+                        for c, v in zip(batch, vectors, strict=True)
+                    ],
+                )
+                await repo.update_progress(conn, document_id=document_id, chunks_embedded=embedded)
+    except ExtractionError as exc:
+        await _fail(pool, claims, document_id, str(exc))
+        return "failed"
+    except EmbeddingUnavailable:
+        # an outage delays the document, it does not fail it: the task retries
+        async with tenant_session(pool, claims) as conn:
+            await repo.update_progress(
+                conn,
+                document_id=document_id,
+                status="pending",
+                error="waiting for the embedding service",
+            )
+        raise
+    async with tenant_session(pool, claims) as conn:
+        await repo.update_progress(conn, document_id=document_id, status="ready")
+    log.info("document ready", document_id=document_id, chunks=len(chunks))
+    return "ready"
+
+
+async def _read_pages(
+    pool: Pool, claims: Claims, document_id: str, source_type: str, data: bytes
+) -> list[str]:
+    if source_type != "pdf":
+        single = text_pages(data)
+        async with tenant_session(pool, claims) as conn:
+            await repo.update_progress(conn, document_id=document_id, pages_total=1, pages_read=1)
+        return single
+    count, page_iter = pdf_pages(data)
+    async with tenant_session(pool, claims) as conn:
+        await repo.update_progress(conn, document_id=document_id, pages_total=count)
+    pages: list[str] = []
+    step = max(1, count // 20)
+    for page in page_iter:
+        pages.append(page)
+        if len(pages) % step == 0 or len(pages) == count:
+            async with tenant_session(pool, claims) as conn:
+                await repo.update_progress(conn, document_id=document_id, pages_read=len(pages))
+    return pages
+
+
+async def _fail(pool: Pool, claims: Claims, document_id: str, reason: str) -> None:
+    async with tenant_session(pool, claims) as conn:
+        await repo.delete_chunks(conn, document_id=document_id)
+        await repo.update_progress(
+            conn, document_id=document_id, status="failed", error=reason, chunks_embedded=0
+        )
+    log.info("document failed", document_id=document_id, reason=reason)
+
+
+async def search(
+    conn: Any, embedder: Embedder, *, workspace_id: UUID | str, query: str, limit: int
+) -> list[SearchHit]:
+    """Chunks (hybrid) and FAQ answers, best first. Runs in the caller's tenant session."""
+    vector = await embedder.embed_query(query)
+    chunks = await repo.hybrid_search(
+        conn,
+        workspace_id=workspace_id,
+        query=query,
+        embedding=vector,
+        model=embedder.model_id,
+        dimensions=embedder.dimensions,
+        limit=limit,
+    )
+    faqs = await repo.search_faq(
+        conn,
+        workspace_id=workspace_id,
+        query=query,
+        embedding=vector,
+        model=embedder.model_id,
+        limit=3,
+    )
+    hits = [
+        SearchHit(
+            "faq",
+            str(f["id"]),
+            float(f["similarity"]),
+            float(f["similarity"]),
+            f["question"],
+            "FAQ",
+            answer=f["answer"],
+        )
+        for f in faqs
+    ] + [
+        SearchHit(
+            "chunk",
+            str(c["chunk_id"]),
+            float(c["score"]),
+            float(c["similarity"]) if c["similarity"] is not None else None,
+            c["content"],
+            c["title"],
+            page_number=c["page_number"],
+        )
+        for c in chunks
+    ]
+    return hits
+
+
+async def create_faq(
+    ws: WorkspaceContext, embedder: Embedder, *, question: str, answer: str
+) -> dict[str, Any]:
+    ws.require("manager")
+    [vector] = await embedder.embed_documents([f"{question}\n{answer}"])
+    async with ws.session() as conn:
+        return await repo.create_faq(
+            conn,
+            workspace_id=ws.workspace_id,
+            question=question,
+            answer=answer,
+            embedding=vector,
+            model=embedder.model_id,
+        )
+
+
+async def update_faq(
+    ws: WorkspaceContext, embedder: Embedder, *, faq_id: UUID, question: str, answer: str
+) -> dict[str, Any]:
+    ws.require("manager")
+    [vector] = await embedder.embed_documents([f"{question}\n{answer}"])
+    async with ws.session() as conn:
+        row = await repo.update_faq(
+            conn,
+            workspace_id=ws.workspace_id,
+            faq_id=faq_id,
+            question=question,
+            answer=answer,
+            embedding=vector,
+            model=embedder.model_id,
+        )
+    if row is None:
+        raise NotFound("no such FAQ entry", error_code="faq_not_found")
+    return row
+
+
+async def import_faq_csv(
+    ws: WorkspaceContext, embedder: Embedder, settings: Settings, data: bytes
+) -> int:
+    """A CSV with `question` and `answer` columns; all rows or none."""
+    ws.require("manager")
+    try:
+        reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+        rows = [(r.get("question", "").strip(), r.get("answer", "").strip()) for r in reader]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InvalidInput("the file is not a UTF-8 CSV", error_code="invalid_csv") from exc
+    if not reader.fieldnames or not {"question", "answer"} <= set(reader.fieldnames):
+        raise InvalidInput(
+            "the CSV needs 'question' and 'answer' columns", error_code="invalid_csv"
+        )
+    if len(rows) > settings.faq_import_max_rows:
+        raise InvalidInput(
+            f"at most {settings.faq_import_max_rows} rows per import", error_code="too_many_rows"
+        )
+    bad = [n + 2 for n, (q, a) in enumerate(rows) if not q or not a]
+    if bad:
+        raise InvalidInput(
+            f"rows without a question or an answer: {bad[:10]}", error_code="invalid_csv"
+        )
+    vectors = await embedder.embed_documents([f"{q}\n{a}" for q, a in rows])
+    async with ws.session() as conn:
+        for (question, answer), vector in zip(rows, vectors, strict=True):
+            await repo.create_faq(
+                conn,
+                workspace_id=ws.workspace_id,
+                question=question,
+                answer=answer,
+                embedding=vector,
+                model=embedder.model_id,
+            )
+    return len(rows)
+
+
+async def embed_missing_faq(pool: Pool, embedder: Embedder, *, workspace_id: str) -> int:
+    """FAQ written without a vector (the demo seed) or under another model gets one."""
+    async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
+        rows = await repo.faq_without_embedding(
+            conn, workspace_id=workspace_id, model=embedder.model_id
+        )
+        if rows:
+            vectors = await embedder.embed_documents(
+                [f"{r['question']}\n{r['answer']}" for r in rows]
+            )
+            for row, vector in zip(rows, vectors, strict=True):
+                await repo.set_faq_embedding(
+                    conn, faq_id=row["id"], embedding=vector, model=embedder.model_id
+                )
+    return len(rows)
