@@ -108,6 +108,19 @@ class Settings(BaseSettings):
     kb_search_results: int = 8
     faq_import_max_rows: int = 2000
 
+    # Replies: a chat model through any OpenAI-compatible API; unset = the offline responder
+    chat_model: str | None = None
+    chat_temperature: float = 0.3
+    chat_timeout_s: float = 30.0
+    agent_max_tool_rounds: int = 4
+    history_messages: int = 12
+    # Offline responder: answer when the best FAQ or chunk is at least this similar
+    offline_faq_similarity: float = 0.55
+    offline_chunk_similarity: float = 0.5
+    moderation_enabled: bool = True
+    moderation_threshold: float = 0.5
+    local_moderation_threshold: float = 0.85
+
     # HTTP API
     api_max_body_bytes: int = 1024 * 1024
     rate_limit_default: str = "600/minute"

@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 import redis.asyncio as aioredis
 from fastapi import FastAPI
 
+from app.agent.moderation import create_moderator
+from app.agent.router import router as agent_router
 from app.auth.router import router as auth_router
 from app.auth.service import create_auth_backend
 from app.auth.tokens import TokenVerifier
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.auth_backend = create_auth_backend(settings, app.state.pool, app.state.verifier)
     app.state.limiter = limiter
     app.state.embedder = get_embedder(settings)
+    app.state.moderator = create_moderator(settings)
 
     install_error_handlers(app)
     app.add_middleware(WebhookFastPath)
@@ -88,4 +91,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(social_accounts_router)
     app.include_router(webhooks_router)
     app.include_router(kb_router)
+    app.include_router(agent_router)
     return app

@@ -50,7 +50,7 @@ def create_fake_ai_app() -> FastAPI:
         )
         if (failure := maybe_fail()) is not None:
             return failure
-        model, _, action = model_action.partition(":")
+        _model, _, action = model_action.partition(":")
         items = body.get("requests") if action == "batchEmbedContents" else [body]
         if len(items) > 100:
             return JSONResponse(

@@ -1,0 +1,293 @@
+"""The LangGraph agent: input checks, moderation, retrieval, a drafting step (a tool-calling chat
+model, or the offline responder), output checks and moderation. Each node may settle the
+decision; the graph then goes straight to the end."""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+from langgraph.prebuilt import ToolNode
+
+from app.agent.ai_settings import AiSettings
+from app.agent.decisions import Action, Decision
+from app.agent.guardrails import check_inbound, check_outbound
+from app.agent.moderation import Moderator
+from app.agent.prompts import load_prompt, render
+from app.agent.responder import offline_reply
+from app.agent.tools import ToolLog, build_tools, format_hits
+from app.config import Settings
+from app.kb.embeddings import Embedder
+from app.kb.service import SearchHit, search
+
+CHANNEL_LABELS = {
+    "instagram_dm": "Instagram Direct",
+    "instagram_comment": "an Instagram comment",
+    "whatsapp": "WhatsApp",
+}
+
+
+class AgentState(TypedDict, total=False):
+    text: str
+    channel: str
+    has_attachments: bool
+    history: list[tuple[str, str]]
+    hits: list[SearchHit]
+    messages: Annotated[list[AnyMessage], add_messages]
+    rounds: int
+    draft: Decision
+    decision: Decision
+    reasons: Annotated[list[str], operator.add]
+
+
+@dataclass
+class AgentDeps:
+    conn: Any
+    embedder: Embedder
+    moderator: Moderator
+    chat_model: BaseChatModel | None
+    settings: Settings
+    ai: AiSettings
+    now: datetime | None = None
+
+
+def system_prompt(ai: AiSettings, channel: str) -> str:
+    prompt = render(
+        "system",
+        business_name=ai.business_name,
+        channel_label=CHANNEL_LABELS.get(channel, channel),
+        persona=ai.persona,
+        tone=ai.tone,
+        max_chars=ai.max_chars(channel),
+        language_rule=(
+            "Reply in the language the customer wrote in."
+            if ai.reply_in_customer_language
+            else "Reply in the business's language."
+        ),
+        channel_rule=load_prompt("comment") if channel == "instagram_comment" else "",
+    )
+    return prompt
+
+
+def build_graph(deps: AgentDeps) -> Any:
+    ai, settings = deps.ai, deps.settings
+    log = ToolLog()
+    tools = build_tools(deps.conn, deps.embedder, ai.workspace_id, log, settings.kb_search_results)
+    prompt_cache: dict[str, str] = {}
+
+    async def input_checks(state: AgentState) -> dict[str, Any]:
+        verdict = check_inbound(
+            ai,
+            channel=state["channel"],
+            text=state.get("text"),
+            has_attachments=state.get("has_attachments", False),
+            now=deps.now or datetime.now(UTC),
+        )
+        if verdict.action is None:
+            return {"reasons": [verdict.reason]}
+        if verdict.action == Action.RESPOND:  # away message
+            decision = Decision(
+                Action.RESPOND, reply=ai.away_message, confidence=1.0, model="rules"
+            )
+        else:
+            decision = Decision(verdict.action, model="rules")
+        return {"decision": decision, "reasons": [verdict.reason]}
+
+    async def input_moderation(state: AgentState) -> dict[str, Any]:
+        result = await deps.moderator.check(state["text"])
+        if not result.flagged:
+            return {"reasons": [f"inbound moderation ({result.provider}): ok"]}
+        action = Action.HIDE if state["channel"] == "instagram_comment" else Action.ESCALATE
+        reason = f"inbound flagged by moderation ({result.provider}): {', '.join(result.categories) or 'flagged'}"
+        return {"decision": Decision(action, model=result.provider), "reasons": [reason]}
+
+    async def retrieve(state: AgentState) -> dict[str, Any]:
+        hits = await search(
+            deps.conn,
+            deps.embedder,
+            workspace_id=ai.workspace_id,
+            query=state["text"],
+            limit=settings.kb_search_results,
+        )
+        log.remember(hits)
+        return {"hits": hits, "reasons": [f"retrieved {len(hits)} passages"]}
+
+    async def offline(state: AgentState) -> dict[str, Any]:
+        draft = await offline_reply(
+            deps.embedder,
+            question=state["text"],
+            hits=state.get("hits", []),
+            faq_floor=settings.offline_faq_similarity,
+            chunk_floor=settings.offline_chunk_similarity,
+            threshold=ai.confidence_threshold,
+        )
+        return {"draft": draft, "reasons": draft.reasons}
+
+    async def agent(state: AgentState) -> dict[str, Any]:
+        assert deps.chat_model is not None
+        messages = state.get("messages") or []
+        if not messages:
+            prompt_cache["system"] = system_prompt(ai, state["channel"])
+            context = format_hits(state.get("hits", []))
+            messages = [
+                SystemMessage(prompt_cache["system"] + "\n\nKnowledge that may help:\n" + context)
+            ]
+            for role, text in state.get("history", []):
+                messages.append(HumanMessage(text) if role == "customer" else AIMessage(text))
+            messages.append(HumanMessage(state["text"]))
+        model = deps.chat_model.bind_tools(tools)
+        response = await model.ainvoke(messages)
+        new = [*messages, response] if not state.get("messages") else [response]
+        return {"messages": new, "rounds": state.get("rounds", 0) + 1}
+
+    def after_agent(state: AgentState) -> str:
+        last = state["messages"][-1]
+        if isinstance(last, AIMessage) and last.tool_calls:
+            return "tools"
+        return "settle"
+
+    def after_tools(state: AgentState) -> str:
+        if log.submitted is not None or log.escalation is not None:
+            return "settle"
+        if state.get("rounds", 0) >= settings.agent_max_tool_rounds:
+            return "settle"
+        return "agent"
+
+    async def settle(state: AgentState) -> dict[str, Any]:
+        """Turn what the model did into a draft decision."""
+        messages = state.get("messages", [])
+        model_name = getattr(deps.chat_model, "model_name", None) or type(deps.chat_model).__name__
+        if log.escalation is not None:
+            return {
+                "draft": _with_usage(Decision(Action.ESCALATE, model=model_name), messages),
+                "reasons": [f"model escalated: {log.escalation}"],
+            }
+        if log.submitted is not None:
+            cited = [log.hits[s] for s in log.submitted.get("source_ids", []) if s in log.hits]
+            draft = _with_usage(
+                Decision(
+                    Action.RESPOND,
+                    reply=str(log.submitted["reply"]),
+                    confidence=float(log.submitted.get("confidence", 0)),
+                    citations=[
+                        {
+                            "kind": h.kind,
+                            "id": h.id,
+                            "title": h.text if h.kind == "faq" else h.source,
+                            "page": h.page_number,
+                        }
+                        for h in cited
+                    ],
+                    model=model_name,
+                ),
+                messages,
+            )
+            return {"draft": draft, "reasons": ["model submitted a reply"]}
+        last = state["messages"][-1] if state.get("messages") else None
+        text = last.content if isinstance(last, AIMessage) and isinstance(last.content, str) else ""
+        if text.strip():
+            # answered in plain text instead of submitting: usable, but unverified confidence
+            return {
+                "draft": _with_usage(
+                    Decision(Action.RESPOND, reply=text.strip(), confidence=0.5, model=model_name),
+                    messages,
+                ),
+                "reasons": ["model answered without submit_reply (confidence 0.5)"],
+            }
+        return {
+            "draft": _with_usage(Decision(Action.ESCALATE, model=model_name), messages),
+            "reasons": ["model gave no answer"],
+        }
+
+    async def output_checks(state: AgentState) -> dict[str, Any]:
+        draft = state["draft"]
+        if draft.action != Action.RESPOND or not draft.reply:
+            return {"decision": draft}
+        sources = [h.text + " " + (h.answer or "") for h in log.hits.values()]
+        conversation = " ".join([state["text"], *(t for _, t in state.get("history", []))])
+        reply, problems = check_outbound(
+            ai,
+            channel=state["channel"],
+            reply=draft.reply,
+            sources=sources,
+            system_prompt=prompt_cache.get("system") or system_prompt(ai, state["channel"]),
+            conversation_text=conversation,
+        )
+        if problems:
+            return {"decision": _escalate_with_draft(draft, problems), "reasons": problems}
+        if (draft.confidence or 0) < ai.confidence_threshold:
+            reason = f"confidence {draft.confidence:.2f} below the threshold {ai.confidence_threshold:.2f}"
+            return {"decision": _escalate_with_draft(draft, [reason]), "reasons": [reason]}
+        draft.reply = reply
+        return {"decision": draft, "reasons": ["output checks passed"]}
+
+    async def output_moderation(state: AgentState) -> dict[str, Any]:
+        decision = state["decision"]
+        if decision.action != Action.RESPOND or not decision.reply:
+            return {}
+        result = await deps.moderator.check(decision.reply)
+        if result.flagged:
+            reason = f"draft flagged by moderation ({result.provider})"
+            return {"decision": _escalate_with_draft(decision, [reason]), "reasons": [reason]}
+        return {"reasons": [f"draft moderation ({result.provider}): ok"]}
+
+    def settled_or(next_node: str) -> Any:
+        def route(state: AgentState) -> str:
+            return END if state.get("decision") is not None else next_node
+
+        return route
+
+    graph = StateGraph(AgentState)
+    for name, node in (
+        ("input_checks", input_checks),
+        ("input_moderation", input_moderation),
+        ("retrieve", retrieve),
+        ("output_checks", output_checks),
+        ("output_moderation", output_moderation),
+    ):
+        graph.add_node(name, node)
+    graph.add_edge(START, "input_checks")
+    graph.add_conditional_edges("input_checks", settled_or("input_moderation"))
+    graph.add_conditional_edges("input_moderation", settled_or("retrieve"))
+    if deps.chat_model is None:
+        graph.add_node("offline", offline)
+        graph.add_edge("retrieve", "offline")
+        graph.add_edge("offline", "output_checks")
+    else:
+        graph.add_node("agent", agent)
+        graph.add_node("tools", ToolNode(tools))
+        graph.add_node("settle", settle)
+        graph.add_edge("retrieve", "agent")
+        graph.add_conditional_edges("agent", after_agent, {"tools": "tools", "settle": "settle"})
+        graph.add_conditional_edges("tools", after_tools, {"agent": "agent", "settle": "settle"})
+        graph.add_edge("settle", "output_checks")
+    graph.add_edge("output_checks", "output_moderation")
+    graph.add_edge("output_moderation", END)
+    return graph.compile()
+
+
+def _escalate_with_draft(draft: Decision, problems: list[str]) -> Decision:
+    return Decision(
+        Action.ESCALATE,
+        draft=draft.reply,
+        confidence=draft.confidence,
+        citations=draft.citations,
+        model=draft.model,
+        prompt_tokens=draft.prompt_tokens,
+        completion_tokens=draft.completion_tokens,
+        reasons=problems,
+    )
+
+
+def _with_usage(decision: Decision, messages: list[AnyMessage]) -> Decision:
+    for message in messages:
+        usage = getattr(message, "usage_metadata", None) or {}
+        decision.prompt_tokens += int(usage.get("input_tokens", 0))
+        decision.completion_tokens += int(usage.get("output_tokens", 0))
+    return decision

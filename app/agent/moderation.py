@@ -1,0 +1,79 @@
+"""Moderation of inbound text and drafts: OpenAI `omni-moderation-latest` when a key is set,
+otherwise (and when it is down) a local classifier (alt-profanity-check)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from app.config import Settings
+from app.logging import get_logger
+
+log = get_logger("agent.moderation")
+
+
+@dataclass(frozen=True)
+class ModerationResult:
+    flagged: bool
+    provider: str
+    categories: list[str] = field(default_factory=list)
+    max_score: float = 0.0
+
+
+class Moderator(Protocol):
+    async def check(self, text: str) -> ModerationResult: ...
+
+
+class LocalModerator:
+    def __init__(self, threshold: float = 0.85) -> None:
+        self._threshold = threshold
+
+    async def check(self, text: str) -> ModerationResult:
+        from profanity_check import predict_prob
+
+        score = float((await asyncio.to_thread(predict_prob, [text]))[0])
+        flagged = score >= self._threshold
+        return ModerationResult(flagged, "local", ["profanity"] if flagged else [], score)
+
+
+class OpenAIModerator:
+    def __init__(self, settings: Settings, fallback: Moderator) -> None:
+        from openai import AsyncOpenAI
+
+        assert settings.openai_api_key is not None
+        self._client = AsyncOpenAI(
+            api_key=settings.openai_api_key.get_secret_value(),
+            base_url=settings.openai_base_url,
+            max_retries=1,
+            timeout=10,
+        )
+        self._threshold = settings.moderation_threshold
+        self._fallback = fallback
+
+    async def check(self, text: str) -> ModerationResult:
+        try:
+            response = await self._client.moderations.create(
+                model="omni-moderation-latest", input=text
+            )
+        except Exception as exc:
+            log.warning(
+                "moderation API unavailable; using the local classifier", error=type(exc).__name__
+            )
+            return await self._fallback.check(text)
+        result = response.results[0]
+        scores = result.category_scores.model_dump(by_alias=True)
+        over = sorted(
+            name for name, score in scores.items() if score is not None and score >= self._threshold
+        )
+        flagged = bool(result.flagged or over)
+        return ModerationResult(
+            flagged, "openai", over, max((s or 0.0) for s in scores.values()) if scores else 0.0
+        )
+
+
+def create_moderator(settings: Settings) -> Moderator:
+    local = LocalModerator(settings.local_moderation_threshold)
+    if settings.openai_api_key is not None and settings.moderation_enabled:
+        return OpenAIModerator(settings, local)
+    return local

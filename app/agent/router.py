@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from app.agent import service
+from app.agent.ai_settings import load_ai_settings
+from app.deps import CurrentWorkspace
+from app.ratelimit import api_limit
+
+router = APIRouter(prefix="/api/agent", tags=["agent"])
+
+
+class PreviewIn(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+    channel: Literal["instagram_dm", "instagram_comment", "whatsapp"] = "instagram_dm"
+
+
+class PreviewOut(BaseModel):
+    decision: str
+    reply: str | None
+    draft: str | None
+    confidence: float | None
+    citations: list[dict[str, Any]]
+    reasons: list[str]
+    model: str | None
+    latency_ms: int
+
+
+@router.post("/preview", response_model=PreviewOut)
+@api_limit
+async def preview(request: Request, ws: CurrentWorkspace, body: PreviewIn) -> PreviewOut:
+    """Run the whole agent for this workspace on a sample message, sending nothing: the
+    playground where a business tests its bot before going live."""
+    state = request.app.state
+    async with ws.session() as conn:
+        ai = await load_ai_settings(conn, ws.workspace_id)
+        decision = await service.run_agent(
+            conn=conn,
+            settings=state.settings,
+            ai=ai,
+            embedder=state.embedder,
+            moderator=state.moderator,
+            chat_model=service.create_chat_model(state.settings, ai),
+            channel=body.channel,
+            text=body.text,
+        )
+    data = decision.to_dict()
+    return PreviewOut(**{k: data[k] for k in PreviewOut.model_fields})

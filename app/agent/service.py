@@ -1,0 +1,130 @@
+"""Running the agent for one message, and recording why it decided what it did."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from langchain_core.language_models import BaseChatModel
+from psycopg.types.json import Jsonb
+
+from app.agent.ai_settings import AiSettings
+from app.agent.decisions import Action, Decision
+from app.agent.graph import AgentDeps, build_graph
+from app.agent.moderation import Moderator
+from app.config import Settings
+from app.db.session import Conn
+from app.kb.embeddings import Embedder, EmbeddingUnavailable
+from app.logging import get_logger
+
+log = get_logger("agent")
+
+
+def create_chat_model(settings: Settings, ai: AiSettings) -> BaseChatModel | None:
+    """ChatOpenAI against OpenAI, OpenRouter or any OpenAI-compatible server; None = offline."""
+    model = ai.chat_model or settings.chat_model
+    if not model or settings.openai_api_key is None:
+        return None
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(
+        model=model,
+        api_key=settings.openai_api_key,
+        base_url=settings.openai_base_url,
+        temperature=ai.temperature,
+        timeout=settings.chat_timeout_s,
+        max_retries=1,
+    )
+
+
+async def run_agent(
+    *,
+    conn: Conn,
+    settings: Settings,
+    ai: AiSettings,
+    embedder: Embedder,
+    moderator: Moderator,
+    chat_model: BaseChatModel | None,
+    channel: str,
+    text: str | None,
+    has_attachments: bool = False,
+    history: list[tuple[str, str]] | None = None,
+    now: datetime | None = None,
+) -> Decision:
+    started = time.perf_counter()
+    state = {
+        "text": text or "",
+        "channel": channel,
+        "has_attachments": has_attachments,
+        "history": history or [],
+        "reasons": [],
+    }
+    try:
+        result = await build_graph(
+            AgentDeps(conn, embedder, moderator, chat_model, settings, ai, now)
+        ).ainvoke(state)
+        decision: Decision = result["decision"]
+        decision.reasons = list(result.get("reasons", []))
+    except EmbeddingUnavailable as exc:
+        decision = Decision(Action.ESCALATE, reasons=[f"knowledge base unavailable: {exc}"])
+    except Exception as exc:
+        if chat_model is None:
+            raise
+        # the model's provider failed: the offline responder still answers what it can
+        log.warning("chat model failed; using the offline responder", error=type(exc).__name__)
+        decision = await run_agent(
+            conn=conn,
+            settings=settings,
+            ai=ai,
+            embedder=embedder,
+            moderator=moderator,
+            chat_model=None,
+            channel=channel,
+            text=text,
+            has_attachments=has_attachments,
+            history=history,
+            now=now,
+        )
+        decision.reasons.insert(
+            0, f"chat model unavailable ({type(exc).__name__}): offline responder used"
+        )
+    decision.latency_ms = int((time.perf_counter() - started) * 1000)
+    return decision
+
+
+async def record_decision(
+    conn: Conn,
+    *,
+    workspace_id: UUID | str,
+    conversation_id: UUID | str | None,
+    event_id: int | None,
+    decision: Decision,
+) -> UUID:
+    cur = await conn.execute(
+        """
+        insert into public.ai_decisions
+            (workspace_id, conversation_id, webhook_event_id, decision, reply_text, confidence, reasons, sources,
+             model, prompt_tokens, completion_tokens, latency_ms)
+        values (%(ws)s, %(conv)s, %(event)s, %(decision)s, %(reply)s, %(confidence)s, %(reasons)s, %(sources)s,
+                %(model)s, %(pt)s, %(ct)s, %(latency)s)
+        returning id
+        """,
+        {
+            "ws": workspace_id,
+            "conv": conversation_id,
+            "event": event_id,
+            "decision": decision.action.value,
+            "reply": decision.reply or decision.draft,
+            "confidence": decision.confidence,
+            "reasons": Jsonb(decision.reasons),
+            "sources": Jsonb(decision.citations),
+            "model": decision.model,
+            "pt": decision.prompt_tokens,
+            "ct": decision.completion_tokens,
+            "latency": decision.latency_ms,
+        },
+    )
+    row: Any = await cur.fetchone()
+    return row["id"]
