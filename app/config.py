@@ -121,6 +121,22 @@ class Settings(BaseSettings):
     moderation_threshold: float = 0.5
     local_moderation_threshold: float = 0.85
 
+    # Reply pipeline
+    # messages a customer sends within this many seconds get one reply to all of them
+    reply_burst_window_s: float = 3.0
+    # Meta's messaging windows (META.md): the bot may answer within 24 h of the customer's last
+    # message; a human may use the HUMAN_AGENT tag up to 7 days; private replies within 7 days
+    messaging_window_h: float = 24.0
+    human_agent_window_days: float = 7.0
+    private_reply_window_days: float = 7.0
+    # Celery Beat reconciliation (the missed-event radar)
+    reconcile_interval_s: float = 120.0
+    reconcile_lookback_h: float = 48.0
+    reconcile_media_limit: int = 25
+    reconcile_comments_max_age_days: float = 30.0
+    send_max_retries: int = 5
+    send_retry_base_s: float = 2.0
+
     # HTTP API
     api_max_body_bytes: int = 1024 * 1024
     rate_limit_default: str = "600/minute"

@@ -21,6 +21,7 @@ from app.kb.embeddings import get_embedder
 from app.kb.router import router as kb_router
 from app.logging import configure_logging
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.outbound.router import router as outbound_router
 from app.ratelimit import limiter
 from app.social_accounts.router import router as social_accounts_router
 from app.webhooks.batcher import IngestBatcher
@@ -92,4 +93,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(kb_router)
     app.include_router(agent_router)
+    app.include_router(outbound_router)
     return app

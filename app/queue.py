@@ -24,6 +24,7 @@ log = get_logger("queue")
 
 PROCESS_EVENT = "socialsync.events.process_event"
 INGEST_DOCUMENT = "socialsync.kb.ingest_document"
+SEND_OUTBOUND = "socialsync.outbound.send"
 
 # Customers waiting in a chat are served first; statuses and reads can wait.
 QUEUE_BY_KIND = {

@@ -92,7 +92,7 @@ def sandbox(settings: Any, live_api: Any) -> Iterator[Any]:
 
     sandbox_settings = settings.model_copy(update={"sandbox_bot_url": live_api.url})
     app = create_sandbox_app(sandbox_settings)
-    server = LiveServer(app).start("/_sandbox/health")
+    server = LiveServer(app, port=settings.sandbox_port).start("/_sandbox/health")
     server.state = app.state.sandbox  # type: ignore[attr-defined]
     yield server
     server.stop()
@@ -164,6 +164,9 @@ def worker() -> Iterator[Any]:
         loglevel="WARNING",
     ) as running:
         yield running
+    from workers import runtime
+
+    runtime.close()
 
 
 @pytest.fixture

@@ -33,12 +33,24 @@ celery_app.conf.update(
     task_default_queue="default",
     task_routes={
         "socialsync.events.sweep_stale": {"queue": "low"},
+        "socialsync.reconcile.*": {"queue": "low"},
         "socialsync.maintenance.*": {"queue": "low"},
     },
     timezone="UTC",
     beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
-    imports=("workers.tasks.maintenance", "workers.tasks.events", "workers.tasks.kb"),
+    imports=(
+        "workers.tasks.maintenance",
+        "workers.tasks.events",
+        "workers.tasks.kb",
+        "workers.tasks.replies",
+        "workers.tasks.reconcile",
+    ),
     beat_schedule={
+        "reconcile-missed-events": {
+            "task": "socialsync.reconcile.radar",
+            "schedule": settings.reconcile_interval_s,
+            "options": {"queue": "low", "expires": settings.reconcile_interval_s},
+        },
         "sweep-stale-webhook-events": {
             "task": "socialsync.events.sweep_stale",
             "schedule": settings.webhook_sweep_interval_s,

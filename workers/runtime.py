@@ -10,12 +10,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import httpx
 import redis.asyncio as aioredis
 from celery.signals import worker_process_init, worker_process_shutdown
 
+from app.agent.moderation import create_moderator
 from app.config import get_settings
 from app.db.pool import create_pool
 from app.db.session import Pool
+from app.kb.embeddings import get_embedder
+from app.replies.service import AgentKit
 
 T = TypeVar("T")
 
@@ -24,6 +28,8 @@ T = TypeVar("T")
 class Resources:
     pool: Pool
     redis: aioredis.Redis
+    http: httpx.AsyncClient
+    kit: AgentKit
 
 
 _loop: asyncio.AbstractEventLoop | None = None
@@ -40,10 +46,14 @@ def _ensure() -> tuple[asyncio.AbstractEventLoop, Resources]:
         assert settings.database_url and settings.redis_url, (
             "DATABASE_URL and REDIS_URL must be set for workers"
         )
+        kit = AgentKit(settings, get_embedder(settings), create_moderator(settings))
         pool = create_pool(settings, settings.database_url)
         _loop.run_until_complete(pool.open(wait=True, timeout=30))
         _resources = Resources(
-            pool, aioredis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
+            pool,
+            aioredis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2),
+            httpx.AsyncClient(timeout=settings.graph_timeout_s),
+            kit,
         )
     return _loop, _resources
 
@@ -59,9 +69,17 @@ def _reset_after_fork(**_: Any) -> None:
     _loop, _resources = None, None
 
 
+def close() -> None:
+    """Release this process's loop and clients (the embedded test worker calls it)."""
+    global _loop, _resources
+    _close()
+    _loop, _resources = None, None
+
+
 @worker_process_shutdown.connect
 def _close(**_: Any) -> None:
     if _loop is not None and _resources is not None and not _loop.is_closed():
         _loop.run_until_complete(_resources.pool.close())
         _loop.run_until_complete(_resources.redis.aclose())
+        _loop.run_until_complete(_resources.http.aclose())
         _loop.close()

@@ -108,13 +108,25 @@ def build_graph(deps: AgentDeps) -> Any:
         return {"decision": Decision(action, model=result.provider), "reasons": [reason]}
 
     async def retrieve(state: AgentState) -> dict[str, Any]:
-        hits = await search(
-            deps.conn,
-            deps.embedder,
-            workspace_id=ai.workspace_id,
-            query=state["text"],
-            limit=settings.kb_search_results,
-        )
+        # A burst ("hi" / "quick question" / "do you ship to Spain?") is searched as a whole and
+        # line by line: the question is often one line, and the greeting dilutes the whole.
+        queries = [state["text"]]
+        lines = [line for line in state["text"].splitlines() if line.strip()]
+        if len(lines) > 1:
+            queries += lines[-5:]
+        best: dict[str, SearchHit] = {}
+        for query in queries:
+            for hit in await search(
+                deps.conn,
+                deps.embedder,
+                workspace_id=ai.workspace_id,
+                query=query,
+                limit=settings.kb_search_results,
+            ):
+                key = f"{hit.kind}:{hit.id}"
+                if key not in best or (hit.similarity or 0) > (best[key].similarity or 0):
+                    best[key] = hit
+        hits = sorted(best.values(), key=lambda h: -(h.similarity or 0))
         log.remember(hits)
         return {"hits": hits, "reasons": [f"retrieved {len(hits)} passages"]}
 

@@ -45,8 +45,8 @@ async def set_event_status(
 async def upsert_contact(
     conn: Conn,
     *,
-    workspace_id: UUID,
-    social_account_id: UUID,
+    workspace_id: UUID | str,
+    social_account_id: UUID | str,
     platform: str,
     external_id: str,
     username: str | None = None,
@@ -77,7 +77,12 @@ async def upsert_contact(
 
 
 async def upsert_conversation(
-    conn: Conn, *, workspace_id: UUID, social_account_id: UUID, contact_id: UUID, channel: str
+    conn: Conn,
+    *,
+    workspace_id: UUID | str,
+    social_account_id: UUID | str,
+    contact_id: UUID | str,
+    channel: str,
 ) -> dict[str, Any]:
     cur = await conn.execute(
         """
@@ -96,8 +101,8 @@ async def upsert_conversation(
 async def insert_message(
     conn: Conn,
     *,
-    workspace_id: UUID,
-    conversation_id: UUID,
+    workspace_id: UUID | str,
+    conversation_id: UUID | str,
     direction: str,
     sender: str,
     platform_message_id: str | None,
@@ -105,13 +110,14 @@ async def insert_message(
     attachments: list[Any],
     sent_at: datetime | None,
 ) -> UUID | None:
-    """None when the platform message was stored already (a redelivery or both paths saw it)."""
+    """The message's id; a platform message stored already (a redelivery, or both the webhook
+    and reconciliation saw it) keeps its row and returns that id."""
     cur = await conn.execute(
         """
         insert into public.messages
             (workspace_id, conversation_id, direction, sender, platform_message_id, text, attachments, sent_at)
         values (%(ws)s, %(conv)s, %(direction)s, %(sender)s, %(pmid)s, %(text)s, %(attachments)s, coalesce(%(sent_at)s, now()))
-        on conflict (workspace_id, platform_message_id) do nothing
+        on conflict (workspace_id, platform_message_id) do update set platform_message_id = excluded.platform_message_id
         returning id
         """,
         {
@@ -132,7 +138,7 @@ async def insert_message(
 async def touch_conversation(
     conn: Conn,
     *,
-    conversation_id: UUID,
+    conversation_id: UUID | str,
     inbound_at: datetime | None = None,
     outbound_at: datetime | None = None,
     owner: str | None = None,
@@ -153,8 +159,8 @@ async def touch_conversation(
 async def insert_comment(
     conn: Conn,
     *,
-    workspace_id: UUID,
-    social_account_id: UUID,
+    workspace_id: UUID | str,
+    social_account_id: UUID | str,
     conversation_id: UUID | None,
     platform_comment_id: str,
     media_id: str | None,
@@ -192,7 +198,7 @@ async def insert_comment(
 
 
 async def is_our_outbound(
-    conn: Conn, *, workspace_id: UUID, platform_message_id: str, outbound_id: str | None
+    conn: Conn, *, workspace_id: UUID | str, platform_message_id: str, outbound_id: str | None
 ) -> bool:
     """An echo is ours when it carries our outbound id in its metadata, or matches a message we
     sent (its id is recorded once the send returns)."""

@@ -6,12 +6,14 @@ transaction and finished events are skipped, so a redelivered or duplicated task
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from app.db.session import Claims, Conn, Pool, tenant_session
 from app.inbox import repo
 from app.logging import get_logger
+from app.outbound import repo as outbound_repo
 
 log = get_logger("inbox")
 
@@ -42,6 +44,8 @@ class InboundItem:
     platform_id: str
     conversation_owner: str
     data: dict[str, Any]
+    message_id: UUID | None = None
+    occurred_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ async def _store_customer_message(
         conn, workspace_id=ws, social_account_id=account, contact_id=contact_id, channel=channel
     )
     occurred = event["occurred_at"] or event["received_at"]
+    message_id = None
     if kind == "ig_comment":
         await repo.insert_comment(
             conn,
@@ -91,7 +96,7 @@ async def _store_customer_message(
             commented_at=occurred,
         )
     else:
-        await repo.insert_message(
+        message_id = await repo.insert_message(
             conn,
             workspace_id=ws,
             conversation_id=conversation["id"],
@@ -115,6 +120,8 @@ async def _store_customer_message(
         platform_id=payload["platform_id"],
         conversation_owner=conversation["owner"],
         data=data,
+        message_id=message_id,
+        occurred_at=occurred,
     )
     return ProcessOutcome("done", "stored", inbound=item)
 
@@ -129,7 +136,16 @@ async def _handle_echo(
         if metadata.startswith(OUTBOUND_METADATA_PREFIX)
         else None
     )
-    if outbound_id or await repo.is_our_outbound(
+    if outbound_id:
+        # this also settles a send whose outcome we did not know (timeout after it left)
+        await outbound_repo.mark_sent_by_echo(
+            conn,
+            workspace_id=event["workspace_id"],
+            outbound_id=outbound_id,
+            platform_message_id=payload["platform_id"],
+        )
+        return ProcessOutcome("ignored", "echo of our own reply")
+    if await repo.is_our_outbound(
         conn,
         workspace_id=event["workspace_id"],
         platform_message_id=payload["platform_id"],
@@ -188,8 +204,16 @@ async def record_event(conn: Conn, *, event_id: int, workspace_id: UUID | str) -
     else:
         # reactions, reads, edits, deletions, referrals, mentions, statuses: kept as events
         outcome = ProcessOutcome("done", f"{kind} recorded")
-    await repo.set_event_status(conn, event_id=event_id, status=outcome.status)
+    # A customer's message stays `processing` until the reply step has been planned or scheduled
+    # (finish_event); a crash in between leaves it for the sweeper, and replaying it is safe.
+    status = "processing" if outcome.inbound is not None else outcome.status
+    await repo.set_event_status(conn, event_id=event_id, status=status)
     return outcome
+
+
+async def finish_event(pool: Pool, *, event_id: int, workspace_id: str) -> None:
+    async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
+        await repo.set_event_status(conn, event_id=event_id, status="done")
 
 
 async def process_event(pool: Pool, *, event_id: int, workspace_id: str) -> ProcessOutcome:

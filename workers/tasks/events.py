@@ -3,21 +3,43 @@ from __future__ import annotations
 from app.config import get_settings
 from app.inbox import service as inbox_service
 from app.logging import get_logger
+from app.replies import service as replies_service
 from app.webhooks import service as webhooks_service
 from workers import runtime
 from workers.celery_app import celery_app
+from workers.tasks.replies import reply_to_conversation, send_now_or_later
 
 log = get_logger("workers.events")
 
 
 @celery_app.task(name="socialsync.events.process_event", bind=True, max_retries=8, acks_late=True)
 def process_event(self, event_id: int, workspace_id: str) -> str:  # type: ignore[no-untyped-def]
+    settings = get_settings()
     try:
         outcome = runtime.run(
             lambda r: inbox_service.process_event(
                 r.pool, event_id=event_id, workspace_id=workspace_id
             )
         )
+        item = outcome.inbound
+        if item is not None and item.channel == "instagram_comment":
+            planned = runtime.run(lambda r: replies_service.plan_comment_reply(r.pool, r.kit, item))
+            send_now_or_later(planned.outbound_ids, workspace_id)
+        elif item is not None and item.message_id is not None:
+            args = [workspace_id, str(item.conversation_id), str(item.message_id), event_id]
+            if settings.reply_burst_window_s > 0:
+                # wait for the rest of a burst; the last message's task answers all of them
+                reply_to_conversation.apply_async(
+                    args=args, countdown=settings.reply_burst_window_s, queue="high"
+                )
+            else:
+                reply_to_conversation.run(*args)
+        if item is not None:
+            runtime.run(
+                lambda r: inbox_service.finish_event(
+                    r.pool, event_id=event_id, workspace_id=workspace_id
+                )
+            )
     except Exception as exc:
         # the event stays unfinished in Postgres; retry with backoff, and the sweeper is the net
         log.exception(

@@ -1,0 +1,165 @@
+"""SQL for outbound messages and escalations (worker or staff tenant sessions)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+
+from app.db.session import Conn
+
+
+async def create_outbound(
+    conn: Conn,
+    *,
+    workspace_id: UUID | str,
+    conversation_id: UUID | str | None,
+    social_account_id: UUID | str,
+    idempotency_key: str,
+    kind: str,
+    recipient: str,
+    payload: dict[str, Any],
+    decision_id: UUID | None = None,
+    sender: str = "bot",
+) -> dict[str, Any] | None:
+    """None when a message with this key exists already: it is that message, never a second one."""
+    cur = await conn.execute(
+        """
+        insert into public.outbound_messages
+            (workspace_id, conversation_id, social_account_id, idempotency_key, kind, recipient, payload, decision_id, sender)
+        values (%(ws)s, %(conv)s, %(acct)s, %(key)s, %(kind)s, %(recipient)s, %(payload)s, %(decision)s, %(sender)s)
+        on conflict (idempotency_key) do nothing
+        returning id, status
+        """,
+        {
+            "ws": workspace_id,
+            "conv": conversation_id,
+            "acct": social_account_id,
+            "key": idempotency_key,
+            "kind": kind,
+            "recipient": recipient,
+            "payload": Jsonb(payload),
+            "decision": decision_id,
+            "sender": sender,
+        },
+    )
+    return await cur.fetchone()
+
+
+async def claim_for_send(conn: Conn, *, outbound_id: UUID | str) -> dict[str, Any] | None:
+    """Locks the message and its conversation's state for the send decision."""
+    cur = await conn.execute(
+        """
+        select o.id, o.workspace_id, o.conversation_id, o.social_account_id, o.kind, o.recipient, o.payload, o.status,
+               o.attempts, o.sender, o.created_at, c.owner, c.last_inbound_at, c.channel,
+               a.platform, a.external_id as account_external_id, a.access_token_encrypted, a.token_status
+          from public.outbound_messages o
+          join public.social_accounts a on a.id = o.social_account_id
+          left join public.conversations c on c.id = o.conversation_id
+         where o.id = %(id)s
+         for update of o
+        """,
+        {"id": outbound_id},
+    )
+    return await cur.fetchone()
+
+
+async def set_status(
+    conn: Conn,
+    *,
+    outbound_id: UUID | str,
+    status: str,
+    error: str | None = None,
+    platform_message_id: str | None = None,
+    count_attempt: bool = False,
+) -> None:
+    await conn.execute(
+        """
+        update public.outbound_messages
+           set status = %(status)s, last_error = %(error)s, updated_at = now(),
+               platform_message_id = coalesce(%(pmid)s, platform_message_id),
+               attempts = attempts + %(inc)s,
+               sent_at = case when %(status)s = 'sent' then coalesce(sent_at, now()) else sent_at end
+         where id = %(id)s
+        """,
+        {
+            "id": outbound_id,
+            "status": status,
+            "error": error,
+            "pmid": platform_message_id,
+            "inc": 1 if count_attempt else 0,
+        },
+    )
+
+
+async def mark_sent_by_echo(
+    conn: Conn, *, workspace_id: UUID | str, outbound_id: str, platform_message_id: str
+) -> bool:
+    """An echo carrying our metadata proves an unconfirmed send arrived."""
+    cur = await conn.execute(
+        """
+        update public.outbound_messages set status = 'sent', platform_message_id = %(pmid)s, sent_at = coalesce(sent_at, now()),
+               updated_at = now(), last_error = null
+         where workspace_id = %(ws)s and id::text = %(id)s and status in ('sending', 'unconfirmed', 'failed', 'pending')
+        """,
+        {"ws": workspace_id, "id": outbound_id, "pmid": platform_message_id},
+    )
+    return cur.rowcount > 0
+
+
+async def open_escalation(
+    conn: Conn,
+    *,
+    workspace_id: UUID | str,
+    conversation_id: UUID | str,
+    reason: str,
+    draft: str | None,
+    decision_id: UUID | None,
+    event_id: int | None,
+) -> None:
+    await conn.execute(
+        """
+        insert into public.escalations (workspace_id, conversation_id, decision_id, reason, draft_reply, webhook_event_id)
+        values (%(ws)s, %(conv)s, %(decision)s, %(reason)s, %(draft)s, %(event)s)
+        on conflict do nothing
+        """,
+        {
+            "ws": workspace_id,
+            "conv": conversation_id,
+            "decision": decision_id,
+            "reason": reason,
+            "draft": draft,
+            "event": event_id,
+        },
+    )
+    # while staff hold it, the bot stays silent
+    await conn.execute(
+        "update public.conversations set owner = 'human', updated_at = now() where id = %(id)s",
+        {"id": conversation_id},
+    )
+
+
+async def list_outbound(
+    conn: Conn, *, workspace_id: UUID, status: str | None
+) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        """
+        select id, conversation_id, kind, recipient, payload, status, attempts, platform_message_id, last_error,
+               created_at, updated_at, sent_at
+          from public.outbound_messages
+         where workspace_id = %(ws)s and (%(status)s::text is null or status = %(status)s)
+         order by created_at desc limit 200
+        """,
+        {"ws": workspace_id, "status": status},
+    )
+    return await cur.fetchall()
+
+
+async def release_dead(conn: Conn, *, workspace_id: UUID, outbound_id: UUID) -> bool:
+    cur = await conn.execute(
+        "update public.outbound_messages set status = 'pending', last_error = null, attempts = 0, updated_at = now()"
+        " where workspace_id = %(ws)s and id = %(id)s and status in ('dead', 'failed')",
+        {"ws": workspace_id, "id": outbound_id},
+    )
+    return cur.rowcount > 0

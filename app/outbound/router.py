@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from app.deps import CurrentWorkspace
+from app.errors import NotFound
+from app.outbound import repo
+from app.queue import SEND_OUTBOUND, publish
+from app.ratelimit import api_limit
+
+router = APIRouter(prefix="/api/outbound", tags=["outbound messages"])
+
+Status = Literal["pending", "sending", "sent", "unconfirmed", "failed", "dead", "cancelled"]
+
+
+class OutboundOut(BaseModel):
+    id: UUID
+    conversation_id: UUID | None
+    kind: str
+    recipient: str
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    platform_message_id: str | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None
+
+
+@router.get("", response_model=list[OutboundOut])
+@api_limit
+async def list_outbound(
+    request: Request, ws: CurrentWorkspace, status: Annotated[Status | None, Query()] = None
+) -> list[OutboundOut]:
+    """What the bot sent or tried to send; `status=dead` is the dead-letter list staff work from."""
+    async with ws.session() as conn:
+        return [
+            OutboundOut(**row)
+            for row in await repo.list_outbound(conn, workspace_id=ws.workspace_id, status=status)
+        ]
+
+
+@router.post("/{outbound_id}/retry", response_model=dict[str, str], status_code=202)
+@api_limit
+async def retry_outbound(
+    request: Request, ws: CurrentWorkspace, outbound_id: UUID
+) -> dict[str, str]:
+    """Release a dead-lettered message for another attempt."""
+    async with ws.session() as conn:
+        if not await repo.release_dead(conn, workspace_id=ws.workspace_id, outbound_id=outbound_id):
+            raise NotFound(
+                "no dead or failed message with this id", error_code="outbound_not_retryable"
+            )
+    await publish(
+        request.app.state.redis, [(SEND_OUTBOUND, [str(outbound_id), str(ws.workspace_id)], "high")]
+    )
+    return {"status": "pending"}

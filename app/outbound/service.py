@@ -1,0 +1,237 @@
+"""Sending an outbound message at most once.
+
+The row was written (and committed) before this runs. Here it is claimed under a row lock,
+checked against the conversation's owner and Meta's windows *at send time*, marked `sending`,
+sent, and marked with the outcome. A timeout after the request left is `unconfirmed`: it is
+never resent blindly; the echo webhook (which carries our outbound id) or staff settle it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import httpx
+import redis.asyncio as aioredis
+
+from app.config import Settings
+from app.db.session import Claims, Pool, tenant_session
+from app.inbox import repo as inbox_repo
+from app.inbox.service import OUTBOUND_METADATA_PREFIX
+from app.logging import get_logger
+from app.outbound import repo
+from app.outbound.clients import clients_for
+from app.platforms.meta.errors import (
+    GraphAPIError,
+    OutsideWindowError,
+    PermanentError,
+    TokenExpiredError,
+    UnknownOutcome,
+)
+from app.platforms.meta.instagram import InstagramClient
+from app.platforms.meta.whatsapp import WhatsAppClient
+
+log = get_logger("outbound")
+
+
+class SendResult(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"
+    DEAD = "dead"
+    CANCELLED = "cancelled"
+    ESCALATED = "escalated"
+    UNCONFIRMED = "unconfirmed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    result: SendResult
+    retry_after_s: float | None = None
+    error: str | None = None
+
+
+def _ineligible(row: dict[str, Any], settings: Settings, now: datetime) -> str | None:
+    kind = row["kind"]
+    payload = row["payload"]
+    if kind in ("dm", "whatsapp"):
+        last = row["last_inbound_at"]
+        if last is None or now - last > timedelta(hours=settings.messaging_window_h):
+            if kind == "whatsapp":
+                return "outside WhatsApp's 24-hour window: only an approved template may be sent"
+            return "outside Instagram's 24-hour messaging window"
+    if kind == "private_reply":
+        commented = payload.get("commented_at")
+        if commented and now - datetime.fromisoformat(commented) > timedelta(
+            days=settings.private_reply_window_days
+        ):
+            return "the comment is older than 7 days: no private reply allowed"
+    return None
+
+
+async def _call(client: InstagramClient | WhatsAppClient, row: dict[str, Any]) -> str | None:
+    payload, kind, recipient = row["payload"], row["kind"], row["recipient"]
+    metadata = f"{OUTBOUND_METADATA_PREFIX}{row['id']}"
+    if isinstance(client, WhatsAppClient):
+        return await client.send_text(recipient, payload["text"])
+    if kind == "dm":
+        return await client.send_text(
+            recipient, payload["text"], tag=payload.get("tag"), metadata=metadata
+        )
+    if kind == "comment_reply":
+        return await client.reply_to_comment(recipient, payload["text"])
+    if kind == "private_reply":
+        return await client.private_reply(recipient, payload["text"], metadata=metadata)
+    if kind == "hide_comment":
+        await client.hide_comment(recipient, True)
+        return None
+    raise PermanentError(f"unknown outbound kind {kind!r}")
+
+
+async def send_outbound(
+    pool: Pool,
+    *,
+    settings: Settings,
+    http: httpx.AsyncClient,
+    redis: aioredis.Redis,
+    outbound_id: str,
+    workspace_id: str,
+    now: datetime | None = None,
+) -> SendOutcome:
+    claims = Claims.for_worker(workspace_id)
+    now = now or datetime.now(UTC)
+    async with tenant_session(pool, claims) as conn:
+        row = await repo.claim_for_send(conn, outbound_id=outbound_id)
+        if row is None or row["status"] not in ("pending", "failed", "sending"):
+            return SendOutcome(SendResult.SKIPPED)
+        if row["conversation_id"] and row["sender"] == "bot" and row["owner"] == "human":
+            await repo.set_status(
+                conn,
+                outbound_id=outbound_id,
+                status="cancelled",
+                error="a human holds the conversation",
+            )
+            await repo.open_escalation(
+                conn,
+                workspace_id=workspace_id,
+                conversation_id=row["conversation_id"],
+                reason="a human took over before the bot's reply went out",
+                draft=row["payload"].get("text"),
+                decision_id=None,
+                event_id=None,
+            )
+            return SendOutcome(SendResult.CANCELLED)
+        reason = _ineligible(row, settings, now)
+        if reason:
+            await repo.set_status(conn, outbound_id=outbound_id, status="cancelled", error=reason)
+            if row["conversation_id"]:
+                await repo.open_escalation(
+                    conn,
+                    workspace_id=workspace_id,
+                    conversation_id=row["conversation_id"],
+                    reason=reason,
+                    draft=row["payload"].get("text"),
+                    decision_id=None,
+                    event_id=None,
+                )
+            return SendOutcome(SendResult.ESCALATED, error=reason)
+        await repo.set_status(conn, outbound_id=outbound_id, status="sending", count_attempt=True)
+
+    try:
+        client = clients_for(row, settings=settings, http=http, redis=redis)
+        platform_id = await _call(client, row)
+    except UnknownOutcome as exc:
+        return await _finish(
+            pool,
+            claims,
+            row,
+            "unconfirmed",
+            str(exc),
+            SendOutcome(SendResult.UNCONFIRMED, error=str(exc)),
+        )
+    except (OutsideWindowError, TokenExpiredError) as exc:
+        expired = isinstance(exc, TokenExpiredError)
+        outcome = SendOutcome(SendResult.DEAD if expired else SendResult.ESCALATED, error=str(exc))
+        return await _finish(
+            pool, claims, row, "dead", str(exc), outcome, escalate=str(exc), token_expired=expired
+        )
+    except GraphAPIError as exc:
+        if exc.transient:
+            return await _finish(
+                pool,
+                claims,
+                row,
+                "failed",
+                str(exc),
+                SendOutcome(SendResult.RETRY, retry_after_s=exc.retry_after_s, error=str(exc)),
+            )
+        return await _finish(
+            pool, claims, row, "dead", str(exc), SendOutcome(SendResult.DEAD, error=str(exc))
+        )
+
+    async with tenant_session(pool, claims) as conn:
+        await repo.set_status(
+            conn, outbound_id=outbound_id, status="sent", platform_message_id=platform_id
+        )
+        if row["conversation_id"] and row["kind"] in (
+            "dm",
+            "whatsapp",
+            "private_reply",
+            "comment_reply",
+        ):
+            await inbox_repo.insert_message(
+                conn,
+                workspace_id=workspace_id,
+                conversation_id=row["conversation_id"],
+                direction="outbound",
+                sender=row["sender"],
+                platform_message_id=platform_id,
+                text=row["payload"].get("text"),
+                attachments=[],
+                sent_at=None,
+            )
+            await inbox_repo.touch_conversation(
+                conn, conversation_id=row["conversation_id"], outbound_at=datetime.now(UTC)
+            )
+    log.info("sent", outbound_id=outbound_id, kind=row["kind"])
+    return SendOutcome(SendResult.SENT)
+
+
+async def _finish(
+    pool: Pool,
+    claims: Claims,
+    row: dict[str, Any],
+    status: str,
+    error: str,
+    outcome: SendOutcome,
+    escalate: str | None = None,
+    token_expired: bool = False,
+) -> SendOutcome:
+    async with tenant_session(pool, claims) as conn:
+        await repo.set_status(conn, outbound_id=row["id"], status=status, error=error)
+        if escalate and row["conversation_id"]:
+            await repo.open_escalation(
+                conn,
+                workspace_id=row["workspace_id"],
+                conversation_id=row["conversation_id"],
+                reason=escalate,
+                draft=row["payload"].get("text"),
+                decision_id=None,
+                event_id=None,
+            )
+        if token_expired:
+            await conn.execute(
+                "update public.social_accounts set token_status = 'expired' where id = %(id)s",
+                {"id": row["social_account_id"]},
+            )
+    log.warning("send did not complete", outbound_id=str(row["id"]), status=status, error=error)
+    return outcome
+
+
+async def give_up(pool: Pool, *, outbound_id: str, workspace_id: str, error: str) -> None:
+    """After the last retry: dead-lettered, visible to staff with the error, retryable by them."""
+    async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
+        await repo.set_status(
+            conn, outbound_id=outbound_id, status="dead", error=f"gave up after retries: {error}"
+        )

@@ -1,0 +1,160 @@
+"""The missed-event radar. Webhooks are primary; these polls list recent conversations and the
+comments of recent posts, turn what they find into the same normalized events (same dedupe keys
+as the webhooks: `ig:msg:{mid}`, `ig:comment:{id}`) and store them through the same inbox, so
+anything seen by both paths is handled once. What the polls add is counted, so gaps show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import redis.asyncio as aioredis
+
+from app.config import Settings
+from app.db.session import Pool, privileged_session
+from app.logging import get_logger
+from app.outbound.clients import clients_for
+from app.platforms.meta.errors import GraphAPIError
+from app.platforms.meta.events import EventKind, NormalizedEvent, Platform
+from app.platforms.meta.instagram import InstagramClient
+from app.queue import publish_events
+from app.webhooks import repo as webhooks_repo
+
+log = get_logger("reconcile")
+
+
+@dataclass(frozen=True)
+class RadarResult:
+    accounts: int
+    seen: int
+    found: int
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return None
+
+
+async def _instagram_accounts(pool: Pool) -> list[dict[str, Any]]:
+    async with privileged_session(pool) as conn:
+        cur = await conn.execute(
+            "select id, workspace_id, platform, external_id as account_external_id, access_token_encrypted"
+            " from public.social_accounts where platform = 'instagram' and token_status in ('ok', 'expiring')"
+        )
+        return await cur.fetchall()
+
+
+async def _ingest(pool: Pool, redis: aioredis.Redis, events: list[NormalizedEvent]) -> int:
+    if not events:
+        return 0
+    async with privileged_session(pool) as conn:
+        rows = await webhooks_repo.store_events(conn, [(e.platform.value, e) for e in events])
+    runnable = [r for r in rows if r["status"] == "enqueued"]
+    if not await publish_events(redis, [(r["id"], r["workspace_id"], r["kind"]) for r in runnable]):
+        async with privileged_session(pool) as conn:
+            await webhooks_repo.mark_pending(conn, [r["id"] for r in runnable])
+    return len(rows)
+
+
+async def _conversation_events(client: InstagramClient, since: datetime) -> list[NormalizedEvent]:
+    events = []
+    for conversation in await client.list_conversations():
+        updated = _parse_time(conversation.get("updated_time"))
+        if updated is not None and updated < since:
+            continue
+        for message in await client.list_messages(conversation["id"]):
+            sender = str((message.get("from") or {}).get("id", ""))
+            if not sender or sender == client.ig_id:
+                continue  # our own messages are not the customer's
+            mid = str(message["id"])
+            events.append(
+                NormalizedEvent(
+                    platform=Platform.INSTAGRAM,
+                    kind=EventKind.IG_MESSAGE,
+                    account_external_id=client.ig_id,
+                    dedupe_key=f"ig:msg:{mid}",
+                    occurred_at=_parse_time(message.get("created_time")),
+                    sender_id=sender,
+                    platform_id=mid,
+                    text=message.get("message"),
+                    data={"source": "reconcile"},
+                    raw=message,
+                )
+            )
+    return events
+
+
+async def _comment_events(
+    client: InstagramClient, now: datetime, settings: Settings
+) -> list[NormalizedEvent]:
+    events = []
+    for media in await client.list_media(limit=settings.reconcile_media_limit):
+        posted = _parse_time(media.get("timestamp"))
+        if posted is not None and now - posted > timedelta(
+            days=settings.reconcile_comments_max_age_days
+        ):
+            continue
+        for comment in await client.list_comments(str(media["id"])):
+            author = comment.get("from") or {}
+            cid = str(comment["id"])
+            events.append(
+                NormalizedEvent(
+                    platform=Platform.INSTAGRAM,
+                    kind=EventKind.IG_COMMENT,
+                    account_external_id=client.ig_id,
+                    dedupe_key=f"ig:comment:{cid}",
+                    occurred_at=_parse_time(comment.get("timestamp")),
+                    sender_id=str(author.get("id")) if author.get("id") else None,
+                    platform_id=cid,
+                    text=comment.get("text"),
+                    data={
+                        "media_id": str(media["id"]),
+                        "username": author.get("username") or comment.get("username"),
+                        "is_self": str(author.get("id")) == client.ig_id,
+                        "parent_id": None,
+                        "source": "reconcile",
+                    },
+                    raw=comment,
+                )
+            )
+    return events
+
+
+async def run_radar(
+    pool: Pool,
+    *,
+    settings: Settings,
+    http: httpx.AsyncClient,
+    redis: aioredis.Redis,
+    now: datetime | None = None,
+) -> RadarResult:
+    now = now or datetime.now(UTC)
+    since = now - timedelta(hours=settings.reconcile_lookback_h)
+    accounts = await _instagram_accounts(pool)
+    seen = found = 0
+    for account in accounts:
+        try:
+            client = clients_for(account, settings=settings, http=http, redis=redis)
+            assert isinstance(client, InstagramClient)
+            events = await _conversation_events(client, since) + await _comment_events(
+                client, now, settings
+            )
+        except GraphAPIError as exc:
+            # one account's trouble (throttled, token) must not stop the others
+            log.warning(
+                "reconciliation skipped an account",
+                account=account["account_external_id"],
+                error=str(exc),
+            )
+            continue
+        seen += len(events)
+        found += await _ingest(pool, redis, events)
+    if found:
+        log.warning("reconciliation found events the webhooks missed", found=found)
+    return RadarResult(accounts=len(accounts), seen=seen, found=found)

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from app.db.session import Conn
+
+
+async def lock_conversation(conn: Conn, *, conversation_id: UUID | str) -> dict[str, Any] | None:
+    """One decision per conversation at a time: the row lock serialises workers."""
+    cur = await conn.execute(
+        """
+        select c.id, c.workspace_id, c.owner, c.channel, c.social_account_id, c.last_inbound_at,
+               ct.external_id as contact_external_id
+          from public.conversations c join public.contacts ct on ct.id = c.contact_id
+         where c.id = %(id)s
+         for update of c
+        """,
+        {"id": conversation_id},
+    )
+    return await cur.fetchone()
+
+
+async def unanswered_messages(conn: Conn, *, conversation_id: UUID | str) -> list[dict[str, Any]]:
+    """Inbound messages after our (or staff's) last outbound one, oldest first."""
+    cur = await conn.execute(
+        """
+        select id, text, attachments, sent_at from public.messages m
+         where m.conversation_id = %(id)s and m.direction = 'inbound'
+           and m.sent_at > coalesce((select max(sent_at) from public.messages o
+                                      where o.conversation_id = %(id)s and o.direction = 'outbound'), '-infinity')
+         order by m.sent_at, m.created_at
+        """,
+        {"id": conversation_id},
+    )
+    return await cur.fetchall()
+
+
+async def history(
+    conn: Conn, *, conversation_id: UUID | str, before: Any, limit: int
+) -> list[tuple[str, str]]:
+    cur = await conn.execute(
+        """
+        select direction, text from (
+            select direction, text, sent_at from public.messages
+             where conversation_id = %(id)s and sent_at < %(before)s and text is not null
+             order by sent_at desc limit %(limit)s
+        ) recent order by sent_at
+        """,
+        {"id": conversation_id, "before": before, "limit": limit},
+    )
+    return [
+        ("customer" if r["direction"] == "inbound" else "business", r["text"])
+        for r in await cur.fetchall()
+    ]

@@ -1,0 +1,219 @@
+"""Deciding what to do about a customer's messages, once.
+
+DMs and WhatsApp: the decision waits out a short burst window, then takes the conversation's row
+lock, collects every unanswered message, runs the agent once and writes the reply row keyed by
+the newest message: duplicates and redeliveries find that key and add nothing. Comments: one
+decision per comment. Held-by-human conversations and channels with auto-reply off are skipped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from app.agent.ai_settings import AiSettings, load_ai_settings
+from app.agent.decisions import Action, Decision
+from app.agent.moderation import Moderator
+from app.agent.service import create_chat_model, record_decision, run_agent
+from app.config import Settings
+from app.db.session import Claims, Conn, Pool, tenant_session
+from app.inbox.service import InboundItem
+from app.kb.embeddings import Embedder
+from app.logging import get_logger
+from app.outbound import repo as outbound_repo
+from app.replies import repo
+
+log = get_logger("replies")
+
+
+@dataclass(frozen=True)
+class AgentKit:
+    settings: Settings
+    embedder: Embedder
+    moderator: Moderator
+
+
+@dataclass(frozen=True)
+class Planned:
+    status: str
+    outbound_ids: list[str]
+
+
+async def _decide(
+    conn: Conn,
+    kit: AgentKit,
+    ai: AiSettings,
+    *,
+    channel: str,
+    text: str,
+    has_attachments: bool,
+    history: list[tuple[str, str]],
+) -> Decision:
+    return await run_agent(
+        conn=conn,
+        settings=kit.settings,
+        ai=ai,
+        embedder=kit.embedder,
+        moderator=kit.moderator,
+        chat_model=create_chat_model(kit.settings, ai),
+        channel=channel,
+        text=text,
+        has_attachments=has_attachments,
+        history=history,
+    )
+
+
+async def plan_conversation_reply(
+    pool: Pool,
+    kit: AgentKit,
+    *,
+    workspace_id: str,
+    conversation_id: str,
+    message_id: str,
+    event_id: int | None = None,
+) -> Planned:
+    async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
+        conversation = await repo.lock_conversation(conn, conversation_id=conversation_id)
+        if conversation is None:
+            return Planned("missing", [])
+        if conversation["owner"] == "human":
+            return Planned("held by a human", [])
+        ai = await load_ai_settings(conn, workspace_id)
+        if not ai.auto_reply.get(conversation["channel"], True):
+            return Planned("auto-reply off for this channel", [])
+        unanswered = await repo.unanswered_messages(conn, conversation_id=conversation_id)
+        if not unanswered:
+            return Planned("already answered", [])
+        if str(unanswered[-1]["id"]) != message_id:
+            return Planned("superseded by a newer message", [])
+        text = "\n".join(m["text"] for m in unanswered if m["text"])
+        history = await repo.history(
+            conn,
+            conversation_id=conversation_id,
+            before=unanswered[0]["sent_at"],
+            limit=kit.settings.history_messages,
+        )
+        decision = await _decide(
+            conn,
+            kit,
+            ai,
+            channel=conversation["channel"],
+            text=text,
+            has_attachments=any(m["attachments"] for m in unanswered),
+            history=history,
+        )
+        decision_id = await record_decision(
+            conn,
+            workspace_id=workspace_id,
+            conversation_id=conversation_id,
+            event_id=event_id,
+            decision=decision,
+        )
+        if decision.action == Action.RESPOND and decision.reply:
+            kind = "whatsapp" if conversation["channel"] == "whatsapp" else "dm"
+            row = await outbound_repo.create_outbound(
+                conn,
+                workspace_id=workspace_id,
+                conversation_id=conversation_id,
+                social_account_id=conversation["social_account_id"],
+                idempotency_key=f"reply:{conversation_id}:{message_id}",
+                kind=kind,
+                recipient=conversation["contact_external_id"],
+                payload={"text": decision.reply},
+                decision_id=decision_id,
+            )
+            return Planned("reply queued", [str(row["id"])] if row else [])
+        if decision.action in (Action.ESCALATE, Action.HIDE):
+            await outbound_repo.open_escalation(
+                conn,
+                workspace_id=workspace_id,
+                conversation_id=conversation_id,
+                reason="; ".join(decision.reasons[-2:]) or "escalated",
+                draft=decision.draft,
+                decision_id=decision_id,
+                event_id=event_id,
+            )
+            return Planned("escalated", [])
+        return Planned("ignored", [])
+
+
+async def plan_comment_reply(pool: Pool, kit: AgentKit, item: InboundItem) -> Planned:
+    workspace_id = str(item.workspace_id)
+    async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
+        ai = await load_ai_settings(conn, workspace_id)
+        if not ai.auto_reply.get("instagram_comment", True):
+            return Planned("auto-reply off for comments", [])
+        decision = await _decide(
+            conn,
+            kit,
+            ai,
+            channel="instagram_comment",
+            text=item.text or "",
+            has_attachments=False,
+            history=[],
+        )
+        decision_id = await record_decision(
+            conn,
+            workspace_id=workspace_id,
+            conversation_id=item.conversation_id,
+            event_id=item.event_id,
+            decision=decision,
+        )
+        comment_id = item.platform_id
+        planned: list[dict[str, Any]] = []
+        if decision.action == Action.RESPOND and decision.reply:
+            # replies attach to the top-level comment (META.md)
+            target = item.data.get("parent_id") or comment_id
+            if ai.comment_reply_mode in ("public", "both"):
+                planned.append(
+                    {
+                        "key": f"comment:{comment_id}:public",
+                        "kind": "comment_reply",
+                        "recipient": target,
+                    }
+                )
+            if ai.comment_reply_mode in ("private", "both"):
+                planned.append(
+                    {
+                        "key": f"comment:{comment_id}:private",
+                        "kind": "private_reply",
+                        "recipient": comment_id,
+                    }
+                )
+        elif decision.action == Action.HIDE:
+            planned.append(
+                {
+                    "key": f"comment:{comment_id}:hide",
+                    "kind": "hide_comment",
+                    "recipient": comment_id,
+                }
+            )
+        elif decision.action == Action.ESCALATE:
+            await outbound_repo.open_escalation(
+                conn,
+                workspace_id=workspace_id,
+                conversation_id=item.conversation_id,
+                reason="; ".join(decision.reasons[-2:]) or "escalated",
+                draft=decision.draft,
+                decision_id=decision_id,
+                event_id=item.event_id,
+            )
+        ids = []
+        for plan in planned:
+            row = await outbound_repo.create_outbound(
+                conn,
+                workspace_id=workspace_id,
+                conversation_id=item.conversation_id,
+                social_account_id=item.social_account_id,
+                idempotency_key=plan["key"],
+                kind=plan["kind"],
+                recipient=plan["recipient"],
+                decision_id=decision_id,
+                payload={
+                    "text": decision.reply,
+                    "commented_at": (item.occurred_at or datetime.now(UTC)).isoformat(),
+                },
+            )
+            if row:
+                ids.append(str(row["id"]))
+    return Planned(decision.action.value, ids)

@@ -1,0 +1,387 @@
+"""From webhook to reply with a real Celery worker on Valkey and the Meta sandbox over HTTP:
+exactly one reply, in order, never over a human, never outside the window."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from app.security.crypto import encrypt_secret
+from tests.support.factories import create_workspace, register
+
+HOURS = ("What are your opening hours?", "We are open Monday to Saturday, 9:00 to 18:00.")
+SHIPPING = ("Do you ship internationally?", "Yes, we ship to the EU, the UK and the US.")
+
+
+@pytest.fixture
+async def bot(client, admin) -> dict[str, Any]:
+    owner = await register(client, "bot")
+    ws = (await create_workspace(client, owner, "Sunny Soaps"))["id"]
+    for question, answer in (HOURS, SHIPPING):
+        assert (
+            await client.post(
+                "/api/kb/faq",
+                headers=owner.headers(ws),
+                json={"question": question, "answer": answer},
+            )
+        ).status_code == 201
+    ig, wa = str(uuid.uuid4().int)[:17], str(uuid.uuid4().int)[:15]
+    token = encrypt_secret("sandbox-token")
+    for platform, external in (("instagram", ig), ("whatsapp", wa)):
+        admin.execute(
+            "insert into social_accounts (workspace_id, platform, external_id, access_token_encrypted)"
+            " values (%s, %s, %s, %s)",
+            (ws, platform, external, token),
+        )
+    return {"owner": owner, "ws": ws, "ig": ig, "wa": wa}
+
+
+def inbound(sandbox, **event) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    response = httpx.post(f"{sandbox.url}/_sandbox/inbound", json=event, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def sent_to(sandbox, account: str, endpoint: str | None = None) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    return [
+        o
+        for o in sandbox.state.outbox
+        if o["account"] == account and (endpoint is None or o["endpoint"] == endpoint)
+    ]
+
+
+async def eventually(check, timeout: float = 20.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.1)
+
+
+async def settle(seconds: float = 2.0) -> None:
+    """Give duplicates and late tasks the chance to misbehave before counting."""
+    await asyncio.sleep(seconds)
+
+
+async def test_dm_in_one_reply_out(sandbox, bot, admin, worker) -> None:
+    inbound(
+        sandbox,
+        platform="instagram",
+        kind="dm",
+        account_id=bot["ig"],
+        **{"from": "c1"},
+        text="when are you open?",
+    )
+    [reply] = await eventually(lambda: sent_to(sandbox, bot["ig"], "send_message"))
+    assert reply["recipient"] == "c1" and reply["text"] == HOURS[1]
+    assert reply["metadata"].startswith("socialsync:"), "our echo is recognisable"
+    await settle()
+    assert len(sent_to(sandbox, bot["ig"], "send_message")) == 1
+    row = admin.execute(
+        "select status, platform_message_id from outbound_messages where workspace_id = %s",
+        (bot["ws"],),
+    ).fetchone()
+    assert row == {"status": "sent", "platform_message_id": reply["message_id"]}
+    decision = admin.execute(
+        "select decision, reasons from ai_decisions where workspace_id = %s", (bot["ws"],)
+    ).fetchone()
+    assert decision["decision"] == "respond" and decision["reasons"]
+    conversation = admin.execute(
+        "select owner from conversations where workspace_id = %s", (bot["ws"],)
+    ).fetchone()
+    assert conversation["owner"] == "bot", (
+        "the echo of our own reply did not hand the conversation over"
+    )
+
+
+async def test_whatsapp_reply(sandbox, bot, worker) -> None:
+    inbound(
+        sandbox,
+        platform="whatsapp",
+        account_id=bot["wa"],
+        **{"from": "34600111222"},
+        text="do you ship abroad?",
+    )
+    [reply] = await eventually(lambda: sent_to(sandbox, bot["wa"], "wa_send"))
+    assert reply["recipient"] == "+34600111222" and reply["text"] == SHIPPING[1]
+
+
+async def test_same_webhook_five_times_concurrently_one_reply(sandbox, bot, worker) -> None:
+    inbound(
+        sandbox,
+        platform="instagram",
+        account_id=bot["ig"],
+        **{"from": "c2"},
+        text="when are you open?",
+        times=5,
+        concurrent=True,
+    )
+    await eventually(lambda: sent_to(sandbox, bot["ig"], "send_message"))
+    await settle()
+    assert len(sent_to(sandbox, bot["ig"], "send_message")) == 1
+
+
+async def test_burst_of_three_gets_one_coherent_reply(sandbox, bot, admin, worker) -> None:
+    for text in ("hi!", "quick question", "do you ship internationally?"):
+        inbound(sandbox, platform="instagram", account_id=bot["ig"], **{"from": "c3"}, text=text)
+    [reply] = await eventually(lambda: sent_to(sandbox, bot["ig"], "send_message"))
+    await settle()
+    assert len(sent_to(sandbox, bot["ig"], "send_message")) == 1
+    assert reply["text"] == SHIPPING[1], "the reply answers the burst as a whole"
+    stored = admin.execute(
+        "select count(*) as n from messages where workspace_id = %s and direction = 'inbound'",
+        (bot["ws"],),
+    ).fetchone()
+    assert stored["n"] == 3, "no message is dropped"
+
+
+async def test_comment_gets_public_and_private_replies_per_settings(
+    sandbox, bot, admin, worker
+) -> None:
+    admin.execute(
+        "update ai_settings set comment_reply_mode = 'both' where workspace_id = %s", (bot["ws"],)
+    )
+    comment = inbound(
+        sandbox,
+        platform="instagram",
+        kind="comment",
+        account_id=bot["ig"],
+        **{"from": "c4"},
+        username="ana",
+        text="do you ship internationally?",
+    )
+    public = await eventually(lambda: sent_to(sandbox, bot["ig"], "comment_reply"))
+    private = await eventually(lambda: sent_to(sandbox, bot["ig"], "private_reply"))
+    assert public[0]["recipient"] == comment["platform_id"] and public[0]["text"] == SHIPPING[1]
+    assert private[0]["comment_id"] == comment["platform_id"]
+    await settle()
+    assert len(sent_to(sandbox, bot["ig"])) == 2
+
+
+async def test_abusive_comment_is_hidden(sandbox, bot, worker) -> None:
+    comment = inbound(
+        sandbox,
+        platform="instagram",
+        kind="comment",
+        account_id=bot["ig"],
+        **{"from": "c5"},
+        text="you are all stupid idiots",
+    )
+    [hidden] = await eventually(lambda: sent_to(sandbox, bot["ig"], "hide_comment"))
+    assert hidden["recipient"] == comment["platform_id"] and hidden["hidden"] is True
+    assert sent_to(sandbox, bot["ig"], "comment_reply") == []
+
+
+async def test_5xx_and_throttling_are_retried_into_one_reply(sandbox, bot, worker) -> None:
+    httpx.post(
+        f"{sandbox.url}/_sandbox/faults",
+        json={"endpoint": "send_message", "kind": "server_error", "count": 2},
+    )
+    httpx.post(
+        f"{sandbox.url}/_sandbox/faults",
+        json={"endpoint": "send_message", "kind": "throttle", "count": 1, "retry_after_s": 1},
+    )
+    inbound(
+        sandbox,
+        platform="instagram",
+        account_id=bot["ig"],
+        **{"from": "c6"},
+        text="when are you open?",
+    )
+    await eventually(lambda: sent_to(sandbox, bot["ig"], "send_message"), timeout=40)
+    await settle()
+    assert len(sent_to(sandbox, bot["ig"], "send_message")) == 1
+    httpx.delete(f"{sandbox.url}/_sandbox/faults")
+
+
+async def test_human_takeover_during_the_burst_window_silences_the_bot(
+    sandbox, bot, admin, worker
+) -> None:
+    inbound(
+        sandbox,
+        platform="instagram",
+        account_id=bot["ig"],
+        **{"from": "c7"},
+        text="when are you open?",
+    )
+    httpx.post(
+        f"{sandbox.url}/_sandbox/human_reply",
+        json={"account_id": bot["ig"], "to": "c7", "text": "Hi, Marta here!"},
+    )
+    await eventually(
+        lambda: (
+            admin.execute(
+                "select owner from conversations where workspace_id = %s", (bot["ws"],)
+            ).fetchone()["owner"]
+            == "human"
+        )
+    )
+    await settle(3)
+    assert sent_to(sandbox, bot["ig"], "send_message") == []
+
+
+async def test_escalation_keyword_opens_an_escalation_and_sends_nothing(
+    sandbox, bot, admin, worker
+) -> None:
+    inbound(
+        sandbox,
+        platform="instagram",
+        account_id=bot["ig"],
+        **{"from": "c8"},
+        text="I want a refund, this is urgent",
+    )
+    escalation = await eventually(
+        lambda: admin.execute(
+            "select reason, status from escalations where workspace_id = %s", (bot["ws"],)
+        ).fetchone()
+    )
+    assert "escalation keyword" in escalation["reason"] and escalation["status"] == "open"
+    await settle()
+    assert sent_to(sandbox, bot["ig"], "send_message") == []
+
+
+async def test_lost_webhook_is_found_by_reconciliation_and_answered(
+    sandbox, bot, app, worker
+) -> None:
+    from app.reconcile import service as reconcile_service
+
+    inbound(
+        sandbox,
+        platform="instagram",
+        account_id=bot["ig"],
+        **{"from": "c9"},
+        text="when are you open?",
+        deliver=False,
+    )
+    await settle(1)
+    assert sent_to(sandbox, bot["ig"]) == []
+    async with httpx.AsyncClient() as http:
+        result = await reconcile_service.run_radar(
+            app.state.pool, settings=app.state.settings, http=http, redis=app.state.redis
+        )
+    assert result.found >= 1
+    [reply] = await eventually(lambda: sent_to(sandbox, bot["ig"], "send_message"))
+    assert reply["recipient"] == "c9" and reply["text"] == HOURS[1]
+    async with httpx.AsyncClient() as http:
+        again = await reconcile_service.run_radar(
+            app.state.pool, settings=app.state.settings, http=http, redis=app.state.redis
+        )
+    assert again.found == 0, "a second poll (or a second Beat) finds nothing new"
+    await settle()
+    assert len(sent_to(sandbox, bot["ig"], "send_message")) == 1
+
+
+async def test_outside_the_window_becomes_an_escalation(app, bot, admin, sandbox) -> None:
+    from app.db.session import Claims, tenant_session
+    from app.outbound import repo as outbound_repo
+    from app.outbound import service as outbound_service
+
+    ws = bot["ws"]
+    account_id = admin.execute(
+        "select id from social_accounts where workspace_id = %s and platform = 'instagram'", (ws,)
+    ).fetchone()["id"]
+    contact = admin.execute(
+        "insert into contacts (workspace_id, social_account_id, platform, external_id) values (%s, %s, 'instagram', 'old') returning id",
+        (ws, account_id),
+    ).fetchone()["id"]
+    conversation = admin.execute(
+        "insert into conversations (workspace_id, social_account_id, contact_id, channel, last_inbound_at)"
+        " values (%s, %s, %s, 'instagram_dm', %s) returning id",
+        (ws, account_id, contact, datetime.now(UTC) - timedelta(hours=30)),
+    ).fetchone()["id"]
+    async with tenant_session(app.state.pool, Claims.for_worker(ws)) as conn:
+        row = await outbound_repo.create_outbound(
+            conn,
+            workspace_id=ws,
+            conversation_id=conversation,
+            social_account_id=account_id,
+            idempotency_key=uuid.uuid4().hex,
+            kind="dm",
+            recipient="old",
+            payload={"text": "late"},
+        )
+    async with httpx.AsyncClient() as http:
+        outcome = await outbound_service.send_outbound(
+            app.state.pool,
+            settings=app.state.settings,
+            http=http,
+            redis=app.state.redis,
+            outbound_id=str(row["id"]),
+            workspace_id=ws,
+        )
+    assert outcome.result.value == "escalated"
+    assert sent_to(sandbox, bot["ig"]) == []
+    escalation = admin.execute(
+        "select reason, draft_reply from escalations where conversation_id = %s", (conversation,)
+    ).fetchone()
+    assert "24-hour" in escalation["reason"] and escalation["draft_reply"] == "late"
+
+
+async def test_unknown_outcome_is_settled_by_the_echo_not_resent(
+    sandbox, bot, admin, worker
+) -> None:
+    httpx.post(
+        f"{sandbox.url}/_sandbox/faults",
+        json={"endpoint": "send_message", "kind": "latency", "latency_ms": 12000, "count": 1},
+    )
+    inbound(
+        sandbox,
+        platform="instagram",
+        account_id=bot["ig"],
+        **{"from": "c10"},
+        text="when are you open?",
+    )
+
+    # the worker's client times out after GRAPH_TIMEOUT_S while the sandbox still delivers, then echoes
+    def outbound_status() -> str | None:
+        row = admin.execute(
+            "select status from outbound_messages where workspace_id = %s", (bot["ws"],)
+        ).fetchone()
+        return row["status"] if row else None
+
+    assert await eventually(lambda: outbound_status() == "unconfirmed", timeout=30)
+    assert await eventually(lambda: outbound_status() == "sent", timeout=40), "the echo settled it"
+    await settle()
+    assert len(sent_to(sandbox, bot["ig"], "send_message")) == 1
+
+
+async def test_dead_letter_is_visible_and_retryable_by_staff(
+    client, sandbox, bot, admin, worker
+) -> None:
+    httpx.post(
+        f"{sandbox.url}/_sandbox/faults",
+        json={"endpoint": "send_message", "kind": "bad_request", "count": 1},
+    )
+    inbound(
+        sandbox,
+        platform="instagram",
+        account_id=bot["ig"],
+        **{"from": "c11"},
+        text="when are you open?",
+    )
+    owner, ws = bot["owner"], bot["ws"]
+    dead = await eventually(
+        lambda: admin.execute(
+            "select id, last_error from outbound_messages where workspace_id = %s and status = 'dead'",
+            (ws,),
+        ).fetchone()
+    )
+    listed = (
+        await client.get("/api/outbound", params={"status": "dead"}, headers=owner.headers(ws))
+    ).json()
+    assert [row["id"] for row in listed] == [str(dead["id"])] and "Invalid parameter" in listed[0][
+        "last_error"
+    ]
+    retried = await client.post(f"/api/outbound/{dead['id']}/retry", headers=owner.headers(ws))
+    assert retried.status_code == 202
+    [reply] = await eventually(lambda: sent_to(sandbox, bot["ig"], "send_message"))
+    assert reply["text"] == HOURS[1]

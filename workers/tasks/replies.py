@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from app.config import Settings, get_settings
+from app.logging import get_logger
+from app.outbound import service as outbound_service
+from app.outbound.service import SendOutcome, SendResult
+from app.replies import service as replies_service
+from workers import runtime
+from workers.celery_app import celery_app
+
+log = get_logger("workers.replies")
+
+
+def _sender(
+    settings: Settings, outbound_id: str, workspace_id: str
+) -> Callable[[runtime.Resources], Awaitable[SendOutcome]]:
+    def send(r: runtime.Resources) -> Awaitable[SendOutcome]:
+        return outbound_service.send_outbound(
+            r.pool,
+            settings=settings,
+            http=r.http,
+            redis=r.redis,
+            outbound_id=outbound_id,
+            workspace_id=workspace_id,
+        )
+
+    return send
+
+
+def send_now_or_later(outbound_ids: list[str], workspace_id: str) -> None:
+    """Send right away in this task; what needs a retry goes to the send task with backoff."""
+    settings = get_settings()
+    for outbound_id in outbound_ids:
+        outcome = runtime.run(_sender(settings, outbound_id, workspace_id))
+        if outcome.result == SendResult.RETRY:
+            delay = outcome.retry_after_s or settings.send_retry_base_s
+            send_outbound.apply_async(
+                args=[outbound_id, workspace_id], countdown=delay, queue="high"
+            )
+
+
+@celery_app.task(
+    name="socialsync.replies.reply_to_conversation", bind=True, max_retries=5, acks_late=True
+)
+def reply_to_conversation(  # type: ignore[no-untyped-def]
+    self,
+    workspace_id: str,
+    conversation_id: str,
+    message_id: str,
+    event_id: int | None = None,
+) -> str:
+    try:
+        planned = runtime.run(
+            lambda r: replies_service.plan_conversation_reply(
+                r.pool,
+                r.kit,
+                workspace_id=workspace_id,
+                conversation_id=conversation_id,
+                message_id=message_id,
+                event_id=event_id,
+            )
+        )
+    except Exception as exc:
+        log.exception("deciding a reply failed; will retry", conversation_id=conversation_id)
+        raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60)) from exc
+    send_now_or_later(planned.outbound_ids, workspace_id)
+    return planned.status
+
+
+@celery_app.task(name="socialsync.outbound.send", bind=True, acks_late=True)
+def send_outbound(self, outbound_id: str, workspace_id: str) -> str:  # type: ignore[no-untyped-def]
+    settings = get_settings()
+    outcome = runtime.run(
+        lambda r: outbound_service.send_outbound(
+            r.pool,
+            settings=settings,
+            http=r.http,
+            redis=r.redis,
+            outbound_id=outbound_id,
+            workspace_id=workspace_id,
+        )
+    )
+    if outcome.result == SendResult.RETRY:
+        if self.request.retries >= settings.send_max_retries:
+            runtime.run(
+                lambda r: outbound_service.give_up(
+                    r.pool,
+                    outbound_id=outbound_id,
+                    workspace_id=workspace_id,
+                    error=outcome.error or "unknown",
+                )
+            )
+            return "dead"
+        delay = max(
+            outcome.retry_after_s or 0, settings.send_retry_base_s * 2**self.request.retries
+        )
+        raise self.retry(countdown=delay, max_retries=settings.send_max_retries)
+    return outcome.result.value
