@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-BENCHMARKS = ["webhook_ingest"]
+BENCHMARKS = ["webhook_ingest", "pipeline"]
 RESULTS = Path(__file__).resolve().parent / "results"
 
 

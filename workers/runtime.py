@@ -1,11 +1,14 @@
-"""One event loop, one database pool and one Redis client per worker process.
+"""An event loop, a database pool, a Redis client, an HTTP client and the agent's models for each
+worker thread (or forked process).
 
-Celery tasks are synchronous; our services are async. Each forked worker process lazily makes
-its own loop and clients on first use (never inherited across fork) and reuses them."""
+Celery tasks are synchronous; our services are async. Each execution thread lazily makes its own
+loop and clients on first use (never shared across threads, never inherited across fork) and
+reuses them for every task, so the prefork, solo and threads pools all work."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -32,30 +35,31 @@ class Resources:
     kit: AgentKit
 
 
-_loop: asyncio.AbstractEventLoop | None = None
-_resources: Resources | None = None
+_local = threading.local()
 
 
 def _ensure() -> tuple[asyncio.AbstractEventLoop, Resources]:
-    global _loop, _resources
-    if _loop is None or _loop.is_closed():
-        _loop = asyncio.new_event_loop()
-        _resources = None
-    if _resources is None:
+    loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = asyncio.new_event_loop()
+        _local.loop, _local.resources = loop, None
+    resources: Resources | None = getattr(_local, "resources", None)
+    if resources is None:
         settings = get_settings()
         assert settings.database_url and settings.redis_url, (
             "DATABASE_URL and REDIS_URL must be set for workers"
         )
         kit = AgentKit(settings, get_embedder(settings), create_moderator(settings))
         pool = create_pool(settings, settings.database_url)
-        _loop.run_until_complete(pool.open(wait=True, timeout=30))
-        _resources = Resources(
+        loop.run_until_complete(pool.open(wait=True, timeout=30))
+        resources = Resources(
             pool,
             aioredis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2),
             httpx.AsyncClient(timeout=settings.graph_timeout_s),
             kit,
         )
-    return _loop, _resources
+        _local.resources = resources
+    return loop, resources
 
 
 def run(fn: Callable[[Resources], Awaitable[T]]) -> T:
@@ -63,23 +67,23 @@ def run(fn: Callable[[Resources], Awaitable[T]]) -> T:
     return loop.run_until_complete(fn(resources))
 
 
+def close() -> None:
+    """Release this thread's loop and clients (the embedded test worker calls it)."""
+    loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)
+    resources: Resources | None = getattr(_local, "resources", None)
+    if loop is not None and resources is not None and not loop.is_closed():
+        loop.run_until_complete(resources.pool.close())
+        loop.run_until_complete(resources.redis.aclose())
+        loop.run_until_complete(resources.http.aclose())
+        loop.close()
+    _local.loop, _local.resources = None, None
+
+
 @worker_process_init.connect
 def _reset_after_fork(**_: Any) -> None:
-    global _loop, _resources
-    _loop, _resources = None, None
-
-
-def close() -> None:
-    """Release this process's loop and clients (the embedded test worker calls it)."""
-    global _loop, _resources
-    _close()
-    _loop, _resources = None, None
+    _local.loop, _local.resources = None, None
 
 
 @worker_process_shutdown.connect
 def _close(**_: Any) -> None:
-    if _loop is not None and _resources is not None and not _loop.is_closed():
-        _loop.run_until_complete(_resources.pool.close())
-        _loop.run_until_complete(_resources.redis.aclose())
-        _loop.run_until_complete(_resources.http.aclose())
-        _loop.close()
+    close()

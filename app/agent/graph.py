@@ -5,12 +5,14 @@ decision; the graph then goes straight to the end."""
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated, Any, TypedDict
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode
@@ -21,7 +23,7 @@ from app.agent.guardrails import check_inbound, check_outbound
 from app.agent.moderation import Moderator
 from app.agent.prompts import load_prompt, render
 from app.agent.responder import offline_reply
-from app.agent.tools import ToolLog, build_tools, format_hits
+from app.agent.tools import TOOLS, ToolLog, format_hits
 from app.config import Settings
 from app.kb.embeddings import Embedder
 from app.kb.service import SearchHit, search
@@ -57,6 +59,15 @@ class AgentDeps:
     now: datetime | None = None
 
 
+@dataclass
+class Run:
+    """One agent run: its dependencies, what the tools saw, the rendered prompt."""
+
+    deps: AgentDeps
+    log: ToolLog = field(default_factory=ToolLog)
+    prompt_cache: dict[str, str] = field(default_factory=dict)
+
+
 def system_prompt(ai: AiSettings, channel: str) -> str:
     prompt = render(
         "system",
@@ -75,13 +86,15 @@ def system_prompt(ai: AiSettings, channel: str) -> str:
     return prompt
 
 
-def build_graph(deps: AgentDeps) -> Any:
-    ai, settings = deps.ai, deps.settings
-    log = ToolLog()
-    tools = build_tools(deps.conn, deps.embedder, ai.workspace_id, log, settings.kb_search_results)
-    prompt_cache: dict[str, str] = {}
+@lru_cache(maxsize=2)
+def compiled_graph(with_model: bool) -> Any:
+    """Compiled once per process (compiling, and turning tools into schemas, cost more than a
+    whole offline run); each run's dependencies travel in the config (see `run_config`)."""
 
-    async def input_checks(state: AgentState) -> dict[str, Any]:
+    async def input_checks(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        run = _run(config)
+        deps = run.deps
+        ai = run.deps.ai
         verdict = check_inbound(
             ai,
             channel=state["channel"],
@@ -99,7 +112,9 @@ def build_graph(deps: AgentDeps) -> Any:
             decision = Decision(verdict.action, model="rules")
         return {"decision": decision, "reasons": [verdict.reason]}
 
-    async def input_moderation(state: AgentState) -> dict[str, Any]:
+    async def input_moderation(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        run = _run(config)
+        deps = run.deps
         result = await deps.moderator.check(state["text"])
         if not result.flagged:
             return {"reasons": [f"inbound moderation ({result.provider}): ok"]}
@@ -107,7 +122,12 @@ def build_graph(deps: AgentDeps) -> Any:
         reason = f"inbound flagged by moderation ({result.provider}): {', '.join(result.categories) or 'flagged'}"
         return {"decision": Decision(action, model=result.provider), "reasons": [reason]}
 
-    async def retrieve(state: AgentState) -> dict[str, Any]:
+    async def retrieve(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        run = _run(config)
+        deps = run.deps
+        ai = run.deps.ai
+        settings = run.deps.settings
+        log = run.log
         # A burst ("hi" / "quick question" / "do you ship to Spain?") is searched as a whole and
         # line by line: the question is often one line, and the greeting dilutes the whole.
         queries = [state["text"]]
@@ -130,7 +150,11 @@ def build_graph(deps: AgentDeps) -> Any:
         log.remember(hits)
         return {"hits": hits, "reasons": [f"retrieved {len(hits)} passages"]}
 
-    async def offline(state: AgentState) -> dict[str, Any]:
+    async def offline(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        run = _run(config)
+        deps = run.deps
+        ai = run.deps.ai
+        settings = run.deps.settings
         draft = await offline_reply(
             deps.embedder,
             question=state["text"],
@@ -141,7 +165,11 @@ def build_graph(deps: AgentDeps) -> Any:
         )
         return {"draft": draft, "reasons": draft.reasons}
 
-    async def agent(state: AgentState) -> dict[str, Any]:
+    async def agent(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        run = _run(config)
+        deps = run.deps
+        ai = run.deps.ai
+        prompt_cache = run.prompt_cache
         assert deps.chat_model is not None
         messages = state.get("messages") or []
         if not messages:
@@ -153,7 +181,7 @@ def build_graph(deps: AgentDeps) -> Any:
             for role, text in state.get("history", []):
                 messages.append(HumanMessage(text) if role == "customer" else AIMessage(text))
             messages.append(HumanMessage(state["text"]))
-        model = deps.chat_model.bind_tools(tools)
+        model = _bound(deps.chat_model)
         response = await model.ainvoke(messages)
         new = [*messages, response] if not state.get("messages") else [response]
         return {"messages": new, "rounds": state.get("rounds", 0) + 1}
@@ -164,14 +192,19 @@ def build_graph(deps: AgentDeps) -> Any:
             return "tools"
         return "settle"
 
-    def after_tools(state: AgentState) -> str:
+    def after_tools(state: AgentState, config: RunnableConfig) -> str:
+        run = _run(config)
+        log, settings = run.log, run.deps.settings
         if log.submitted is not None or log.escalation is not None:
             return "settle"
         if state.get("rounds", 0) >= settings.agent_max_tool_rounds:
             return "settle"
         return "agent"
 
-    async def settle(state: AgentState) -> dict[str, Any]:
+    async def settle(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        run = _run(config)
+        deps = run.deps
+        log = run.log
         """Turn what the model did into a draft decision."""
         messages = state.get("messages", [])
         model_name = getattr(deps.chat_model, "model_name", None) or type(deps.chat_model).__name__
@@ -217,7 +250,11 @@ def build_graph(deps: AgentDeps) -> Any:
             "reasons": ["model gave no answer"],
         }
 
-    async def output_checks(state: AgentState) -> dict[str, Any]:
+    async def output_checks(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        run = _run(config)
+        ai = run.deps.ai
+        log = run.log
+        prompt_cache = run.prompt_cache
         draft = state["draft"]
         if draft.action != Action.RESPOND or not draft.reply:
             return {"decision": draft}
@@ -239,7 +276,9 @@ def build_graph(deps: AgentDeps) -> Any:
         draft.reply = reply
         return {"decision": draft, "reasons": ["output checks passed"]}
 
-    async def output_moderation(state: AgentState) -> dict[str, Any]:
+    async def output_moderation(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        run = _run(config)
+        deps = run.deps
         decision = state["decision"]
         if decision.action != Action.RESPOND or not decision.reply:
             return {}
@@ -267,13 +306,13 @@ def build_graph(deps: AgentDeps) -> Any:
     graph.add_edge(START, "input_checks")
     graph.add_conditional_edges("input_checks", settled_or("input_moderation"))
     graph.add_conditional_edges("input_moderation", settled_or("retrieve"))
-    if deps.chat_model is None:
+    if not with_model:
         graph.add_node("offline", offline)
         graph.add_edge("retrieve", "offline")
         graph.add_edge("offline", "output_checks")
     else:
         graph.add_node("agent", agent)
-        graph.add_node("tools", ToolNode(tools))
+        graph.add_node("tools", ToolNode(TOOLS))
         graph.add_node("settle", settle)
         graph.add_edge("retrieve", "agent")
         graph.add_conditional_edges("agent", after_agent, {"tools": "tools", "settle": "settle"})
@@ -282,6 +321,29 @@ def build_graph(deps: AgentDeps) -> Any:
     graph.add_edge("output_checks", "output_moderation")
     graph.add_edge("output_moderation", END)
     return graph.compile()
+
+
+def _run(config: RunnableConfig) -> Run:
+    run: Run = config["configurable"]["run"]
+    return run
+
+
+_BOUND: dict[int, tuple[BaseChatModel, Any]] = {}
+
+
+def _bound(model: BaseChatModel) -> Any:
+    """`bind_tools` converts every tool to an OpenAI schema: do it once per model object."""
+    cached = _BOUND.get(id(model))
+    if cached is None or cached[0] is not model:
+        cached = (model, model.bind_tools(TOOLS))
+        _BOUND[id(model)] = cached
+    return cached[1]
+
+
+def run_config(deps: AgentDeps) -> tuple[Any, RunnableConfig]:
+    """The graph to use and the config that carries this run's dependencies and tool log."""
+    run = Run(deps=deps)
+    return compiled_graph(deps.chat_model is not None), {"configurable": {"run": run}}
 
 
 def _escalate_with_draft(draft: Decision, problems: list[str]) -> Decision:

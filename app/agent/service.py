@@ -12,7 +12,7 @@ from psycopg.types.json import Jsonb
 
 from app.agent.ai_settings import AiSettings
 from app.agent.decisions import Action, Decision
-from app.agent.graph import AgentDeps, build_graph
+from app.agent.graph import AgentDeps, run_config
 from app.agent.moderation import Moderator
 from app.config import Settings
 from app.db.session import Conn
@@ -62,9 +62,10 @@ async def run_agent(
         "reasons": [],
     }
     try:
-        result = await build_graph(
+        graph, config = run_config(
             AgentDeps(conn, embedder, moderator, chat_model, settings, ai, now)
-        ).ainvoke(state)
+        )
+        result = await graph.ainvoke(state, config)
         decision: Decision = result["decision"]
         decision.reasons = list(result.get("reasons", []))
     except EmbeddingUnavailable as exc:

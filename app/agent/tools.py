@@ -1,13 +1,14 @@
-"""The model's tools. Tenant ids and connections are bound here, never chosen by the model."""
+"""The model's tools. Tenant ids and connections come from the run's config, never from the
+model: the model chooses only the query, the reason, the reply."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool
 
-from app.kb.embeddings import Embedder
 from app.kb.service import SearchHit, search
 
 
@@ -37,44 +38,50 @@ def format_hits(hits: list[SearchHit]) -> str:
     return "\n\n".join(lines)
 
 
-def build_tools(
-    conn: Any, embedder: Embedder, workspace_id: str, log: ToolLog, limit: int
-) -> list[BaseTool]:
-    async def search_knowledge(query: str) -> str:
-        """Search the business's documents (policies, product information) for passages about the query."""
-        hits = [
-            h
-            for h in await search(
-                conn, embedder, workspace_id=workspace_id, query=query, limit=limit
-            )
-            if h.kind == "chunk"
-        ]
-        log.remember(hits)
-        return format_hits(hits)
+async def _search(config: RunnableConfig, query: str, kind: str) -> str:
+    run = config["configurable"]["run"]
+    deps = run.deps
+    hits = await search(
+        deps.conn,
+        deps.embedder,
+        workspace_id=deps.ai.workspace_id,
+        query=query,
+        limit=deps.settings.kb_search_results,
+    )
+    hits = [h for h in hits if h.kind == kind]
+    run.log.remember(hits)
+    return format_hits(hits)
 
-    async def find_answers(query: str) -> str:
-        """Look up the business's FAQ for answers to the query."""
-        hits = [
-            h
-            for h in await search(
-                conn, embedder, workspace_id=workspace_id, query=query, limit=limit
-            )
-            if h.kind == "faq"
-        ]
-        log.remember(hits)
-        return format_hits(hits)
 
-    async def escalate(reason: str) -> str:
-        """Hand the conversation to a human, with a short reason."""
-        log.escalation = reason
-        return "Escalated to staff."
+async def search_knowledge(query: str, config: RunnableConfig) -> str:
+    """Search the business's documents (policies, product information) for passages about the query."""
+    return await _search(config, query, "chunk")
 
-    async def submit_reply(reply: str, confidence: float, source_ids: list[str]) -> str:
-        """Submit the final reply, your confidence (0 to 1) that it is correct, and the ids of the sources used."""
-        log.submitted = {"reply": reply, "confidence": confidence, "source_ids": source_ids}
-        return "Reply submitted."
 
-    return [
-        StructuredTool.from_function(coroutine=fn, name=fn.__name__, description=fn.__doc__)
-        for fn in (search_knowledge, find_answers, escalate, submit_reply)
-    ]
+async def find_answers(query: str, config: RunnableConfig) -> str:
+    """Look up the business's FAQ for answers to the query."""
+    return await _search(config, query, "faq")
+
+
+async def escalate(reason: str, config: RunnableConfig) -> str:
+    """Hand the conversation to a human, with a short reason."""
+    config["configurable"]["run"].log.escalation = reason
+    return "Escalated to staff."
+
+
+async def submit_reply(
+    reply: str, confidence: float, source_ids: list[str], config: RunnableConfig
+) -> str:
+    """Submit the final reply, your confidence (0 to 1) that it is correct, and the ids of the sources used."""
+    config["configurable"]["run"].log.submitted = {
+        "reply": reply,
+        "confidence": confidence,
+        "source_ids": source_ids,
+    }
+    return "Reply submitted."
+
+
+TOOLS: list[BaseTool] = [
+    StructuredTool.from_function(coroutine=fn, name=fn.__name__, description=fn.__doc__)
+    for fn in (search_knowledge, find_answers, escalate, submit_reply)
+]

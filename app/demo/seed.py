@@ -9,6 +9,8 @@ from app.auth import repo as auth_repo
 from app.auth.passwords import hash_password
 from app.config import Settings
 from app.db.session import Claims, Pool, privileged_session, tenant_session
+from app.kb import repo as kb_repo
+from app.kb.embeddings import get_embedder
 from app.security.crypto import encrypt_secret
 from app.social_accounts import repo as accounts_repo
 from app.workspaces import repo as workspaces_repo
@@ -75,9 +77,15 @@ async def seed_demo(settings: Settings, pool: Pool) -> DemoWorkspace:
             access_token_encrypted=token,
             waba_id="200000000000001",
         )
-        for question, answer in DEMO_FAQ:
-            await conn.execute(
-                "insert into public.faq (workspace_id, question, answer) values (%s, %s, %s)",
-                (workspace_id, question, answer),
+        embedder = get_embedder(settings)
+        vectors = await embedder.embed_documents([f"{q}\n{a}" for q, a in DEMO_FAQ])
+        for (question, answer), vector in zip(DEMO_FAQ, vectors, strict=True):
+            await kb_repo.create_faq(
+                conn,
+                workspace_id=workspace_id,
+                question=question,
+                answer=answer,
+                embedding=vector,
+                model=embedder.model_id,
             )
     return DemoWorkspace(str(user["id"]), str(workspace_id), created=True)
