@@ -134,9 +134,12 @@ async def hybrid_search(
     model: str,
     dimensions: int,
     limit: int,
+    exact_limit: int = 20000,
 ) -> list[dict[str, Any]]:
+    """`exact_limit`: a workspace with at most this many chunks (for the model) is searched exactly."""
     cur = await conn.execute(
-        "select * from app.kb_hybrid_search(%(ws)s, %(q)s, %(e)s::vector, %(model)s, %(dims)s, %(limit)s)",
+        "select * from app.kb_hybrid_search(%(ws)s, %(q)s, %(e)s::vector, %(model)s, %(dims)s, %(limit)s,"
+        " exact_limit => %(exact)s)",
         {
             "ws": workspace_id,
             "q": query,
@@ -144,6 +147,7 @@ async def hybrid_search(
             "model": model,
             "dims": dimensions,
             "limit": limit,
+            "exact": exact_limit,
         },
     )
     return await cur.fetchall()
