@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development defaults that must never reach production: refused when ENVIRONMENT=production.
@@ -110,7 +110,6 @@ class Settings(BaseSettings):
 
     # Replies: a chat model through any OpenAI-compatible API; unset = the offline responder
     chat_model: str | None = None
-    chat_temperature: float = 0.3
     chat_timeout_s: float = 30.0
     agent_max_tool_rounds: int = 4
     history_messages: int = 12
@@ -125,9 +124,8 @@ class Settings(BaseSettings):
     # messages a customer sends within this many seconds get one reply to all of them
     reply_burst_window_s: float = 3.0
     # Meta's messaging windows (META.md): the bot may answer within 24 h of the customer's last
-    # message; a human may use the HUMAN_AGENT tag up to 7 days; private replies within 7 days
+    # message; private replies to a comment within 7 days
     messaging_window_h: float = 24.0
-    human_agent_window_days: float = 7.0
     private_reply_window_days: float = 7.0
     # Celery Beat reconciliation (the missed-event radar)
     reconcile_interval_s: float = 120.0
@@ -141,7 +139,6 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = 1024 * 1024
     rate_limit_default: str = "600/minute"
     rate_limit_auth: str = "20/minute"
-    cors_origins: list[str] = Field(default_factory=list)
 
     @property
     def is_production(self) -> bool:

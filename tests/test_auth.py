@@ -136,3 +136,65 @@ async def test_access_token_cannot_refresh(client) -> None:
     user = await register(client)
     response = await client.post("/api/auth/refresh", json={"refresh_token": user.access_token})
     assert response.status_code == 401 and _error(response) == "token_invalid"
+
+
+async def test_supabase_tokens_are_verified_against_the_projects_jwks(settings) -> None:
+    """With SUPABASE_URL set, ES256 tokens are checked against the JWKS the project publishes,
+    fetched over real HTTP (a local server plays the project)."""
+    import json as json_lib
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from fastapi import FastAPI
+
+    from app.auth.tokens import TokenVerifier
+    from app.errors import Unauthorized
+    from tests.support.live import LiveServer
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    other = ec.generate_private_key(ec.SECP256R1())
+    jwk = json_lib.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    jwk.update({"kid": "key-1", "alg": "ES256", "use": "sig"})
+    project = FastAPI()
+
+    @project.get("/auth/v1/.well-known/jwks.json")
+    async def jwks() -> dict:  # type: ignore[type-arg]
+        return {"keys": [jwk]}
+
+    @project.get("/health")
+    async def health() -> dict:  # type: ignore[type-arg]
+        return {}
+
+    server = LiveServer(project).start("/health")
+    try:
+        verifier = TokenVerifier(settings.model_copy(update={"supabase_url": server.url}))
+        user = str(uuid.uuid4())
+        now = int(time.time())
+        claims = {
+            "sub": user,
+            "role": "authenticated",
+            "aud": "authenticated",
+            "iss": f"{server.url}/auth/v1",
+            "exp": now + 300,
+            "iat": now,
+            "email": "a@b.co",
+        }
+        good = jwt.encode(claims, key, algorithm="ES256", headers={"kid": "key-1"})
+        assert str(verifier.verify(good).user_id) == user
+        forged = jwt.encode(claims, other, algorithm="ES256", headers={"kid": "key-1"})
+        with pytest.raises(Unauthorized):
+            verifier.verify(forged)
+        wrong_issuer = jwt.encode(
+            {**claims, "iss": "https://elsewhere/auth/v1"},
+            key,
+            algorithm="ES256",
+            headers={"kid": "key-1"},
+        )
+        with pytest.raises(Unauthorized):
+            verifier.verify(wrong_issuer)
+        hs256 = jwt.encode(
+            claims, "a-guessed-secret-that-is-long-enough-for-hs256", algorithm="HS256"
+        )
+        with pytest.raises(Unauthorized, match="not accepted"):
+            verifier.verify(hs256)
+    finally:
+        server.stop()

@@ -32,3 +32,12 @@ async def test_demo_seed_is_idempotent_and_logs_in(client, pool, settings, admin
         (DEMO_INSTAGRAM_ID,),
     ).fetchone()["access_token_encrypted"]
     assert "sandbox-token" not in stored, "tokens are encrypted at rest"
+
+
+def test_env_example_documents_every_setting() -> None:
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / ".env.example").read_text()
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", text, re.MULTILINE))
+    assert {name.upper() for name in Settings.model_fields} <= documented
