@@ -120,6 +120,10 @@ class Settings(BaseSettings):
     moderation_threshold: float = 0.5
     local_moderation_threshold: float = 0.85
 
+    # Celery: unacknowledged tasks (a worker died mid-task) are redelivered after this long;
+    # keep it above the longest task (PRACTICES.md, Celery)
+    celery_visibility_timeout_s: int = 3600
+
     # Reply pipeline
     # messages a customer sends within this many seconds get one reply to all of them
     reply_burst_window_s: float = 3.0

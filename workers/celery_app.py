@@ -24,7 +24,7 @@ celery_app.conf.update(
     broker_connection_retry_on_startup=True,
     # short socket timeouts: a publisher (the webhook endpoint) must fail fast when Redis is down
     broker_transport_options={
-        "visibility_timeout": 3600,
+        "visibility_timeout": settings.celery_visibility_timeout_s,
         "socket_timeout": 2,
         "socket_connect_timeout": 1,
     },

@@ -22,15 +22,16 @@ async def create_outbound(
     payload: dict[str, Any],
     decision_id: UUID | None = None,
     sender: str = "bot",
-) -> dict[str, Any] | None:
-    """None when a message with this key exists already: it is that message, never a second one."""
+) -> dict[str, Any]:
+    """The message for this key: new, or the one a previous (crashed, retried, duplicated) run
+    wrote, never a second one. `created` tells which."""
     cur = await conn.execute(
         """
         insert into public.outbound_messages
             (workspace_id, conversation_id, social_account_id, idempotency_key, kind, recipient, payload, decision_id, sender)
         values (%(ws)s, %(conv)s, %(acct)s, %(key)s, %(kind)s, %(recipient)s, %(payload)s, %(decision)s, %(sender)s)
-        on conflict (idempotency_key) do nothing
-        returning id, status
+        on conflict (idempotency_key) do update set idempotency_key = excluded.idempotency_key
+        returning id, status, (xmax = 0) as created
         """,
         {
             "ws": workspace_id,
@@ -43,6 +44,16 @@ async def create_outbound(
             "decision": decision_id,
             "sender": sender,
         },
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return row
+
+
+async def find_by_key(conn: Conn, *, idempotency_key: str) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        "select id, status from public.outbound_messages where idempotency_key = %(key)s",
+        {"key": idempotency_key},
     )
     return await cur.fetchone()
 

@@ -103,7 +103,17 @@ async def send_outbound(
     now = now or datetime.now(UTC)
     async with tenant_session(pool, claims) as conn:
         row = await repo.claim_for_send(conn, outbound_id=outbound_id)
-        if row is None or row["status"] not in ("pending", "failed", "sending"):
+        if row is not None and row["status"] == "sending":
+            # an attempt was under way when its worker died: it may have reached Meta, so it is
+            # not resent blindly; the echo (or staff) settles it
+            await repo.set_status(
+                conn,
+                outbound_id=outbound_id,
+                status="unconfirmed",
+                error="the worker stopped during the send",
+            )
+            return SendOutcome(SendResult.UNCONFIRMED)
+        if row is None or row["status"] not in ("pending", "failed"):
             return SendOutcome(SendResult.SKIPPED)
         if row["conversation_id"] and row["sender"] == "bot" and row["owner"] == "human":
             await repo.set_status(

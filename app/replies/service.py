@@ -86,6 +86,14 @@ async def plan_conversation_reply(
             return Planned("already answered", [])
         if str(unanswered[-1]["id"]) != message_id:
             return Planned("superseded by a newer message", [])
+        key = f"reply:{conversation_id}:{message_id}"
+        existing = await outbound_repo.find_by_key(conn, idempotency_key=key)
+        if existing is not None:
+            # an earlier run decided and crashed before sending: send that reply, decide nothing new
+            return Planned(
+                "reply queued earlier",
+                [str(existing["id"])] if existing["status"] in ("pending", "failed") else [],
+            )
         text = "\n".join(m["text"] for m in unanswered if m["text"])
         history = await repo.history(
             conn,
@@ -122,7 +130,9 @@ async def plan_conversation_reply(
                 payload={"text": decision.reply},
                 decision_id=decision_id,
             )
-            return Planned("reply queued", [str(row["id"])] if row else [])
+            return Planned(
+                "reply queued", [str(row["id"])] if row["status"] in ("pending", "failed") else []
+            )
         if decision.action in (Action.ESCALATE, Action.HIDE):
             await outbound_repo.open_escalation(
                 conn,
@@ -214,6 +224,6 @@ async def plan_comment_reply(pool: Pool, kit: AgentKit, item: InboundItem) -> Pl
                     "commented_at": (item.occurred_at or datetime.now(UTC)).isoformat(),
                 },
             )
-            if row:
+            if row["status"] in ("pending", "failed"):
                 ids.append(str(row["id"]))
     return Planned(decision.action.value, ids)
