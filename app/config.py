@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     reconcile_lookback_h: float = 48.0
     reconcile_media_limit: int = 25
     reconcile_comments_max_age_days: float = 30.0
+    # a send still `sending` after this long belonged to a worker that died: it is checked
+    # against the conversation and sent again only if it never arrived
+    send_stale_after_s: float = 120.0
     send_max_retries: int = 5
     send_retry_base_s: float = 2.0
 

@@ -19,7 +19,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _start_worker() -> subprocess.Popen[bytes]:
-    env = {**os.environ, "CELERY_VISIBILITY_TIMEOUT_S": "3", "GRAPH_TIMEOUT_S": "30"}
+    env = {
+        **os.environ,
+        "CELERY_VISIBILITY_TIMEOUT_S": "3",
+        "GRAPH_TIMEOUT_S": "30",
+        "SEND_STALE_AFTER_S": "4",
+    }
     return subprocess.Popen(
         [
             sys.executable,
@@ -45,17 +50,19 @@ def _start_worker() -> subprocess.Popen[bytes]:
     )
 
 
-def _wait(check, timeout: float):  # type: ignore[no-untyped-def]
+def _wait(check, timeout: float, state=lambda: None):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
         if value:
             return value
         time.sleep(0.2)
-    raise AssertionError("condition not met in time")
+    raise AssertionError(f"condition not met in time; state: {state()}")
 
 
-async def test_sigkill_mid_send_then_restart_replies_once(client, sandbox, admin, redis_client) -> None:
+async def test_sigkill_mid_send_then_restart_replies_once(
+    client, sandbox, admin, redis_client
+) -> None:
     # earlier test modules leave enqueued events without a worker: start from an empty broker
     redis_client.delete("high", "default", "low", "unacked", "unacked_index")
     owner = await register(client, "crash")
@@ -74,6 +81,20 @@ async def test_sigkill_mid_send_then_restart_replies_once(client, sandbox, admin
         f"{sandbox.url}/_sandbox/faults",
         json={"endpoint": "send_message", "kind": "latency", "latency_ms": 6000, "count": 1},
     )
+
+    def state() -> object:
+        return {
+            "outbound": admin.execute(
+                "select status, last_error from outbound_messages where workspace_id = %s", (ws,)
+            ).fetchall(),
+            "events": admin.execute(
+                "select kind, status, attempts from webhook_events where workspace_id = %s", (ws,)
+            ).fetchall(),
+            "queues": {q: redis_client.llen(q) for q in ("high", "default", "low")},
+            "outbox": [o for o in sandbox.state.outbox if o["account"] == ig],
+            "faults": [vars(f) for f in sandbox.state.faults],
+        }
+
     worker = _start_worker()
     try:
         httpx.post(
@@ -104,7 +125,7 @@ async def test_sigkill_mid_send_then_restart_replies_once(client, sandbox, admin
             ).fetchone()
             return row is not None and row["status"] == "sent"
 
-        _wait(settled, 90)
+        _wait(settled, 90, state)
         time.sleep(3)
     finally:
         os.killpg(restarted.pid, signal.SIGTERM)

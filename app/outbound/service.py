@@ -103,18 +103,14 @@ async def send_outbound(
     now = now or datetime.now(UTC)
     async with tenant_session(pool, claims) as conn:
         row = await repo.claim_for_send(conn, outbound_id=outbound_id)
-        if row is not None and row["status"] == "sending":
-            # an attempt was under way when its worker died: it may have reached Meta, so it is
-            # not resent blindly; the echo (or staff) settles it
-            await repo.set_status(
-                conn,
-                outbound_id=outbound_id,
-                status="unconfirmed",
-                error="the worker stopped during the send",
-            )
-            return SendOutcome(SendResult.UNCONFIRMED)
-        if row is None or row["status"] not in ("pending", "failed"):
+        if row is None or row["status"] in ("sent", "dead", "cancelled"):
             return SendOutcome(SendResult.SKIPPED)
+        if row["status"] in ("sending", "unconfirmed"):
+            settled = await _settle_uncertain(
+                conn, row, settings=settings, http=http, redis=redis, now=now
+            )
+            if settled is not None:
+                return settled
         if row["conversation_id"] and row["sender"] == "bot" and row["owner"] == "human":
             await repo.set_status(
                 conn,
@@ -206,6 +202,65 @@ async def send_outbound(
             )
     log.info("sent", outbound_id=outbound_id, kind=row["kind"])
     return SendOutcome(SendResult.SENT)
+
+
+async def _settle_uncertain(
+    conn: Any,
+    row: dict[str, Any],
+    *,
+    settings: Settings,
+    http: httpx.AsyncClient,
+    redis: aioredis.Redis,
+    now: datetime,
+) -> SendOutcome | None:
+    """A send that may have reached Meta: its worker died mid-send (`sending`) or the request
+    timed out (`unconfirmed`). None means "not delivered: send it"; otherwise the outcome."""
+    age = (now - row["updated_at"]).total_seconds()
+    if row["status"] == "sending" and age < settings.send_stale_after_s:
+        # another worker may be sending it right now: look again later
+        return SendOutcome(
+            SendResult.RETRY,
+            retry_after_s=settings.send_stale_after_s - age,
+            error="send in progress",
+        )
+    if row["platform"] != "instagram" or row["kind"] != "dm":
+        # WhatsApp and comments offer no listing to check against: staff decide
+        await repo.set_status(
+            conn,
+            outbound_id=row["id"],
+            status="unconfirmed",
+            error="the send may have reached Meta; check before resending",
+        )
+        return SendOutcome(SendResult.UNCONFIRMED)
+    try:
+        client = clients_for(row, settings=settings, http=http, redis=redis)
+        assert isinstance(client, InstagramClient)
+        delivered = await _find_in_conversation(client, row)
+    except GraphAPIError as exc:
+        return SendOutcome(SendResult.RETRY, retry_after_s=exc.retry_after_s, error=str(exc))
+    if delivered is not None:
+        await repo.set_status(
+            conn, outbound_id=row["id"], status="sent", platform_message_id=delivered
+        )
+        return SendOutcome(SendResult.SENT)
+    return None
+
+
+async def _find_in_conversation(client: InstagramClient, row: dict[str, Any]) -> str | None:
+    """Our message in the customer's conversation, sent after the row was written."""
+    since = row["created_at"] - timedelta(seconds=5)
+    text = row["payload"].get("text")
+    for conversation in await client.list_conversations():
+        for message in await client.list_messages(conversation["id"]):
+            sent = message.get("created_time")
+            when = datetime.strptime(sent, "%Y-%m-%dT%H:%M:%S%z") if sent else None
+            if (
+                str((message.get("from") or {}).get("id")) == client.ig_id
+                and message.get("message") == text
+                and (when is None or when >= since)
+            ):
+                return str(message["id"])
+    return None
 
 
 async def _finish(
