@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import redis.asyncio as aioredis
 from fastapi import FastAPI
 
 from app.agent.moderation import create_moderator
@@ -23,6 +22,7 @@ from app.logging import configure_logging
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.outbound.router import router as outbound_router
 from app.ratelimit import limiter
+from app.redis_client import create_redis
 from app.social_accounts.router import router as social_accounts_router
 from app.webhooks.batcher import IngestBatcher
 from app.webhooks.fast_path import WebhookFastPath
@@ -64,9 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.pool = create_pool(settings, settings.database_url)
-    app.state.redis = aioredis.from_url(
-        settings.redis_url, socket_timeout=2, socket_connect_timeout=2
-    )
+    app.state.redis = create_redis(settings.redis_url)
     app.state.verifier = TokenVerifier(settings)
     app.state.auth_backend = create_auth_backend(settings, app.state.pool, app.state.verifier)
     app.state.limiter = limiter

@@ -22,6 +22,7 @@ from app.config import get_settings
 from app.db.pool import create_pool
 from app.db.session import Pool
 from app.kb.embeddings import get_embedder
+from app.redis_client import create_redis
 from app.replies.service import AgentKit
 
 T = TypeVar("T")
@@ -54,7 +55,7 @@ def _ensure() -> tuple[asyncio.AbstractEventLoop, Resources]:
         loop.run_until_complete(pool.open(wait=True, timeout=30))
         resources = Resources(
             pool,
-            aioredis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2),
+            create_redis(settings.redis_url, socket_timeout=5),
             httpx.AsyncClient(timeout=settings.graph_timeout_s),
             kit,
         )
