@@ -19,8 +19,7 @@ from app.outbound.clients import clients_for
 from app.platforms.meta.errors import GraphAPIError
 from app.platforms.meta.events import EventKind, NormalizedEvent, Platform
 from app.platforms.meta.instagram import InstagramClient
-from app.queue import publish_events
-from app.webhooks import repo as webhooks_repo
+from app.webhooks.store import store_and_enqueue
 
 log = get_logger("reconcile")
 
@@ -48,18 +47,6 @@ async def _instagram_accounts(pool: Pool) -> list[dict[str, Any]]:
             " from public.social_accounts where platform = 'instagram' and token_status in ('ok', 'expiring')"
         )
         return await cur.fetchall()
-
-
-async def _ingest(pool: Pool, redis: aioredis.Redis, events: list[NormalizedEvent]) -> int:
-    if not events:
-        return 0
-    async with privileged_session(pool) as conn:
-        rows = await webhooks_repo.store_events(conn, [(e.platform.value, e) for e in events])
-    runnable = [r for r in rows if r["status"] == "enqueued"]
-    if not await publish_events(redis, [(r["id"], r["workspace_id"], r["kind"]) for r in runnable]):
-        async with privileged_session(pool) as conn:
-            await webhooks_repo.mark_pending(conn, [r["id"] for r in runnable])
-    return len(rows)
 
 
 async def _conversation_events(client: InstagramClient, since: datetime) -> list[NormalizedEvent]:
@@ -154,7 +141,7 @@ async def run_radar(
             )
             continue
         seen += len(events)
-        found += await _ingest(pool, redis, events)
+        found += len(await store_and_enqueue(pool, redis, [(e.platform.value, e) for e in events]))
     if found:
         log.warning("reconciliation found events the webhooks missed", found=found)
     return RadarResult(accounts=len(accounts), seen=seen, found=found)

@@ -14,11 +14,10 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from app.db.session import Pool, privileged_session
+from app.db.session import Pool
 from app.logging import get_logger
 from app.platforms.meta.events import NormalizedEvent
-from app.queue import publish_events
-from app.webhooks import repo
+from app.webhooks.store import store_and_enqueue
 
 log = get_logger("webhooks.batcher")
 
@@ -82,18 +81,9 @@ class IngestBatcher:
                         submission.future.set_exception(exc)
 
     async def _flush(self, batch: list[_Submission]) -> None:
-        pairs = [(s.platform, e) for s in batch for e in s.events]
-        async with privileged_session(self._pool) as conn:
-            rows = await repo.store_events(conn, pairs)
-        runnable = [r for r in rows if r["status"] == "enqueued"]
-        published = await publish_events(
-            self._redis, [(r["id"], r["workspace_id"], r["kind"]) for r in runnable]
+        rows = await store_and_enqueue(
+            self._pool, self._redis, [(s.platform, e) for s in batch for e in s.events]
         )
-        if not published and runnable:
-            async with privileged_session(self._pool) as conn:
-                await repo.mark_pending(conn, [r["id"] for r in runnable])
-            for row in runnable:
-                row["status"] = "pending"
         by_key = {row["dedupe_key"]: row for row in rows}
         for submission in batch:
             # a key delivered twice in one batch was stored once: it belongs to the first
