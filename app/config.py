@@ -136,11 +136,29 @@ class Settings(BaseSettings):
     reconcile_lookback_h: float = 48.0
     reconcile_media_limit: int = 25
     reconcile_comments_max_age_days: float = 30.0
+    # comments of posts under a day old are polled on every run; older posts less often
+    reconcile_comments_week_interval_s: float = 1800.0
+    reconcile_comments_old_interval_s: float = 6 * 3600.0
     # a send still `sending` after this long belonged to a worker that died: it is checked
     # against the conversation and sent again only if it never arrived
     send_stale_after_s: float = 120.0
     send_max_retries: int = 5
     send_retry_base_s: float = 2.0
+
+    # Beat's housekeeping (each job runs once per interval, however many Beats are running)
+    token_refresh_interval_s: float = 6 * 3600.0
+    # Instagram tokens expiring within this many days are refreshed
+    token_refresh_before_days: float = 10.0
+    analytics_rollup_interval_s: float = 900.0
+    # days recomputed by each roll-up (late events and retries change recent days)
+    analytics_rollup_days: int = 2
+    retention_interval_s: float = 3600.0
+    # finished raw webhook events are deleted after this many days
+    raw_event_retention_days: float = 30.0
+    retention_batch: int = 5000
+    # outbound messages still `pending` after this long (released by staff, or their task was
+    # lost) are enqueued again
+    outbound_sweep_after_s: float = 600.0
 
     # HTTP API
     api_max_body_bytes: int = 1024 * 1024

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from app.agent.moderation import create_moderator
 from app.agent.router import router as agent_router
+from app.analytics.router import router as analytics_router
 from app.auth.router import router as auth_router
 from app.auth.service import create_auth_backend
 from app.auth.tokens import TokenVerifier
@@ -92,4 +93,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(kb_router)
     app.include_router(agent_router)
     app.include_router(outbound_router)
+    app.include_router(analytics_router)
     return app

@@ -198,6 +198,8 @@ def fake_ai_state(fake_ai: Any) -> Iterator[Any]:
     state.requests.clear()
     state.fail_next = 0
     state.chat_replies.clear()
+    state.chat_delays.clear()
     yield state
     state.fail_next = 0
     state.chat_replies.clear()
+    state.chat_delays.clear()

@@ -56,5 +56,25 @@ celery_app.conf.update(
             "schedule": settings.webhook_sweep_interval_s,
             "options": {"queue": "low", "expires": settings.webhook_sweep_interval_s},
         },
+        "requeue-pending-outbound": {
+            "task": "socialsync.maintenance.requeue_outbound",
+            "schedule": settings.webhook_sweep_interval_s,
+            "options": {"queue": "low", "expires": settings.webhook_sweep_interval_s},
+        },
+        "refresh-tokens": {
+            "task": "socialsync.maintenance.refresh_tokens",
+            "schedule": settings.token_refresh_interval_s,
+            "options": {"queue": "low", "expires": settings.token_refresh_interval_s},
+        },
+        "roll-up-analytics": {
+            "task": "socialsync.maintenance.roll_up_analytics",
+            "schedule": settings.analytics_rollup_interval_s,
+            "options": {"queue": "low", "expires": settings.analytics_rollup_interval_s},
+        },
+        "clean-up-raw-events": {
+            "task": "socialsync.maintenance.clean_up_events",
+            "schedule": settings.retention_interval_s,
+            "options": {"queue": "low", "expires": settings.retention_interval_s},
+        },
     },
 )

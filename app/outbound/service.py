@@ -16,7 +16,7 @@ import httpx
 import redis.asyncio as aioredis
 
 from app.config import Settings
-from app.db.session import Claims, Pool, tenant_session
+from app.db.session import Claims, Pool, privileged_session, tenant_session
 from app.inbox import repo as inbox_repo
 from app.inbox.service import OUTBOUND_METADATA_PREFIX
 from app.logging import get_logger
@@ -31,6 +31,7 @@ from app.platforms.meta.errors import (
 )
 from app.platforms.meta.instagram import InstagramClient
 from app.platforms.meta.whatsapp import WhatsAppClient
+from app.queue import SEND_OUTBOUND, publish
 
 log = get_logger("outbound")
 
@@ -300,3 +301,25 @@ async def give_up(pool: Pool, *, outbound_id: str, workspace_id: str, error: str
         await repo.set_status(
             conn, outbound_id=outbound_id, status="dead", error=f"gave up after retries: {error}"
         )
+
+
+async def requeue_pending(pool: Pool, redis: aioredis.Redis, *, older_than_s: float) -> int:
+    """Beat: messages released by staff or whose send task was lost are enqueued again.
+    Sending is idempotent (the row is locked and its status checked), so a duplicate is harmless."""
+    async with privileged_session(pool) as conn:
+        cur = await conn.execute(
+            """
+            update public.outbound_messages set updated_at = now()
+             where id in (select id from public.outbound_messages
+                           where status = 'pending' and updated_at < now() - make_interval(secs => %(secs)s)
+                           for update skip locked limit 500)
+            returning id::text, workspace_id::text
+            """,
+            {"secs": older_than_s},
+        )
+        rows = await cur.fetchall()
+        if rows and not await publish(
+            redis, [(SEND_OUTBOUND, [r["id"], r["workspace_id"]], "high") for r in rows]
+        ):
+            raise RuntimeError("the broker did not take the outbound messages")
+    return len(rows)

@@ -77,15 +77,38 @@ async def _conversation_events(client: InstagramClient, since: datetime) -> list
     return events
 
 
+def comment_poll_interval(age: timedelta, settings: Settings) -> float | None:
+    """How often a post's comments are polled: new posts get most comments, so often; none
+    after the cut-off age."""
+    if age > timedelta(days=settings.reconcile_comments_max_age_days):
+        return None
+    if age < timedelta(hours=24):
+        return settings.reconcile_interval_s
+    if age < timedelta(days=7):
+        return settings.reconcile_comments_week_interval_s
+    return settings.reconcile_comments_old_interval_s
+
+
+async def _comments_due(
+    redis: aioredis.Redis, media_id: str, age: timedelta, settings: Settings
+) -> bool:
+    interval = comment_poll_interval(age, settings)
+    if interval is None:
+        return False
+    # a key that lives a little less than the interval: the poll after it has expired runs,
+    # and a second Beat or an overlapping run in between skips the post
+    return bool(
+        await redis.set(f"reconcile:comments:{media_id}", 1, nx=True, px=int(interval * 900))
+    )
+
+
 async def _comment_events(
-    client: InstagramClient, now: datetime, settings: Settings
+    client: InstagramClient, now: datetime, settings: Settings, redis: aioredis.Redis
 ) -> list[NormalizedEvent]:
     events = []
     for media in await client.list_media(limit=settings.reconcile_media_limit):
-        posted = _parse_time(media.get("timestamp"))
-        if posted is not None and now - posted > timedelta(
-            days=settings.reconcile_comments_max_age_days
-        ):
+        posted = _parse_time(media.get("timestamp")) or now
+        if not await _comments_due(redis, str(media["id"]), now - posted, settings):
             continue
         for comment in await client.list_comments(str(media["id"])):
             author = comment.get("from") or {}
@@ -130,7 +153,7 @@ async def run_radar(
             client = clients_for(account, settings=settings, http=http, redis=redis)
             assert isinstance(client, InstagramClient)
             events = await _conversation_events(client, since) + await _comment_events(
-                client, now, settings
+                client, now, settings, redis
             )
         except GraphAPIError as exc:
             # one account's trouble (throttled, token) must not stop the others

@@ -311,9 +311,13 @@ async def refresh_access_token(request: Request) -> JSONResponse:
         "access_token"
     ):
         return graph_error(400, 100, "grant_type must be ig_refresh_token")
+    token = _state(request).new_id("sandbox-token-")
+    _state(request).token_refreshes.append(
+        {"old": request.query_params["access_token"], "new": token}
+    )
     return JSONResponse(
         {
-            "access_token": _state(request).new_id("sandbox-token-"),
+            "access_token": token,
             "token_type": "bearer",
             "expires_in": 60 * 24 * 3600,
         }

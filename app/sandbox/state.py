@@ -58,6 +58,7 @@ class SandboxState:
     containers: dict[str, dict[str, Any]] = field(default_factory=dict)
     published_24h: dict[str, int] = field(default_factory=dict)
     deliveries: list[dict[str, Any]] = field(default_factory=list)
+    token_refreshes: list[dict[str, str]] = field(default_factory=list)
     send_echoes: bool = True
     container_polls_until_finished: int = 1
     publishing_quota: int = 50
@@ -112,6 +113,7 @@ class SandboxState:
         self.outbox.clear()
         self.faults.clear()
         self.deliveries.clear()
+        self.token_refreshes.clear()
 
 
 def graph_error(

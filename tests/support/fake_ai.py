@@ -3,6 +3,7 @@ completions, moderation), so the real client libraries run over real HTTP in tes
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 from typing import Any
@@ -23,6 +24,8 @@ def create_fake_ai_app() -> FastAPI:
     app.state.requests = []
     app.state.fail_next = 0
     app.state.chat_replies = []
+    # seconds to stall each of the next chat requests (a slow model), consumed in order
+    app.state.chat_delays = []
     app.state.flag_words = {"kill", "idiot"}
 
     def maybe_fail() -> JSONResponse | None:
@@ -129,6 +132,8 @@ def create_fake_ai_app() -> FastAPI:
         app.state.requests.append({"api": "openai.chat", "body": body})
         if (failure := maybe_fail()) is not None:
             return failure
+        if app.state.chat_delays:
+            await asyncio.sleep(app.state.chat_delays.pop(0))
         reply = app.state.chat_replies.pop(0) if app.state.chat_replies else {"content": "OK"}
         message: dict[str, Any] = {"role": "assistant", "content": reply.get("content")}
         if reply.get("tool_calls"):

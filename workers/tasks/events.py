@@ -27,6 +27,8 @@ def process_event(self, event_id: int, workspace_id: str) -> str:  # type: ignor
             send_now_or_later(planned.outbound_ids, workspace_id)
         elif item is not None and item.message_id is not None:
             args = [workspace_id, str(item.conversation_id), str(item.message_id), event_id]
+            # The event stays `processing` until the reply task has acted on it (it finishes the
+            # event), so a worker killed in between leaves it to the sweeper, never dropped.
             if settings.reply_burst_window_s > 0:
                 # wait for the rest of a burst; the last message's task answers all of them
                 reply_to_conversation.apply_async(
@@ -34,7 +36,7 @@ def process_event(self, event_id: int, workspace_id: str) -> str:  # type: ignor
                 )
             else:
                 reply_to_conversation.run(*args)
-        if item is not None:
+        elif item is not None:
             runtime.run(
                 lambda r: inbox_service.finish_event(
                     r.pool, event_id=event_id, workspace_id=workspace_id

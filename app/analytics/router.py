@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from app.deps import CurrentWorkspace
+from app.ratelimit import api_limit
+
+router = APIRouter(prefix="/api/analytics", tags=["analytics"])
+
+
+class DailyOut(BaseModel):
+    day: date
+    channel: str
+    messages_in: int
+    messages_out: int
+    auto_replied: int
+    escalated: int
+    ignored: int
+    hidden: int
+    median_response_ms: int | None
+
+
+@router.get("/daily", response_model=list[DailyOut])
+@api_limit
+async def daily(
+    request: Request, ws: CurrentWorkspace, days: Annotated[int, Query(ge=1, le=366)] = 30
+) -> list[DailyOut]:
+    """Per day and channel, newest first, as of the last roll-up (Beat, every ANALYTICS_ROLLUP_INTERVAL_S)."""
+    async with ws.session() as conn:
+        cur = await conn.execute(
+            """
+            select day, channel, messages_in, messages_out, auto_replied, escalated, ignored, hidden,
+                   median_response_ms
+              from public.analytics_daily
+             where workspace_id = %(ws)s and day >= current_date - %(days)s::int
+             order by day desc, channel
+            """,
+            {"ws": ws.workspace_id, "days": days},
+        )
+        return [DailyOut(**row) for row in await cur.fetchall()]

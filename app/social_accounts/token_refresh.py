@@ -1,0 +1,128 @@
+"""Beat: refresh long-lived Instagram tokens before they expire, and flag the ones that fail.
+
+Instagram Login tokens last 60 days and can be refreshed once at least 24 h old and not yet
+expired (META.md); an expired or revoked token (error 190) cannot be refreshed: the account is
+flagged `expired` so staff see it must be reconnected. WhatsApp system-user tokens and
+Facebook Page tokens do not expire, so only Instagram accounts with an expiry are considered."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import redis.asyncio as aioredis
+
+from app.config import Settings
+from app.db.session import Pool, privileged_session
+from app.logging import get_logger
+from app.outbound.clients import clients_for
+from app.platforms.meta.errors import GraphAPIError, PermanentError, TokenExpiredError
+from app.platforms.meta.instagram import InstagramClient
+from app.security.crypto import decrypt_secret, encrypt_secret
+
+log = get_logger("token_refresh")
+
+MIN_TOKEN_AGE = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    checked: int = 0
+    refreshed: int = 0
+    expired: int = 0
+    failed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+async def _due_accounts(pool: Pool, horizon: datetime) -> list[dict[str, Any]]:
+    async with privileged_session(pool) as conn:
+        cur = await conn.execute(
+            """
+            select id, workspace_id, platform, external_id as account_external_id,
+                   access_token_encrypted, token_expires_at,
+                   coalesce(token_refreshed_at, connected_at) as token_issued_at
+              from public.social_accounts
+             where platform = 'instagram'
+               and token_status in ('ok', 'expiring')
+               and token_expires_at is not null
+               and token_expires_at < %(horizon)s
+             order by token_expires_at
+            """,
+            {"horizon": horizon},
+        )
+        return await cur.fetchall()
+
+
+async def _set_status(pool: Pool, account_id: Any, status: str) -> None:
+    async with privileged_session(pool) as conn:
+        await conn.execute(
+            "update public.social_accounts set token_status = %(status)s where id = %(id)s",
+            {"id": account_id, "status": status},
+        )
+
+
+async def _store_token(
+    pool: Pool, account_id: Any, token: str, expires_at: datetime, now: datetime
+) -> None:
+    async with privileged_session(pool) as conn:
+        await conn.execute(
+            """
+            update public.social_accounts
+               set access_token_encrypted = %(token)s, token_expires_at = %(expires)s,
+                   token_refreshed_at = %(now)s, token_status = 'ok'
+             where id = %(id)s
+            """,
+            {"id": account_id, "token": encrypt_secret(token), "expires": expires_at, "now": now},
+        )
+
+
+async def refresh_expiring_tokens(
+    pool: Pool,
+    *,
+    settings: Settings,
+    http: httpx.AsyncClient,
+    redis: aioredis.Redis,
+    now: datetime | None = None,
+) -> RefreshResult:
+    now = now or datetime.now(UTC)
+    accounts = await _due_accounts(pool, now + timedelta(days=settings.token_refresh_before_days))
+    refreshed = expired = failed = 0
+    for account in accounts:
+        if account["token_expires_at"] <= now:
+            await _set_status(pool, account["id"], "expired")
+            expired += 1
+            continue
+        if now - account["token_issued_at"] < MIN_TOKEN_AGE:
+            continue  # Meta refuses to refresh a token younger than a day
+        try:
+            # clients_for refuses an account without a usable token (TokenExpiredError)
+            client = clients_for(account, settings=settings, http=http, redis=redis)
+            assert isinstance(client, InstagramClient)
+            answer = await client.refresh_token(
+                decrypt_secret(account["access_token_encrypted"]) or ""
+            )
+            token, lifetime = str(answer["access_token"]), int(answer["expires_in"])
+        except (TokenExpiredError, PermanentError) as exc:
+            log.warning(
+                "token cannot be refreshed", account=account["account_external_id"], error=str(exc)
+            )
+            await _set_status(pool, account["id"], "expired")
+            expired += 1
+            continue
+        except (GraphAPIError, KeyError, ValueError) as exc:
+            # throttled or down: still valid for now, tried again on the next run
+            log.warning(
+                "token refresh failed; will retry",
+                account=account["account_external_id"],
+                error=str(exc),
+            )
+            await _set_status(pool, account["id"], "expiring")
+            failed += 1
+            continue
+        await _store_token(pool, account["id"], token, now + timedelta(seconds=lifetime), now)
+        refreshed += 1
+    return RefreshResult(checked=len(accounts), refreshed=refreshed, expired=expired, failed=failed)

@@ -1,0 +1,96 @@
+"""Redis stopped while customers write: Meta still gets 200s, nothing is lost, and every customer
+gets exactly one reply once Redis is back (worker and Beat as real processes, reconnecting)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app.security.crypto import encrypt_secret
+from tests.support import processes
+from tests.support.factories import create_workspace, register
+
+ANSWER = "Yes, we ship to the EU, the UK and the US."
+
+
+async def test_redis_down_during_webhooks_replies_after_it_returns(
+    client, sandbox, servers, admin, redis_client, tmp_path: Path
+) -> None:
+    redis_client.delete("high", "default", "low", "unacked", "unacked_index")
+    owner = await register(client, "outage")
+    ws = (await create_workspace(client, owner))["id"]
+    await client.post(
+        "/api/kb/faq",
+        headers=owner.headers(ws),
+        json={"question": "Do you ship internationally?", "answer": ANSWER},
+    )
+    ig = str(uuid.uuid4().int)[:17]
+    admin.execute(
+        "insert into social_accounts (workspace_id, platform, external_id, access_token_encrypted)"
+        " values (%s, 'instagram', %s, %s)",
+        (ws, ig, encrypt_secret("sandbox-token")),
+    )
+    env = {
+        "WEBHOOK_SWEEP_INTERVAL_S": "2",
+        "WEBHOOK_SWEEP_PENDING_AFTER_S": "1",
+        "REPLY_BURST_WINDOW_S": "0.5",
+    }
+    customers = [f"c{n}" for n in range(3)]
+
+    def replies() -> list[dict[str, Any]]:
+        return [
+            o
+            for o in sandbox.state.outbox
+            if o["account"] == ig and o["endpoint"] == "send_message"
+        ]
+
+    def state() -> object:
+        return {
+            "events": admin.execute(
+                "select kind, status from webhook_events where workspace_id = %s", (ws,)
+            ).fetchall(),
+            "outbound": admin.execute(
+                "select status, last_error from outbound_messages where workspace_id = %s", (ws,)
+            ).fetchall(),
+        }
+
+    log = tmp_path / "celery.log"
+    worker = processes.start_worker(env, log)
+    beat = processes.start_beat(env, log, tmp_path / "beat-schedule")
+    try:
+        servers.valkey.stop()
+        try:
+            for customer in customers:
+                response = httpx.post(
+                    f"{sandbox.url}/_sandbox/inbound",
+                    json={
+                        "platform": "instagram",
+                        "account_id": ig,
+                        "from": customer,
+                        "text": "do you ship abroad?",
+                    },
+                    timeout=30,
+                )
+                assert response.status_code == 200, response.text
+                assert response.json()["delivered"] == [200], (
+                    "Meta must see a 200 while our broker is down"
+                )
+            statuses = {r["status"] for r in state()["events"]}  # type: ignore[index]
+            assert statuses == {"pending"}, "stored, waiting for the broker"
+            time.sleep(3)
+            assert replies() == []
+        finally:
+            servers.valkey.start()
+
+        processes.wait_for(lambda: len(replies()) >= len(customers), 90, state)
+        time.sleep(3)  # room for duplicates, should anything send one
+    finally:
+        processes.stop(beat)
+        processes.stop(worker)
+    sent = replies()
+    assert sorted(o["recipient"] for o in sent) == customers, sent
+    assert all(o["text"] == ANSWER for o in sent)

@@ -1,0 +1,145 @@
+"""A worker killed with SIGKILL in the middle of a reply: after a restart the customer's message is
+answered, exactly once. Nothing acknowledges the killed task; what brings the work back is the
+database (the event stays `processing` until its reply has been acted on, and Beat's sweeper
+re-enqueues it), with Celery's own redelivery left at its production setting."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.security.crypto import encrypt_secret
+from tests.support import processes
+from tests.support.factories import create_workspace, register
+
+ANSWER = "We are open 9 to 6, Monday to Saturday."
+
+
+def _submit(reply: str) -> dict[str, Any]:
+    arguments = json.dumps({"reply": reply, "confidence": 0.95, "source_ids": []})
+    return {
+        "tool_calls": [
+            {
+                "id": "c1",
+                "type": "function",
+                "function": {"name": "submit_reply", "arguments": arguments},
+            }
+        ]
+    }
+
+
+@pytest.mark.parametrize("moment", ["drafting", "sending"])
+async def test_sigkill_mid_reply_then_restart_replies_once(
+    moment, client, sandbox, admin, redis_client, fake_ai, fake_ai_state, tmp_path: Path
+) -> None:
+    # earlier modules leave tasks in the broker with no worker: start from an empty one
+    redis_client.delete("high", "default", "low", "unacked", "unacked_index")
+    owner = await register(client, "crash")
+    ws = (await create_workspace(client, owner))["id"]
+    await client.post(
+        "/api/kb/faq",
+        headers=owner.headers(ws),
+        json={"question": "What are your opening hours?", "answer": ANSWER},
+    )
+    ig = str(uuid.uuid4().int)[:17]
+    admin.execute(
+        "insert into social_accounts (workspace_id, platform, external_id, access_token_encrypted)"
+        " values (%s, 'instagram', %s, %s)",
+        (ws, ig, encrypt_secret("sandbox-token")),
+    )
+    env = {
+        "CHAT_MODEL": "gpt-4o-mini",
+        "OPENAI_API_KEY": "sk-test",
+        "OPENAI_BASE_URL": f"{fake_ai.url}/v1",
+        "GRAPH_TIMEOUT_S": "30",
+        "SEND_STALE_AFTER_S": "4",
+        "WEBHOOK_SWEEP_INTERVAL_S": "2",
+        "WEBHOOK_SWEEP_STALE_AFTER_S": "10",
+    }
+    fake_ai_state.chat_replies.extend([_submit(ANSWER), _submit(ANSWER)])
+    if moment == "drafting":
+        fake_ai_state.chat_delays.append(60)
+    else:
+        httpx.post(
+            f"{sandbox.url}/_sandbox/faults",
+            json={"endpoint": "send_message", "kind": "latency", "latency_ms": 6000, "count": 1},
+        )
+
+    def replies() -> list[dict[str, Any]]:
+        return [
+            o
+            for o in sandbox.state.outbox
+            if o["account"] == ig and o["endpoint"] == "send_message"
+        ]
+
+    def state() -> object:
+        return {
+            "outbound": admin.execute(
+                "select status, last_error from outbound_messages where workspace_id = %s", (ws,)
+            ).fetchall(),
+            "events": admin.execute(
+                "select kind, status, attempts from webhook_events where workspace_id = %s", (ws,)
+            ).fetchall(),
+            "replies": replies(),
+        }
+
+    def midway() -> bool:
+        if moment == "drafting":
+            return any(r["api"] == "openai.chat" for r in fake_ai_state.requests)
+        return bool(
+            admin.execute(
+                "select 1 from outbound_messages where workspace_id = %s and status = 'sending'",
+                (ws,),
+            ).fetchone()
+        )
+
+    log = tmp_path / "celery.log"
+    worker = processes.start_worker(env, log)
+    try:
+        httpx.post(
+            f"{sandbox.url}/_sandbox/inbound",
+            json={
+                "platform": "instagram",
+                "account_id": ig,
+                "from": "k1",
+                "text": "when are you open?",
+            },
+        )
+        processes.wait_for(midway, 60, state)
+    finally:
+        processes.kill(worker)
+    assert not replies() or moment == "sending", "killed before anything was sent"
+
+    restarted = processes.start_worker(env, log)
+    beat = processes.start_beat(env, log, tmp_path / "beat-schedule")
+    try:
+
+        def answered() -> bool:
+            done = admin.execute(
+                "select 1 from webhook_events where workspace_id = %s and kind = 'ig_message'"
+                " and status = 'done'",
+                (ws,),
+            ).fetchone()
+            sent = admin.execute(
+                "select 1 from outbound_messages where workspace_id = %s and status = 'sent'", (ws,)
+            ).fetchone()
+            return bool(done and sent)
+
+        processes.wait_for(answered, 90, state)
+        time.sleep(3)  # room for a second reply, should anything still send one
+    finally:
+        processes.stop(beat)
+        processes.stop(restarted)
+    sent = replies()
+    assert len(sent) == 1, state()
+    assert sent[0]["text"] == ANSWER
+    rows = admin.execute(
+        "select status from outbound_messages where workspace_id = %s", (ws,)
+    ).fetchall()
+    assert [r["status"] for r in rows] == ["sent"]
