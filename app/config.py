@@ -131,6 +131,8 @@ class Settings(BaseSettings):
     # message; private replies to a comment within 7 days
     messaging_window_h: float = 24.0
     private_reply_window_days: float = 7.0
+    # staff (never the bot) may answer Instagram DMs this long with the HUMAN_AGENT tag
+    human_agent_window_days: float = 7.0
     # Celery Beat reconciliation (the missed-event radar)
     reconcile_interval_s: float = 120.0
     reconcile_lookback_h: float = 48.0

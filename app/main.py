@@ -14,6 +14,7 @@ from app.auth.router import router as auth_router
 from app.auth.service import create_auth_backend
 from app.auth.tokens import TokenVerifier
 from app.config import Settings, get_settings
+from app.conversations.router import router as conversations_router
 from app.db.pool import create_pool
 from app.error_handlers import install_error_handlers
 from app.health.router import router as health_router
@@ -94,4 +95,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(agent_router)
     app.include_router(outbound_router)
     app.include_router(analytics_router)
+    app.include_router(conversations_router)
     return app

@@ -53,33 +53,76 @@ class SendOutcome:
     error: str | None = None
 
 
-def _ineligible(row: dict[str, Any], settings: Settings, now: datetime) -> str | None:
-    kind = row["kind"]
-    payload = row["payload"]
+@dataclass(frozen=True)
+class Eligibility:
+    """Whether Meta allows this message now (META.md), and the tag it must carry."""
+
+    reason: str | None = None
+    tag: str | None = None
+
+
+def check_eligibility(
+    *,
+    kind: str,
+    sender: str,
+    last_inbound_at: datetime | None,
+    payload: dict[str, Any],
+    settings: Settings,
+    now: datetime,
+) -> Eligibility:
     if kind in ("dm", "whatsapp"):
-        last = row["last_inbound_at"]
-        if last is None or now - last > timedelta(hours=settings.messaging_window_h):
+        since = now - last_inbound_at if last_inbound_at is not None else None
+        if since is None or since > timedelta(hours=settings.messaging_window_h):
             if kind == "whatsapp":
-                return "outside WhatsApp's 24-hour window: only an approved template may be sent"
-            return "outside Instagram's 24-hour messaging window"
+                if payload.get("template"):
+                    return Eligibility()
+                return Eligibility(
+                    "outside WhatsApp's 24-hour window: only an approved template may be sent"
+                )
+            # a person (never the bot) may answer for 7 days with the HUMAN_AGENT tag
+            if (
+                sender == "human"
+                and since is not None
+                and since <= timedelta(days=settings.human_agent_window_days)
+            ):
+                return Eligibility(tag="HUMAN_AGENT")
+            return Eligibility("outside Instagram's messaging window")
     if kind == "private_reply":
         commented = payload.get("commented_at")
         if commented and now - datetime.fromisoformat(commented) > timedelta(
             days=settings.private_reply_window_days
         ):
-            return "the comment is older than 7 days: no private reply allowed"
-    return None
+            return Eligibility("the comment is older than 7 days: no private reply allowed")
+    return Eligibility()
 
 
-async def _call(client: InstagramClient | WhatsAppClient, row: dict[str, Any]) -> str | None:
+def _eligibility(row: dict[str, Any], settings: Settings, now: datetime) -> Eligibility:
+    return check_eligibility(
+        kind=row["kind"],
+        sender=row["sender"],
+        last_inbound_at=row["last_inbound_at"],
+        payload=row["payload"],
+        settings=settings,
+        now=now,
+    )
+
+
+async def _call(
+    client: InstagramClient | WhatsAppClient, row: dict[str, Any], tag: str | None
+) -> str | None:
     payload, kind, recipient = row["payload"], row["kind"], row["recipient"]
     metadata = f"{OUTBOUND_METADATA_PREFIX}{row['id']}"
     if isinstance(client, WhatsAppClient):
+        if template := payload.get("template"):
+            return await client.send_template(
+                recipient,
+                template["name"],
+                template.get("language", "en_US"),
+                template.get("components"),
+            )
         return await client.send_text(recipient, payload["text"])
     if kind == "dm":
-        return await client.send_text(
-            recipient, payload["text"], tag=payload.get("tag"), metadata=metadata
-        )
+        return await client.send_text(recipient, payload["text"], tag=tag, metadata=metadata)
     if kind == "comment_reply":
         return await client.reply_to_comment(recipient, payload["text"])
     if kind == "private_reply":
@@ -129,8 +172,8 @@ async def send_outbound(
                 event_id=None,
             )
             return SendOutcome(SendResult.CANCELLED)
-        reason = _ineligible(row, settings, now)
-        if reason:
+        eligibility = _eligibility(row, settings, now)
+        if reason := eligibility.reason:
             await repo.set_status(conn, outbound_id=outbound_id, status="cancelled", error=reason)
             if row["conversation_id"]:
                 await repo.open_escalation(
@@ -147,7 +190,7 @@ async def send_outbound(
 
     try:
         client = clients_for(row, settings=settings, http=http, redis=redis)
-        platform_id = await _call(client, row)
+        platform_id = await _call(client, row, eligibility.tag)
     except UnknownOutcome as exc:
         return await _finish(
             pool,

@@ -1,0 +1,205 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query, Request
+from pydantic import BaseModel, Field, model_validator
+
+from app.conversations import repo, service
+from app.deps import CurrentWorkspace
+from app.errors import NotFound
+from app.ratelimit import api_limit
+
+router = APIRouter(tags=["staff inbox"])
+
+
+class ConversationOut(BaseModel):
+    id: UUID
+    channel: str
+    platform: str
+    owner: Literal["bot", "human"]
+    assigned_user_id: UUID | None
+    status: str
+    contact_external_id: str
+    contact_username: str | None
+    contact_name: str | None
+    last_inbound_at: datetime | None
+    last_outbound_at: datetime | None
+    updated_at: datetime
+    open_escalations: int
+
+
+class MessageOut(BaseModel):
+    id: UUID
+    direction: str
+    sender: str
+    text: str | None
+    attachments: list[Any]
+    sent_at: datetime
+
+
+class ConversationDetail(ConversationOut):
+    messages: list[MessageOut]
+
+
+class EscalationOut(BaseModel):
+    id: UUID
+    conversation_id: UUID
+    channel: str
+    contact_external_id: str
+    contact_username: str | None
+    reason: str
+    draft_reply: str | None
+    status: Literal["open", "claimed", "resolved"]
+    claimed_by: UUID | None
+    claimed_at: datetime | None
+    resolved_at: datetime | None
+    created_at: datetime
+
+
+class Template(BaseModel):
+    name: str = Field(min_length=1, max_length=512)
+    language: str = "en_US"
+    components: list[dict[str, Any]] | None = None
+
+
+class ReplyIn(BaseModel):
+    text: str | None = Field(default=None, min_length=1, max_length=1000)
+    template: Template | None = Field(
+        default=None, description="WhatsApp only: an approved template, needed outside 24 h"
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ReplyIn:
+        if (self.text is None) == (self.template is None):
+            raise ValueError("give either text or template")
+        return self
+
+
+class ReplyOut(BaseModel):
+    outbound_id: UUID
+    status: str
+    tag: str | None = Field(description="HUMAN_AGENT when answering after 24 h (up to 7 days)")
+
+
+class ClaimOut(BaseModel):
+    id: UUID
+    conversation_id: UUID
+    status: str
+    claimed_by: UUID
+    claimed_at: datetime
+
+
+class ResolveIn(BaseModel):
+    hand_back: bool = Field(default=True, description="give the conversation back to the bot")
+
+
+@router.get("/api/conversations", response_model=list[ConversationOut])
+@api_limit
+async def list_conversations(
+    request: Request,
+    ws: CurrentWorkspace,
+    owner: Annotated[Literal["bot", "human"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[ConversationOut]:
+    async with ws.session() as conn:
+        rows = await repo.list_conversations(
+            conn, workspace_id=ws.workspace_id, owner=owner, limit=limit
+        )
+    return [ConversationOut(**row) for row in rows]
+
+
+@router.get("/api/conversations/{conversation_id}", response_model=ConversationDetail)
+@api_limit
+async def get_conversation(
+    request: Request,
+    ws: CurrentWorkspace,
+    conversation_id: UUID,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> ConversationDetail:
+    async with ws.session() as conn:
+        row = await repo.get_conversation(
+            conn, workspace_id=ws.workspace_id, conversation_id=conversation_id
+        )
+        if row is None:
+            raise NotFound("conversation not found", error_code="conversation_not_found")
+        messages = await repo.messages_of(conn, conversation_id=conversation_id, limit=limit)
+    return ConversationDetail(**row, messages=[MessageOut(**m) for m in messages])
+
+
+@router.post("/api/conversations/{conversation_id}/take-over", response_model=ConversationOut)
+@api_limit
+async def take_over(
+    request: Request, ws: CurrentWorkspace, conversation_id: UUID
+) -> ConversationOut:
+    """A person holds the conversation: the bot stays silent and its queued reply is not sent."""
+    return ConversationOut(**await service.take_over(ws, conversation_id))
+
+
+@router.post("/api/conversations/{conversation_id}/hand-back", response_model=ConversationOut)
+@api_limit
+async def hand_back(
+    request: Request, ws: CurrentWorkspace, conversation_id: UUID
+) -> ConversationOut:
+    """The bot answers again; open escalations on the conversation are resolved."""
+    return ConversationOut(**await service.hand_back(ws, conversation_id))
+
+
+@router.post(
+    "/api/conversations/{conversation_id}/messages", response_model=ReplyOut, status_code=202
+)
+@api_limit
+async def reply(
+    request: Request,
+    ws: CurrentWorkspace,
+    conversation_id: UUID,
+    body: ReplyIn,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> ReplyOut:
+    """Answer as a person. Instagram: within 24 h of the customer's last message, or up to 7 days
+    with the HUMAN_AGENT tag (added for you). WhatsApp: within 24 h, else an approved template.
+    The same `Idempotency-Key` never sends twice."""
+    result = await service.reply(
+        ws,
+        settings=request.app.state.settings,
+        redis=request.app.state.redis,
+        conversation_id=conversation_id,
+        text=body.text,
+        template=body.template.model_dump(exclude_none=True) if body.template else None,
+        idempotency_key=idempotency_key,
+    )
+    return ReplyOut(outbound_id=result.outbound_id, status=result.status, tag=result.tag)
+
+
+@router.get("/api/escalations", response_model=list[EscalationOut])
+@api_limit
+async def list_escalations(
+    request: Request,
+    ws: CurrentWorkspace,
+    status: Annotated[Literal["open", "claimed", "resolved"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[EscalationOut]:
+    """What the bot handed to staff, with its reason and the draft it would have sent."""
+    async with ws.session() as conn:
+        rows = await repo.list_escalations(
+            conn, workspace_id=ws.workspace_id, status=status, limit=limit
+        )
+    return [EscalationOut(**row) for row in rows]
+
+
+@router.post("/api/escalations/{escalation_id}/claim", response_model=ClaimOut)
+@api_limit
+async def claim(request: Request, ws: CurrentWorkspace, escalation_id: UUID) -> ClaimOut:
+    """Take the escalation and its conversation; an escalation someone else claimed is 409."""
+    return ClaimOut(**await service.claim_escalation(ws, escalation_id))
+
+
+@router.post("/api/escalations/{escalation_id}/resolve", status_code=204)
+@api_limit
+async def resolve(
+    request: Request, ws: CurrentWorkspace, escalation_id: UUID, body: ResolveIn | None = None
+) -> None:
+    hand_back_to_bot = body.hand_back if body is not None else True
+    await service.resolve_escalation(ws, escalation_id, hand_back_to_bot=hand_back_to_bot)

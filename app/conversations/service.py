@@ -1,0 +1,221 @@
+"""The staff side of a conversation: take it over from the bot, answer, hand it back.
+
+While a person holds a conversation (owner `human`) the bot drafts nothing and any reply it had
+queued is cancelled at send time. Staff replies go through the same outbox as the bot's (one row,
+idempotent, sent by a worker) and Meta's windows are checked twice: here, to answer the person
+at once, and again at send time."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import redis.asyncio as aioredis
+
+from app.audit.repo import write_audit
+from app.config import Settings
+from app.conversations import repo
+from app.deps import WorkspaceContext
+from app.errors import AppError, Conflict, NotFound
+from app.outbound import repo as outbound_repo
+from app.outbound.service import check_eligibility
+from app.queue import SEND_OUTBOUND, publish
+
+
+class NotSendable(AppError):
+    status_code = 422
+    error_code = "not_sendable"
+
+
+@dataclass(frozen=True)
+class StaffReply:
+    outbound_id: UUID
+    status: str
+    tag: str | None
+
+
+async def _conversation(conn: Any, ws: WorkspaceContext, conversation_id: UUID) -> dict[str, Any]:
+    row = await repo.get_conversation(
+        conn, workspace_id=ws.workspace_id, conversation_id=conversation_id, lock=True
+    )
+    if row is None:
+        raise NotFound("conversation not found", error_code="conversation_not_found")
+    return row
+
+
+async def take_over(ws: WorkspaceContext, conversation_id: UUID) -> dict[str, Any]:
+    async with ws.session() as conn:
+        await _conversation(conn, ws, conversation_id)
+        await repo.set_owner(
+            conn,
+            conversation_id=conversation_id,
+            owner="human",
+            assigned_user_id=ws.principal.user_id,
+        )
+        await write_audit(
+            conn,
+            workspace_id=ws.workspace_id,
+            actor_user_id=ws.principal.user_id,
+            action="conversation.take_over",
+            target_type="conversation",
+            target_id=str(conversation_id),
+        )
+        return await _conversation(conn, ws, conversation_id)
+
+
+async def hand_back(ws: WorkspaceContext, conversation_id: UUID) -> dict[str, Any]:
+    """Back to the bot; open escalations on it are resolved."""
+    async with ws.session() as conn:
+        await _conversation(conn, ws, conversation_id)
+        resolved = await repo.resolve_escalations(conn, conversation_id=conversation_id)
+        await repo.set_owner(
+            conn, conversation_id=conversation_id, owner="bot", assigned_user_id=None
+        )
+        await write_audit(
+            conn,
+            workspace_id=ws.workspace_id,
+            actor_user_id=ws.principal.user_id,
+            action="conversation.hand_back",
+            target_type="conversation",
+            target_id=str(conversation_id),
+            details={"escalations_resolved": resolved},
+        )
+        return await _conversation(conn, ws, conversation_id)
+
+
+async def claim_escalation(ws: WorkspaceContext, escalation_id: UUID) -> dict[str, Any]:
+    """Take an escalation (and its conversation); someone else's claim stands (409)."""
+    async with ws.session() as conn:
+        claimed = await repo.claim_escalation(
+            conn,
+            workspace_id=ws.workspace_id,
+            escalation_id=escalation_id,
+            user_id=ws.principal.user_id,
+        )
+        if claimed is None:
+            existing = await repo.escalation_exists(
+                conn, workspace_id=ws.workspace_id, escalation_id=escalation_id
+            )
+            if existing is None:
+                raise NotFound("escalation not found", error_code="escalation_not_found")
+            raise Conflict(
+                f"this escalation is {existing['status']}"
+                + (" by someone else" if existing["status"] == "claimed" else ""),
+                error_code="escalation_not_claimable",
+            )
+        await repo.set_owner(
+            conn,
+            conversation_id=claimed["conversation_id"],
+            owner="human",
+            assigned_user_id=ws.principal.user_id,
+        )
+        await write_audit(
+            conn,
+            workspace_id=ws.workspace_id,
+            actor_user_id=ws.principal.user_id,
+            action="escalation.claim",
+            target_type="escalation",
+            target_id=str(escalation_id),
+        )
+        return claimed
+
+
+async def resolve_escalation(
+    ws: WorkspaceContext, escalation_id: UUID, *, hand_back_to_bot: bool
+) -> None:
+    async with ws.session() as conn:
+        existing = await repo.escalation_exists(
+            conn, workspace_id=ws.workspace_id, escalation_id=escalation_id
+        )
+        if existing is None:
+            raise NotFound("escalation not found", error_code="escalation_not_found")
+        await conn.execute(
+            "update public.escalations set status = 'resolved', resolved_at = coalesce(resolved_at, now())"
+            " where id = %(id)s",
+            {"id": escalation_id},
+        )
+        if hand_back_to_bot:
+            await repo.resolve_escalations(conn, conversation_id=existing["conversation_id"])
+            await repo.set_owner(
+                conn,
+                conversation_id=existing["conversation_id"],
+                owner="bot",
+                assigned_user_id=None,
+            )
+        await write_audit(
+            conn,
+            workspace_id=ws.workspace_id,
+            actor_user_id=ws.principal.user_id,
+            action="escalation.resolve",
+            target_type="escalation",
+            target_id=str(escalation_id),
+            details={"hand_back": hand_back_to_bot},
+        )
+
+
+async def reply(
+    ws: WorkspaceContext,
+    *,
+    settings: Settings,
+    redis: aioredis.Redis,
+    conversation_id: UUID,
+    text: str | None,
+    template: dict[str, Any] | None,
+    idempotency_key: str | None,
+) -> StaffReply:
+    """Queue a staff reply; replying takes the conversation over from the bot."""
+    async with ws.session() as conn:
+        conversation = await _conversation(conn, ws, conversation_id)
+        if conversation["channel"] == "instagram_comment":
+            raise NotSendable(
+                "answer comments from the comment itself; this endpoint sends direct messages",
+                error_code="unsupported_channel",
+            )
+        kind = "whatsapp" if conversation["channel"] == "whatsapp" else "dm"
+        if template and kind != "whatsapp":
+            raise NotSendable("templates are WhatsApp's", error_code="template_not_supported")
+        payload: dict[str, Any] = {"template": template} if template else {"text": text}
+        eligibility = check_eligibility(
+            kind=kind,
+            sender="human",
+            last_inbound_at=conversation["last_inbound_at"],
+            payload=payload,
+            settings=settings,
+            now=datetime.now(UTC),
+        )
+        if eligibility.reason:
+            code = "template_required" if kind == "whatsapp" else "outside_messaging_window"
+            raise NotSendable(eligibility.reason, error_code=code)
+        await repo.set_owner(
+            conn,
+            conversation_id=conversation_id,
+            owner="human",
+            assigned_user_id=ws.principal.user_id,
+        )
+        row = await outbound_repo.create_outbound(
+            conn,
+            workspace_id=ws.workspace_id,
+            conversation_id=conversation_id,
+            social_account_id=conversation["social_account_id"],
+            idempotency_key=f"staff:{conversation_id}:{idempotency_key or uuid.uuid4()}",
+            kind=kind,
+            recipient=conversation["contact_external_id"],
+            payload=payload,
+            sender="human",
+        )
+        if row["created"]:
+            await write_audit(
+                conn,
+                workspace_id=ws.workspace_id,
+                actor_user_id=ws.principal.user_id,
+                action="conversation.reply",
+                target_type="outbound_message",
+                target_id=str(row["id"]),
+            )
+    if row["created"]:
+        # if the broker is down the row stays pending and Beat's outbound sweep sends it later
+        await publish(redis, [(SEND_OUTBOUND, [str(row["id"]), str(ws.workspace_id)], "high")])
+    return StaffReply(outbound_id=row["id"], status=row["status"], tag=eligibility.tag)

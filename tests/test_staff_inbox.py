@@ -1,0 +1,251 @@
+"""Staff take over what the bot escalates: list, claim, answer (within Meta's windows, with
+HUMAN_AGENT after 24 h), hand back; a real worker sends through the sandbox."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from app.security.crypto import encrypt_secret
+from tests.support.factories import add_member, create_workspace, register
+from tests.support.processes import wait_for
+
+HOURS = ("What are your opening hours?", "We are open Monday to Saturday, 9:00 to 18:00.")
+
+
+@pytest.fixture
+async def shop_inbox(client, admin) -> dict[str, Any]:
+    owner = await register(client, "inbox")
+    ws = (await create_workspace(client, owner, "Corner Shop"))["id"]
+    agent = await register(client, "agent")
+    await add_member(client, owner, ws, agent, "agent")
+    await client.post(
+        "/api/kb/faq",
+        headers=owner.headers(ws),
+        json={"question": HOURS[0], "answer": HOURS[1]},
+    )
+    ig, wa = str(uuid.uuid4().int)[:17], str(uuid.uuid4().int)[:15]
+    for platform, external in (("instagram", ig), ("whatsapp", wa)):
+        admin.execute(
+            "insert into social_accounts (workspace_id, platform, external_id, access_token_encrypted)"
+            " values (%s, %s, %s, %s)",
+            (ws, platform, external, encrypt_secret("sandbox-token")),
+        )
+    return {"owner": owner, "agent": agent, "ws": ws, "ig": ig, "wa": wa}
+
+
+def _outbox(sandbox, account: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    return [o for o in sandbox.state.outbox if o["account"] == account]
+
+
+async def test_escalation_claimed_answered_and_handed_back(
+    client, sandbox, worker, shop_inbox, admin
+) -> None:
+    ws, ig, agent, owner = (shop_inbox[k] for k in ("ws", "ig", "agent", "owner"))
+    httpx.post(
+        f"{sandbox.url}/_sandbox/inbound",
+        json={
+            "platform": "instagram",
+            "account_id": ig,
+            "from": "cust1",
+            "text": "I want a refund, urgent",
+        },
+    )
+
+    async def escalations() -> list[dict[str, Any]]:
+        response = await client.get("/api/escalations?status=open", headers=agent.headers(ws))
+        assert response.status_code == 200
+        return list(response.json())
+
+    async def until(check, timeout: float = 20.0):  # type: ignore[no-untyped-def]
+        import asyncio
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if value := await check():
+                return value
+            await asyncio.sleep(0.2)
+        raise AssertionError("timed out")
+
+    [escalation] = await until(escalations)
+    assert "refund" in escalation["reason"] and escalation["contact_external_id"] == "cust1"
+    conversation_id = escalation["conversation_id"]
+
+    claimed = await client.post(
+        f"/api/escalations/{escalation['id']}/claim", headers=agent.headers(ws)
+    )
+    assert claimed.status_code == 200 and claimed.json()["claimed_by"] == agent.user_id
+    taken = await client.post(
+        f"/api/escalations/{escalation['id']}/claim", headers=owner.headers(ws)
+    )
+    assert taken.status_code == 409
+    assert taken.json()["detail"]["error_code"] == "escalation_not_claimable"
+
+    headers = {**agent.headers(ws), "Idempotency-Key": "answer-1"}
+    body = {"text": "So sorry! Your refund is on its way."}
+    first = await client.post(
+        f"/api/conversations/{conversation_id}/messages", headers=headers, json=body
+    )
+    again = await client.post(
+        f"/api/conversations/{conversation_id}/messages", headers=headers, json=body
+    )
+    assert first.status_code == 202 and again.status_code == 202, first.text
+    assert first.json()["outbound_id"] == again.json()["outbound_id"]
+    assert first.json()["tag"] is None, "inside 24 h no tag is needed"
+    wait_for(lambda: _outbox(sandbox, ig), 20)
+
+    detail = (
+        await client.get(f"/api/conversations/{conversation_id}", headers=agent.headers(ws))
+    ).json()
+    assert detail["owner"] == "human" and detail["assigned_user_id"] == agent.user_id
+    wait_for(
+        lambda: (
+            len(
+                admin.execute(
+                    "select 1 from messages where conversation_id = %s", (conversation_id,)
+                ).fetchall()
+            )
+            == 2
+        ),
+        10,
+    )
+    detail = (
+        await client.get(f"/api/conversations/{conversation_id}", headers=agent.headers(ws))
+    ).json()
+    assert [(m["direction"], m["sender"]) for m in detail["messages"]] == [
+        ("inbound", "contact"),
+        ("outbound", "human"),
+    ]
+    assert [o["text"] for o in _outbox(sandbox, ig)] == [body["text"]], "sent once"
+
+    resolved = await client.post(
+        f"/api/escalations/{escalation['id']}/resolve",
+        headers=agent.headers(ws),
+        json={"hand_back": True},
+    )
+    assert resolved.status_code == 204
+    assert await escalations() == []
+    held = (await client.get("/api/conversations?owner=human", headers=agent.headers(ws))).json()
+    assert conversation_id not in [c["id"] for c in held]
+
+    # back with the bot: the next question is answered automatically
+    httpx.post(
+        f"{sandbox.url}/_sandbox/inbound",
+        json={
+            "platform": "instagram",
+            "account_id": ig,
+            "from": "cust1",
+            "text": "when are you open?",
+        },
+    )
+    wait_for(lambda: len(_outbox(sandbox, ig)) == 2, 20)
+    assert _outbox(sandbox, ig)[-1]["text"] == HOURS[1]
+    actions = [
+        r["action"]
+        for r in admin.execute(
+            "select action from audit_log where workspace_id = %s order by id", (ws,)
+        ).fetchall()
+    ]
+    assert actions[-3:] == ["escalation.claim", "conversation.reply", "escalation.resolve"]
+
+
+def _old_conversation(
+    admin, shop: dict[str, Any], platform: str, contact: str, age: timedelta
+) -> str:  # type: ignore[no-untyped-def]
+    account = admin.execute(
+        "select id from social_accounts where workspace_id = %s and platform = %s",
+        (shop["ws"], platform),
+    ).fetchone()["id"]
+    contact_id = admin.execute(
+        "insert into contacts (workspace_id, social_account_id, platform, external_id) values (%s, %s, %s, %s) returning id",
+        (shop["ws"], account, platform, contact),
+    ).fetchone()["id"]
+    channel = "whatsapp" if platform == "whatsapp" else "instagram_dm"
+    return str(
+        admin.execute(
+            "insert into conversations (workspace_id, social_account_id, contact_id, channel, owner, last_inbound_at)"
+            " values (%s, %s, %s, %s, 'human', %s) returning id",
+            (shop["ws"], account, contact_id, channel, datetime.now(UTC) - age),
+        ).fetchone()["id"]
+    )
+
+
+async def test_staff_replies_follow_metas_windows(
+    client, sandbox, worker, shop_inbox, admin
+) -> None:
+    ws, ig, wa, agent = (shop_inbox[k] for k in ("ws", "ig", "wa", "agent"))
+    three_days = _old_conversation(admin, shop_inbox, "instagram", "late1", timedelta(days=3))
+    response = await client.post(
+        f"/api/conversations/{three_days}/messages",
+        headers=agent.headers(ws),
+        json={"text": "Still there?"},
+    )
+    assert response.status_code == 202 and response.json()["tag"] == "HUMAN_AGENT"
+    [sent] = wait_for(lambda: _outbox(sandbox, ig), 20)
+    assert sent["tag"] == "HUMAN_AGENT" and sent["recipient"] == "late1"
+
+    ten_days = _old_conversation(admin, shop_inbox, "instagram", "late2", timedelta(days=10))
+    refused = await client.post(
+        f"/api/conversations/{ten_days}/messages",
+        headers=agent.headers(ws),
+        json={"text": "Hello?"},
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"]["error_code"] == "outside_messaging_window"
+    assert (
+        admin.execute(
+            "select count(*) as n from outbound_messages where conversation_id = %s", (ten_days,)
+        ).fetchone()["n"]
+        == 0
+    )
+
+    whatsapp = _old_conversation(admin, shop_inbox, "whatsapp", "+351910000000", timedelta(days=2))
+    plain = await client.post(
+        f"/api/conversations/{whatsapp}/messages", headers=agent.headers(ws), json={"text": "Hi!"}
+    )
+    assert plain.status_code == 422 and plain.json()["detail"]["error_code"] == "template_required"
+    templated = await client.post(
+        f"/api/conversations/{whatsapp}/messages",
+        headers=agent.headers(ws),
+        json={"template": {"name": "order_update", "language": "pt_PT"}},
+    )
+    assert templated.status_code == 202, templated.text
+    [wa_sent] = wait_for(lambda: _outbox(sandbox, wa), 20)
+    assert wa_sent["type"] == "template" and wa_sent["template"]["name"] == "order_update"
+
+    both = await client.post(
+        f"/api/conversations/{whatsapp}/messages",
+        headers=agent.headers(ws),
+        json={"text": "x", "template": {"name": "y"}},
+    )
+    assert both.status_code == 422 and both.json()["detail"]["error_code"] == "validation_error"
+
+
+async def test_other_workspaces_cannot_see_or_answer(client, shop_inbox, admin) -> None:
+    conversation = _old_conversation(admin, shop_inbox, "instagram", "c-x", timedelta(hours=1))
+    stranger = await register(client, "stranger")
+    await create_workspace(client, stranger)
+    for method, path, body in (
+        ("get", f"/api/conversations/{conversation}", None),
+        ("post", f"/api/conversations/{conversation}/messages", {"text": "hi"}),
+        ("post", f"/api/conversations/{conversation}/take-over", None),
+        ("post", f"/api/conversations/{conversation}/hand-back", None),
+    ):
+        response = await client.request(method, path, headers=stranger.headers(), json=body)
+        assert response.status_code == 404, (path, response.text)
+        assert response.json()["detail"]["error_code"] == "conversation_not_found"
+    assert (await client.get("/api/escalations", headers=stranger.headers())).json() == []
+    row = admin.execute("select owner from conversations where id = %s", (conversation,)).fetchone()
+    assert row["owner"] == "human"
+    assert (
+        admin.execute(
+            "select count(*) as n from outbound_messages where conversation_id = %s",
+            (conversation,),
+        ).fetchone()["n"]
+        == 0
+    )
