@@ -120,6 +120,13 @@ class Settings(BaseSettings):
     moderation_threshold: float = 0.5
     local_moderation_threshold: float = 0.85
 
+    # Celery worker: the threads pool overlaps the waits on the model, Meta and Postgres inside
+    # one process (each thread has its own event loop and clients); prefork isolates crashes
+    worker_pool: Literal["threads", "prefork", "solo"] = "threads"
+    worker_concurrency: int = 8
+    # database connections per worker thread (a task uses one at a time)
+    worker_db_pool_max_size: int = 2
+
     # Celery: unacknowledged tasks (a worker died mid-task) are redelivered after this long;
     # keep it above the longest task (PRACTICES.md, Celery)
     celery_visibility_timeout_s: int = 3600

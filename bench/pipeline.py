@@ -7,12 +7,15 @@ sandbox records the send), and counts duplicates and losses from the sandbox's o
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
 import time
 import uuid
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,6 +30,8 @@ CONCURRENCY = 16
 LATENCY_RATE = 8.0
 LATENCY_MESSAGES = 120
 ACCOUNT = "17841499999999999"
+POOL = os.environ.get("BENCH_POOL", "threads")
+CONCURRENCY_WORKER = int(os.environ.get("BENCH_WORKER_CONCURRENCY", "8"))
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -113,35 +118,22 @@ def run() -> dict[str, Any]:
         stack_procs.enter_context(_api(env, api_port))
         sandbox = f"http://127.0.0.1:{sandbox_port}"
         stack_procs.enter_context(_sandbox(env, sandbox_port))
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workers.celery_app",
-                "worker",
-                "--pool",
-                "solo",
-                "-Q",
-                "high,default,low",
-                "--loglevel",
-                "WARNING",
-            ],
-            env=env,
-            cwd=ROOT,
-        )
-        try:
-            time.sleep(8)  # worker start-up (model loading) is not part of the measurement
+        # baseline, same run: the solo pool (one task at a time), burst only
+        with _worker(env, "solo", 1):
+            baseline_run = f"s{uuid.uuid4().hex[:6]}"
+            baseline_started = time.time()
+            asyncio.run(_drive(sandbox, baseline_run, MESSAGES))
+            baseline = by_recipient(_wait_for_replies(sandbox, baseline_run, MESSAGES))
+            baseline_rate = _rate(baseline, baseline_started)
+        with _worker(env, POOL, CONCURRENCY_WORKER) as worker:
             burst_run, paced_run = f"b{uuid.uuid4().hex[:6]}", f"p{uuid.uuid4().hex[:6]}"
+            cpu_before = _cpu_seconds(worker.pid)
             started = time.time()
             asyncio.run(_drive(sandbox, burst_run, MESSAGES))
             burst = _wait_for_replies(sandbox, burst_run, MESSAGES)
+            worker_cpu_s = _cpu_seconds(worker.pid) - cpu_before
             asyncio.run(_drive(sandbox, paced_run, LATENCY_MESSAGES, LATENCY_RATE))
             paced = _wait_for_replies(sandbox, paced_run, LATENCY_MESSAGES)
-        finally:
-            worker.terminate()
-            worker.wait(timeout=30)
         with psycopg.connect(stack.admin_url) as conn:
             received = {
                 row[0]: row[1].timestamp()
@@ -150,38 +142,84 @@ def run() -> dict[str, Any]:
                 )
             }
 
-    def by_recipient(items: list[dict[str, Any]]) -> dict[str, list[float]]:
-        grouped: dict[str, list[float]] = {}
-        for item in items:
-            grouped.setdefault(item["recipient"], []).append(item["time"])
-        return grouped
-
     burst_sent, paced_sent = by_recipient(burst), by_recipient(paced)
     latencies = [
         (min(times) - received[r]) * 1000 for r, times in paced_sent.items() if r in received
     ]
-    duplicates = sum(len(t) - 1 for t in burst_sent.values()) + sum(
-        len(t) - 1 for t in paced_sent.values()
-    )
-    lost = sum(1 for n in range(MESSAGES) if f"{burst_run}-{n}" not in burst_sent) + sum(
-        1 for n in range(LATENCY_MESSAGES) if f"{paced_run}-{n}" not in paced_sent
-    )
-    last = max((t for times in burst_sent.values() for t in times), default=started)
+    runs = [(baseline, baseline_run, MESSAGES), (burst_sent, burst_run, MESSAGES)]
+    runs.append((paced_sent, paced_run, LATENCY_MESSAGES))
+    duplicates = sum(len(t) - 1 for sent, _, _ in runs for t in sent.values())
+    lost = sum(1 for sent, run, count in runs for n in range(count) if f"{run}-{n}" not in sent)
     return {
         "benchmark": "pipeline",
-        "replies_per_s": round(len(burst_sent) / (last - started), 1),
+        "replies_per_s": _rate(burst_sent, started),
+        "baseline_solo_replies_per_s": baseline_rate,
+        "ratio_to_solo": round(_rate(burst_sent, started) / baseline_rate, 2)
+        if baseline_rate
+        else None,
         "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
         "p95_ms": round(_percentile(latencies, 95), 1) if latencies else None,
         "p99_ms": round(_percentile(latencies, 99), 1) if latencies else None,
         "duplicates": duplicates,
         "lost": lost,
+        "worker_cpu_ms_per_reply": round(worker_cpu_s * 1000 / max(len(burst_sent), 1), 2),
         "burst_messages": MESSAGES,
         "latency_phase": {"messages": LATENCY_MESSAGES, "rate_per_s": LATENCY_RATE},
-        "notes": "one Celery worker process (solo pool); replies_per_s: 400 DMs from 16 customers writing at once; "
+        "worker": {"pool": POOL, "concurrency": CONCURRENCY_WORKER},
+        "notes": "one Celery worker process (threads pool unless BENCH_POOL says otherwise; the baseline is the same process with the solo pool, run first); replies_per_s: 400 DMs from 16 customers writing at once; "
         "p50/p95/p99: webhook received_at to the sandbox recording the send, at 8 DMs/s (below capacity); "
         "REPLY_BURST_WINDOW_S=0; ChatOpenAI and OpenAI moderation against a local server that answers "
-        "instantly; the sandbox also sends the echo webhook of every reply, which the worker processes too",
+        "instantly; the sandbox also sends the echo webhook of every reply (settled at ingest); worker_cpu_ms_per_reply: the worker's user+system CPU over the burst divided by replies",
     }
+
+
+def by_recipient(items: list[dict[str, Any]]) -> dict[str, list[float]]:
+    grouped: dict[str, list[float]] = {}
+    for item in items:
+        grouped.setdefault(item["recipient"], []).append(item["time"])
+    return grouped
+
+
+def _rate(sent: dict[str, list[float]], started: float) -> float:
+    last = max((t for times in sent.values() for t in times), default=started)
+    return round(len(sent) / max(last - started, 1e-9), 1)
+
+
+@contextmanager
+def _worker(env: dict[str, str], pool: str, concurrency: int) -> Iterator[subprocess.Popen[bytes]]:
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workers.celery_app",
+            "worker",
+            "--pool",
+            pool,
+            "--concurrency",
+            str(concurrency),
+            "-Q",
+            "high,default,low",
+            "--loglevel",
+            "WARNING",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        time.sleep(8)  # start-up (model loading) is not part of the measurement
+        yield worker
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux): the worker's cost per reply, which unlike
+    wall-clock rates does not move with the neighbours' load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _api(env: dict[str, str], port: int) -> Any:

@@ -313,7 +313,12 @@ async def test_released_dead_letter_is_sent_by_beat_sweep(
         "update outbound_messages set status = 'pending', updated_at = now() - interval '1 hour' where id = %s",
         (outbound_id,),
     )
-    assert await requeue_pending(app.state.pool, app.state.redis, older_than_s=600) >= 1
+    assert (
+        await requeue_pending(
+            app.state.pool, app.state.redis, older_than_s=600, sending_stale_after_s=120
+        )
+        >= 1
+    )
 
     def sent() -> list[dict[str, Any]]:
         return [o for o in sandbox.state.outbox if o["account"] == ig]

@@ -87,6 +87,12 @@ async def test_sigkill_mid_reply_then_restart_replies_once(
                 "select kind, status, attempts from webhook_events where workspace_id = %s", (ws,)
             ).fetchall(),
             "replies": replies(),
+            "decisions": admin.execute(
+                "select decision, reasons, model from ai_decisions where workspace_id = %s", (ws,)
+            ).fetchall(),
+            "escalations": admin.execute(
+                "select reason from escalations where workspace_id = %s", (ws,)
+            ).fetchall(),
         }
 
     def midway() -> bool:

@@ -6,8 +6,12 @@ from celery import Celery
 from kombu import Queue
 
 from app.config import get_settings
+from app.logging import configure_logging
 
 settings = get_settings()
+# the same structured logs (level, format) as the API; structlog's defaults would print every
+# debug line through Celery's stdout redirection
+configure_logging(log_format=settings.log_format, level=settings.log_level)
 
 celery_app = Celery("socialsync", broker=settings.redis_url, backend=settings.redis_url)
 celery_app.conf.update(
@@ -17,6 +21,8 @@ celery_app.conf.update(
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
+    worker_pool=settings.worker_pool,
+    worker_concurrency=settings.worker_concurrency,
     task_soft_time_limit=120,
     task_time_limit=180,
     task_ignore_result=True,

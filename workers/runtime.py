@@ -15,13 +15,19 @@ from typing import Any, TypeVar
 
 import httpx
 import redis.asyncio as aioredis
-from celery.signals import worker_process_init, worker_process_shutdown
+from celery.signals import (
+    worker_init,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_shutdown,
+)
 
 from app.agent.moderation import create_moderator
+from app.agent.service import ChatModels
 from app.config import get_settings
 from app.db.pool import create_pool
 from app.db.session import Pool
-from app.kb.embeddings import get_embedder
+from app.kb.embeddings import get_embedder, preload
 from app.redis_client import create_redis
 from app.replies.service import AgentKit
 
@@ -36,13 +42,27 @@ class Resources:
     kit: AgentKit
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where it exists (as uvicorn uses for the API): the worker is CPU-bound, and the
+    event loop's own overhead is a good part of each task."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 _local = threading.local()
+# every thread's loop and clients, so shutdown can release them all (the threads pool's threads
+# never run shutdown code of their own)
+_registry: list[tuple[asyncio.AbstractEventLoop, Resources]] = []
+_registry_lock = threading.Lock()
 
 
 def _ensure() -> tuple[asyncio.AbstractEventLoop, Resources]:
     loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)
     if loop is None or loop.is_closed():
-        loop = asyncio.new_event_loop()
+        loop = new_event_loop()
         _local.loop, _local.resources = loop, None
     resources: Resources | None = getattr(_local, "resources", None)
     if resources is None:
@@ -50,8 +70,16 @@ def _ensure() -> tuple[asyncio.AbstractEventLoop, Resources]:
         assert settings.database_url and settings.redis_url, (
             "DATABASE_URL and REDIS_URL must be set for workers"
         )
-        kit = AgentKit(settings, get_embedder(settings), create_moderator(settings))
-        pool = create_pool(settings, settings.database_url)
+        kit = AgentKit(
+            settings,
+            get_embedder(settings),
+            create_moderator(settings),
+            ChatModels(settings, httpx.AsyncClient(timeout=settings.chat_timeout_s)),
+        )
+        pool = create_pool(
+            settings.model_copy(update={"db_pool_max_size": settings.worker_db_pool_max_size}),
+            settings.database_url,
+        )
         loop.run_until_complete(pool.open(wait=True, timeout=30))
         resources = Resources(
             pool,
@@ -60,6 +88,8 @@ def _ensure() -> tuple[asyncio.AbstractEventLoop, Resources]:
             kit,
         )
         _local.resources = resources
+        with _registry_lock:
+            _registry.append((loop, resources))
     return loop, resources
 
 
@@ -68,23 +98,42 @@ def run(fn: Callable[[Resources], Awaitable[T]]) -> T:
     return loop.run_until_complete(fn(resources))
 
 
+def _release(loop: asyncio.AbstractEventLoop, resources: Resources) -> None:
+    if loop.is_closed() or loop.is_running():
+        return
+    loop.run_until_complete(resources.pool.close())
+    loop.run_until_complete(resources.redis.aclose())
+    loop.run_until_complete(resources.http.aclose())
+    if resources.kit.chat_models is not None:
+        loop.run_until_complete(resources.kit.chat_models.aclose())
+    loop.close()
+
+
 def close() -> None:
-    """Release this thread's loop and clients (the embedded test worker calls it)."""
-    loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)
-    resources: Resources | None = getattr(_local, "resources", None)
-    if loop is not None and resources is not None and not loop.is_closed():
-        loop.run_until_complete(resources.pool.close())
-        loop.run_until_complete(resources.redis.aclose())
-        loop.run_until_complete(resources.http.aclose())
-        loop.close()
+    """Release every thread's loop and clients (worker shutdown; the embedded test worker)."""
+    with _registry_lock:
+        entries = list(_registry)
+        _registry.clear()
+    for loop, resources in entries:
+        _release(loop, resources)
     _local.loop, _local.resources = None, None
+
+
+@worker_init.connect
+def _preload(**_: Any) -> None:
+    # before prefork's fork, so the children share the weights
+    preload(get_settings())
 
 
 @worker_process_init.connect
 def _reset_after_fork(**_: Any) -> None:
+    # the parent's loops and connections are not this process's to use or close
     _local.loop, _local.resources = None, None
+    with _registry_lock:
+        _registry.clear()
 
 
 @worker_process_shutdown.connect
+@worker_shutdown.connect
 def _close(**_: Any) -> None:
     close()

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import httpx
 from langchain_core.language_models import BaseChatModel
 from psycopg.types.json import Jsonb
 
@@ -22,7 +23,9 @@ from app.logging import get_logger
 log = get_logger("agent")
 
 
-def create_chat_model(settings: Settings, ai: AiSettings) -> BaseChatModel | None:
+def create_chat_model(
+    settings: Settings, ai: AiSettings, http_async_client: httpx.AsyncClient | None = None
+) -> BaseChatModel | None:
     """ChatOpenAI against OpenAI, OpenRouter or any OpenAI-compatible server; None = offline."""
     model = ai.chat_model or settings.chat_model
     if not model or settings.openai_api_key is None:
@@ -36,7 +39,29 @@ def create_chat_model(settings: Settings, ai: AiSettings) -> BaseChatModel | Non
         temperature=ai.temperature,
         timeout=settings.chat_timeout_s,
         max_retries=1,
+        http_async_client=http_async_client,
     )
+
+
+class ChatModels:
+    """The chat models of one event loop, built once per (model, temperature) and reused.
+
+    ChatOpenAI's default async HTTP client is shared process-wide and bound to the first event
+    loop that uses it, so each worker thread (own loop) brings its own client here."""
+
+    def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
+        self._settings = settings
+        self._http = http
+        self._models: dict[tuple[str | None, float], BaseChatModel | None] = {}
+
+    def for_workspace(self, ai: AiSettings) -> BaseChatModel | None:
+        key = (ai.chat_model, ai.temperature)
+        if key not in self._models:
+            self._models[key] = create_chat_model(self._settings, ai, self._http)
+        return self._models[key]
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
 
 
 async def run_agent(

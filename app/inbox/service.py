@@ -14,10 +14,10 @@ from app.db.session import Claims, Conn, Pool, tenant_session
 from app.inbox import repo
 from app.logging import get_logger
 from app.outbound import repo as outbound_repo
+from app.outbound.metadata import outbound_id_from
 
 log = get_logger("inbox")
 
-OUTBOUND_METADATA_PREFIX = "socialsync:"
 FINISHED = frozenset({"done", "ignored", "failed", "quarantined"})
 
 CHANNEL_BY_KIND = {
@@ -130,18 +130,14 @@ async def _handle_echo(
     conn: Conn, event: dict[str, Any], payload: dict[str, Any]
 ) -> ProcessOutcome:
     data = payload.get("data") or {}
-    metadata = str(data.get("metadata") or "")
-    outbound_id = (
-        metadata.removeprefix(OUTBOUND_METADATA_PREFIX)
-        if metadata.startswith(OUTBOUND_METADATA_PREFIX)
-        else None
-    )
+    outbound_id = outbound_id_from(data.get("metadata"))
     if outbound_id:
+        # usually settled at ingest already (webhooks repo); kept for events stored before that
         # this also settles a send whose outcome we did not know (timeout after it left)
         await outbound_repo.mark_sent_by_echo(
             conn,
             workspace_id=event["workspace_id"],
-            outbound_id=outbound_id,
+            outbound_id=str(outbound_id),
             platform_message_id=payload["platform_id"],
         )
         return ProcessOutcome("ignored", "echo of our own reply")

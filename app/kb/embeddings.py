@@ -146,6 +146,12 @@ class OpenAIEmbedder:
         return (await self.embed_documents([text]))[0]
 
 
+def preload(settings: Settings) -> None:
+    """Load the offline model's weights now (worker start-up), not on the first message."""
+    if settings.embedding_provider == "wordllama":
+        _wordllama()
+
+
 def get_embedder(settings: Settings, provider: str | None = None) -> Embedder:
     chosen = provider or settings.embedding_provider
     if chosen == "gemini":

@@ -18,10 +18,10 @@ import redis.asyncio as aioredis
 from app.config import Settings
 from app.db.session import Claims, Pool, privileged_session, tenant_session
 from app.inbox import repo as inbox_repo
-from app.inbox.service import OUTBOUND_METADATA_PREFIX
 from app.logging import get_logger
 from app.outbound import repo
 from app.outbound.clients import clients_for
+from app.outbound.metadata import metadata_for
 from app.platforms.meta.errors import (
     GraphAPIError,
     OutsideWindowError,
@@ -86,7 +86,7 @@ def check_eligibility(
                 and since <= timedelta(days=settings.human_agent_window_days)
             ):
                 return Eligibility(tag="HUMAN_AGENT")
-            return Eligibility("outside Instagram's messaging window")
+            return Eligibility("outside Instagram's 24-hour messaging window")
     if kind == "private_reply":
         commented = payload.get("commented_at")
         if commented and now - datetime.fromisoformat(commented) > timedelta(
@@ -111,7 +111,7 @@ async def _call(
     client: InstagramClient | WhatsAppClient, row: dict[str, Any], tag: str | None
 ) -> str | None:
     payload, kind, recipient = row["payload"], row["kind"], row["recipient"]
-    metadata = f"{OUTBOUND_METADATA_PREFIX}{row['id']}"
+    metadata = metadata_for(row["id"])
     if isinstance(client, WhatsAppClient):
         if template := payload.get("template"):
             return await client.send_template(
@@ -346,19 +346,31 @@ async def give_up(pool: Pool, *, outbound_id: str, workspace_id: str, error: str
         )
 
 
-async def requeue_pending(pool: Pool, redis: aioredis.Redis, *, older_than_s: float) -> int:
-    """Beat: messages released by staff or whose send task was lost are enqueued again.
-    Sending is idempotent (the row is locked and its status checked), so a duplicate is harmless."""
+async def requeue_pending(
+    pool: Pool, redis: aioredis.Redis, *, older_than_s: float, sending_stale_after_s: float
+) -> int:
+    """Beat: enqueue the sends nobody is working on. `pending` ones (released by staff, or their
+    task was lost) and `sending` ones whose worker died mid-send, which send_outbound checks
+    against the conversation before sending again. Sending is idempotent (row lock, status
+    check), so a duplicate task is harmless."""
     async with privileged_session(pool) as conn:
         cur = await conn.execute(
             """
-            update public.outbound_messages set updated_at = now()
-             where id in (select id from public.outbound_messages
-                           where status = 'pending' and updated_at < now() - make_interval(secs => %(secs)s)
-                           for update skip locked limit 500)
-            returning id::text, workspace_id::text
+            with due as (
+                select id, status from public.outbound_messages
+                 where (status = 'pending' and updated_at < now() - make_interval(secs => %(pending)s))
+                    or (status = 'sending' and updated_at < now() - make_interval(secs => %(sending)s))
+                 for update skip locked limit 500
+            ), bumped as (
+                -- a pending row waits another interval; a sending row keeps its age, which is
+                -- what tells send_outbound its worker is gone
+                update public.outbound_messages o set updated_at = now()
+                  from due where o.id = due.id and due.status = 'pending'
+            )
+            select o.id::text as id, o.workspace_id::text as workspace_id
+              from public.outbound_messages o join due on due.id = o.id
             """,
-            {"secs": older_than_s},
+            {"pending": older_than_s, "sending": sending_stale_after_s},
         )
         rows = await cur.fetchall()
         if rows and not await publish(

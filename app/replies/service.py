@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from langchain_core.language_models import BaseChatModel
+
 from app.agent.ai_settings import AiSettings, load_ai_settings
 from app.agent.decisions import Action, Decision
 from app.agent.moderation import Moderator
-from app.agent.service import create_chat_model, record_decision, run_agent
+from app.agent.service import ChatModels, create_chat_model, record_decision, run_agent
 from app.config import Settings
 from app.db.session import Claims, Conn, Pool, tenant_session
+from app.inbox import repo as inbox_repo
 from app.inbox.service import InboundItem
 from app.kb.embeddings import Embedder
 from app.logging import get_logger
@@ -31,6 +34,12 @@ class AgentKit:
     settings: Settings
     embedder: Embedder
     moderator: Moderator
+    chat_models: ChatModels | None = None
+
+    def chat_model(self, ai: AiSettings) -> BaseChatModel | None:
+        if self.chat_models is not None:
+            return self.chat_models.for_workspace(ai)
+        return create_chat_model(self.settings, ai)
 
 
 @dataclass(frozen=True)
@@ -55,7 +64,7 @@ async def _decide(
         ai=ai,
         embedder=kit.embedder,
         moderator=kit.moderator,
-        chat_model=create_chat_model(kit.settings, ai),
+        chat_model=kit.chat_model(ai),
         channel=channel,
         text=text,
         has_attachments=has_attachments,
@@ -72,79 +81,104 @@ async def plan_conversation_reply(
     message_id: str,
     event_id: int | None = None,
 ) -> Planned:
+    """Decide once for the conversation's unanswered messages. The triggering event is finished
+    in the same transaction as the decision and the reply row: from then on the reply row is the
+    durable record (Beat re-sends a pending or stale one), and before it nothing is finished."""
     async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
-        conversation = await repo.lock_conversation(conn, conversation_id=conversation_id)
-        if conversation is None:
-            return Planned("missing", [])
-        if conversation["owner"] == "human":
-            return Planned("held by a human", [])
-        ai = await load_ai_settings(conn, workspace_id)
-        if not ai.auto_reply.get(conversation["channel"], True):
-            return Planned("auto-reply off for this channel", [])
-        unanswered = await repo.unanswered_messages(conn, conversation_id=conversation_id)
-        if not unanswered:
-            return Planned("already answered", [])
-        if str(unanswered[-1]["id"]) != message_id:
-            return Planned("superseded by a newer message", [])
-        key = f"reply:{conversation_id}:{message_id}"
-        existing = await outbound_repo.find_by_key(conn, idempotency_key=key)
-        if existing is not None:
-            # an earlier run decided and crashed before sending: send that reply, decide nothing new
-            return Planned(
-                "reply queued earlier",
-                [str(existing["id"])] if existing["status"] in ("pending", "failed") else [],
-            )
-        text = "\n".join(m["text"] for m in unanswered if m["text"])
-        history = await repo.history(
-            conn,
-            conversation_id=conversation_id,
-            before=unanswered[0]["sent_at"],
-            limit=kit.settings.history_messages,
-        )
-        decision = await _decide(
+        planned = await _plan_conversation_reply(
             conn,
             kit,
-            ai,
-            channel=conversation["channel"],
-            text=text,
-            has_attachments=any(m["attachments"] for m in unanswered),
-            history=history,
+            workspace_id=workspace_id,
+            conversation_id=conversation_id,
+            message_id=message_id,
+            event_id=event_id,
         )
-        decision_id = await record_decision(
+        if event_id is not None:
+            await inbox_repo.set_event_status(conn, event_id=event_id, status="done")
+    return planned
+
+
+async def _plan_conversation_reply(
+    conn: Conn,
+    kit: AgentKit,
+    *,
+    workspace_id: str,
+    conversation_id: str,
+    message_id: str,
+    event_id: int | None,
+) -> Planned:
+    conversation = await repo.lock_conversation(conn, conversation_id=conversation_id)
+    if conversation is None:
+        return Planned("missing", [])
+    if conversation["owner"] == "human":
+        return Planned("held by a human", [])
+    ai = await load_ai_settings(conn, workspace_id)
+    if not ai.auto_reply.get(conversation["channel"], True):
+        return Planned("auto-reply off for this channel", [])
+    unanswered = await repo.unanswered_messages(conn, conversation_id=conversation_id)
+    if not unanswered:
+        return Planned("already answered", [])
+    if str(unanswered[-1]["id"]) != message_id:
+        return Planned("superseded by a newer message", [])
+    key = f"reply:{conversation_id}:{message_id}"
+    existing = await outbound_repo.find_by_key(conn, idempotency_key=key)
+    if existing is not None:
+        # an earlier run decided and crashed before sending: send that reply, decide nothing new
+        return Planned(
+            "reply queued earlier",
+            [str(existing["id"])] if existing["status"] in ("pending", "failed") else [],
+        )
+    text = "\n".join(m["text"] for m in unanswered if m["text"])
+    history = await repo.history(
+        conn,
+        conversation_id=conversation_id,
+        before=unanswered[0]["sent_at"],
+        limit=kit.settings.history_messages,
+    )
+    decision = await _decide(
+        conn,
+        kit,
+        ai,
+        channel=conversation["channel"],
+        text=text,
+        has_attachments=any(m["attachments"] for m in unanswered),
+        history=history,
+    )
+    decision_id = await record_decision(
+        conn,
+        workspace_id=workspace_id,
+        conversation_id=conversation_id,
+        event_id=event_id,
+        decision=decision,
+    )
+    if decision.action == Action.RESPOND and decision.reply:
+        kind = "whatsapp" if conversation["channel"] == "whatsapp" else "dm"
+        row = await outbound_repo.create_outbound(
             conn,
             workspace_id=workspace_id,
             conversation_id=conversation_id,
-            event_id=event_id,
-            decision=decision,
+            social_account_id=conversation["social_account_id"],
+            idempotency_key=f"reply:{conversation_id}:{message_id}",
+            kind=kind,
+            recipient=conversation["contact_external_id"],
+            payload={"text": decision.reply},
+            decision_id=decision_id,
         )
-        if decision.action == Action.RESPOND and decision.reply:
-            kind = "whatsapp" if conversation["channel"] == "whatsapp" else "dm"
-            row = await outbound_repo.create_outbound(
-                conn,
-                workspace_id=workspace_id,
-                conversation_id=conversation_id,
-                social_account_id=conversation["social_account_id"],
-                idempotency_key=f"reply:{conversation_id}:{message_id}",
-                kind=kind,
-                recipient=conversation["contact_external_id"],
-                payload={"text": decision.reply},
-                decision_id=decision_id,
-            )
-            return Planned(
-                "reply queued", [str(row["id"])] if row["status"] in ("pending", "failed") else []
-            )
-        if decision.action in (Action.ESCALATE, Action.HIDE):
-            await outbound_repo.open_escalation(
-                conn,
-                workspace_id=workspace_id,
-                conversation_id=conversation_id,
-                reason="; ".join(decision.reasons[-2:]) or "escalated",
-                draft=decision.draft,
-                decision_id=decision_id,
-                event_id=event_id,
-            )
-            return Planned("escalated", [])
-        return Planned("ignored", [])
+        return Planned(
+            "reply queued", [str(row["id"])] if row["status"] in ("pending", "failed") else []
+        )
+    if decision.action in (Action.ESCALATE, Action.HIDE):
+        await outbound_repo.open_escalation(
+            conn,
+            workspace_id=workspace_id,
+            conversation_id=conversation_id,
+            reason="; ".join(decision.reasons[-2:]) or "escalated",
+            draft=decision.draft,
+            decision_id=decision_id,
+            event_id=event_id,
+        )
+        return Planned("escalated", [])
+    return Planned("ignored", [])
 
 
 async def plan_comment_reply(pool: Pool, kit: AgentKit, item: InboundItem) -> Planned:

@@ -128,8 +128,6 @@ class Stack:
                 "worker",
                 "-Q",
                 "high,default,low",
-                "--concurrency",
-                "2",
                 "--loglevel",
                 "INFO",
             ],

@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 from app.db.session import Conn
-from app.platforms.meta.events import NormalizedEvent
+from app.outbound.metadata import outbound_id_from
+from app.platforms.meta.events import EventKind, NormalizedEvent
 
 # Runnable events are stored as 'enqueued' because the caller publishes them right after the
 # commit; if publishing fails it sets them back to 'pending' (mark_pending), and the sweeper's
@@ -17,25 +18,44 @@ with incoming as (
     select *
       from jsonb_to_recordset(%(events)s::jsonb)
            as e(n integer, platform text, kind text, account text, dedupe_key text, payload jsonb,
-                occurred_at timestamptz)
+                occurred_at timestamptz, settles uuid)
 ), accounts as (
     select s.id, s.workspace_id, s.platform, s.external_id
       from public.social_accounts s
      where (s.platform, s.external_id) in (select distinct platform, account from incoming)
+), settled as (
+    -- the echo of a message we sent proves it arrived: settled here, no task needed (this also
+    -- settles a send whose outcome was unknown)
+    update public.outbound_messages o
+       set status = 'sent', platform_message_id = e.payload->>'platform_id',
+           sent_at = coalesce(o.sent_at, now()), updated_at = now(), last_error = null
+      from incoming e
+      join accounts a on a.platform = e.platform and a.external_id = e.account
+     where e.settles is not null and o.id = e.settles and o.workspace_id = a.workspace_id
+       and o.status in ('sending', 'unconfirmed', 'failed', 'pending')
 )
 insert into public.webhook_events
     (workspace_id, social_account_id, platform, kind, account_external_id, dedupe_key, status, payload,
      occurred_at, enqueued_at)
 select a.workspace_id, a.id, e.platform, e.kind, e.account, e.dedupe_key,
-       case when a.id is null then 'quarantined' when e.kind = 'unknown' then 'ignored' else 'enqueued' end,
+       case when a.id is null then 'quarantined'
+            when e.kind = 'unknown' or e.settles is not null then 'ignored'
+            else 'enqueued' end,
        e.payload, e.occurred_at,
-       case when a.id is not null and e.kind <> 'unknown' then now() end
+       case when a.id is not null and e.kind <> 'unknown' and e.settles is null then now() end
   from incoming e
   left join accounts a on a.platform = e.platform and a.external_id = e.account
  order by e.n
 on conflict (dedupe_key) do nothing
 returning id, workspace_id::text as workspace_id, kind, status, dedupe_key
 """
+
+
+def _settles(event: NormalizedEvent) -> str | None:
+    if event.kind != EventKind.IG_ECHO:
+        return None
+    outbound_id = outbound_id_from(event.data.get("metadata"))
+    return str(outbound_id) if outbound_id else None
 
 
 async def store_events(
@@ -56,6 +76,7 @@ async def store_events(
             "dedupe_key": e.dedupe_key,
             "payload": e.to_payload(),
             "occurred_at": e.occurred_at.isoformat() if e.occurred_at else None,
+            "settles": _settles(e),
         }
         for n, (platform, e) in enumerate(events)
     ]

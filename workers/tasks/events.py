@@ -22,13 +22,10 @@ def process_event(self, event_id: int, workspace_id: str) -> str:  # type: ignor
             )
         )
         item = outcome.inbound
-        if item is not None and item.channel == "instagram_comment":
-            planned = runtime.run(lambda r: replies_service.plan_comment_reply(r.pool, r.kit, item))
-            send_now_or_later(planned.outbound_ids, workspace_id)
-        elif item is not None and item.message_id is not None:
+        if item is not None and item.channel != "instagram_comment" and item.message_id:
+            # The event stays `processing` until the reply task has acted on it (that task
+            # finishes it), so a worker killed in between leaves it to the sweeper, never dropped.
             args = [workspace_id, str(item.conversation_id), str(item.message_id), event_id]
-            # The event stays `processing` until the reply task has acted on it (it finishes the
-            # event), so a worker killed in between leaves it to the sweeper, never dropped.
             if settings.reply_burst_window_s > 0:
                 # wait for the rest of a burst; the last message's task answers all of them
                 reply_to_conversation.apply_async(
@@ -37,6 +34,11 @@ def process_event(self, event_id: int, workspace_id: str) -> str:  # type: ignor
             else:
                 reply_to_conversation.run(*args)
         elif item is not None:
+            if item.channel == "instagram_comment":
+                planned = runtime.run(
+                    lambda r: replies_service.plan_comment_reply(r.pool, r.kit, item)
+                )
+                send_now_or_later(planned.outbound_ids, workspace_id)
             runtime.run(
                 lambda r: inbox_service.finish_event(
                     r.pool, event_id=event_id, workspace_id=workspace_id
