@@ -24,7 +24,9 @@ def configure_logging(*, log_format: str, level: str) -> None:
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=True,
+        # not cached: a logger used before a later configure (the worker's, the tests' capture)
+        # would keep the old processors
+        cache_logger_on_first_use=False,
     )
     logging.basicConfig(
         level=level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s %(message)s"

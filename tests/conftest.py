@@ -199,7 +199,9 @@ def fake_ai_state(fake_ai: Any) -> Iterator[Any]:
     state.fail_next = 0
     state.chat_replies.clear()
     state.chat_delays.clear()
+    state.chat_default = {"content": "OK"}
     yield state
     state.fail_next = 0
     state.chat_replies.clear()
     state.chat_delays.clear()
+    state.chat_default = {"content": "OK"}

@@ -62,7 +62,8 @@ async def test_sigkill_mid_reply_then_restart_replies_once(
         "WEBHOOK_SWEEP_INTERVAL_S": "2",
         "WEBHOOK_SWEEP_STALE_AFTER_S": "10",
     }
-    fake_ai_state.chat_replies.extend([_submit(ANSWER), _submit(ANSWER)])
+    # however many times the model is asked (the killed run, replays), it drafts the answer
+    fake_ai_state.chat_default = _submit(ANSWER)
     if moment == "drafting":
         fake_ai_state.chat_delays.append(60)
     else:

@@ -26,6 +26,8 @@ def create_fake_ai_app() -> FastAPI:
     app.state.chat_replies = []
     # seconds to stall each of the next chat requests (a slow model), consumed in order
     app.state.chat_delays = []
+    # what the model answers once chat_replies is used up
+    app.state.chat_default = {"content": "OK"}
     app.state.flag_words = {"kill", "idiot"}
 
     def maybe_fail() -> JSONResponse | None:
@@ -134,7 +136,7 @@ def create_fake_ai_app() -> FastAPI:
             return failure
         if app.state.chat_delays:
             await asyncio.sleep(app.state.chat_delays.pop(0))
-        reply = app.state.chat_replies.pop(0) if app.state.chat_replies else {"content": "OK"}
+        reply = app.state.chat_replies.pop(0) if app.state.chat_replies else app.state.chat_default
         message: dict[str, Any] = {"role": "assistant", "content": reply.get("content")}
         if reply.get("tool_calls"):
             message["tool_calls"] = reply["tool_calls"]
