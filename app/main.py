@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from app.agent.moderation import create_moderator
 from app.agent.router import router as agent_router
+from app.agent.settings_router import router as ai_settings_router
 from app.analytics.router import router as analytics_router
 from app.auth.router import router as auth_router
 from app.auth.service import create_auth_backend
@@ -18,7 +19,7 @@ from app.conversations.router import router as conversations_router
 from app.db.pool import create_pool
 from app.error_handlers import install_error_handlers
 from app.health.router import router as health_router
-from app.kb.embeddings import get_embedder
+from app.kb.embeddings import Embedders
 from app.kb.router import router as kb_router
 from app.logging import configure_logging
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -70,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.verifier = TokenVerifier(settings)
     app.state.auth_backend = create_auth_backend(settings, app.state.pool, app.state.verifier)
     app.state.limiter = limiter
-    app.state.embedder = get_embedder(settings)
+    app.state.embedders = Embedders(settings)
     app.state.moderator = create_moderator(settings)
 
     install_error_handlers(app)
@@ -96,4 +97,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(outbound_router)
     app.include_router(analytics_router)
     app.include_router(conversations_router)
+    app.include_router(ai_settings_router)
     return app

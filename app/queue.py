@@ -25,6 +25,7 @@ log = get_logger("queue")
 PROCESS_EVENT = "socialsync.events.process_event"
 INGEST_DOCUMENT = "socialsync.kb.ingest_document"
 SEND_OUTBOUND = "socialsync.outbound.send"
+REEMBED_WORKSPACE = "socialsync.kb.reembed_workspace"
 
 # Customers waiting in a chat are served first; statuses and reads can wait.
 QUEUE_BY_KIND = {

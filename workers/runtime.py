@@ -27,7 +27,7 @@ from app.agent.service import ChatModels
 from app.config import get_settings
 from app.db.pool import create_pool
 from app.db.session import Pool
-from app.kb.embeddings import get_embedder, preload
+from app.kb.embeddings import Embedders, preload
 from app.redis_client import create_redis
 from app.replies.service import AgentKit
 
@@ -72,7 +72,7 @@ def _ensure() -> tuple[asyncio.AbstractEventLoop, Resources]:
         )
         kit = AgentKit(
             settings,
-            get_embedder(settings),
+            Embedders(settings),
             create_moderator(settings),
             ChatModels(settings, httpx.AsyncClient(timeout=settings.chat_timeout_s)),
         )

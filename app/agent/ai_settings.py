@@ -33,6 +33,8 @@ class AiSettings:
     business_hours: dict[str, Any] | None = None
     away_message: str | None = None
     reply_in_customer_language: bool = True
+    # None: the deployment's EMBEDDING_PROVIDER
+    embedding_provider: str | None = None
     timezone: str = "UTC"
 
     def max_chars(self, channel: str) -> int:
@@ -71,5 +73,6 @@ async def load_ai_settings(conn: Conn, workspace_id: UUID | str) -> AiSettings:
         business_hours=row["business_hours"],
         away_message=row["away_message"],
         reply_in_customer_language=row["reply_in_customer_language"],
+        embedding_provider=row["embedding_provider"],
         timezone=row["timezone"] or "UTC",
     )

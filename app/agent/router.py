@@ -41,7 +41,7 @@ async def preview(request: Request, ws: CurrentWorkspace, body: PreviewIn) -> Pr
             conn=conn,
             settings=state.settings,
             ai=ai,
-            embedder=state.embedder,
+            embedder=state.embedders.get(ai.embedding_provider),
             moderator=state.moderator,
             chat_model=service.create_chat_model(state.settings, ai),
             channel=body.channel,

@@ -152,6 +152,28 @@ def preload(settings: Settings) -> None:
         _wordllama()
 
 
+class Embedders:
+    """One embedder per provider, made on first use: each workspace may choose its own.
+    Gemini and OpenAI raise EmbeddingUnavailable when their key is not configured."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._made: dict[str, Embedder] = {}
+
+    def provider(self, chosen: str | None) -> str:
+        return chosen or self._settings.embedding_provider
+
+    def get(self, chosen: str | None = None) -> Embedder:
+        name = self.provider(chosen)
+        if name not in self._made:
+            self._made[name] = get_embedder(self._settings, name)
+        return self._made[name]
+
+    def available(self, name: str) -> bool:
+        key = {"gemini": self._settings.gemini_api_key, "openai": self._settings.openai_api_key}
+        return name == "wordllama" or key.get(name) is not None
+
+
 def get_embedder(settings: Settings, provider: str | None = None) -> Embedder:
     chosen = provider or settings.embedding_provider
     if chosen == "gemini":

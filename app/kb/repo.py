@@ -266,3 +266,36 @@ async def search_faq(
         {"ws": workspace_id, "q": query, "e": str(embedding), "model": model, "limit": limit},
     )
     return await cur.fetchall()
+
+
+async def chunks_needing_model(
+    conn: Conn, *, workspace_id: UUID | str, model: str, limit: int
+) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        """
+        select id, content from public.kb_chunks
+         where workspace_id = %(ws)s and embedding_model is distinct from %(model)s
+         order by id limit %(limit)s
+           for update skip locked
+        """,
+        {"ws": workspace_id, "model": model, "limit": limit},
+    )
+    return await cur.fetchall()
+
+
+async def set_chunk_embeddings(
+    conn: Conn, *, rows: list[tuple[int, list[float]]], model: str
+) -> None:
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            "update public.kb_chunks set embedding = %(e)s::vector, embedding_model = %(m)s where id = %(id)s",
+            [{"id": chunk_id, "e": str(vector), "m": model} for chunk_id, vector in rows],
+        )
+
+
+async def set_documents_model(conn: Conn, *, workspace_id: UUID | str, model: str) -> None:
+    await conn.execute(
+        "update public.kb_documents set embedding_model = %(m)s, updated_at = now()"
+        " where workspace_id = %(ws)s and status = 'ready' and embedding_model is distinct from %(m)s",
+        {"ws": workspace_id, "m": model},
+    )

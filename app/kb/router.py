@@ -83,7 +83,10 @@ async def list_faq(request: Request, ws: CurrentWorkspace) -> list[FaqOut]:
 async def create_faq(request: Request, ws: CurrentWorkspace, body: FaqIn) -> FaqOut:
     return FaqOut(
         **await service.create_faq(
-            ws, request.app.state.embedder, question=body.question, answer=body.answer
+            ws,
+            await service.embedder_of(ws, request.app.state.embedders),
+            question=body.question,
+            answer=body.answer,
         )
     )
 
@@ -94,7 +97,7 @@ async def update_faq(request: Request, ws: CurrentWorkspace, faq_id: UUID, body:
     return FaqOut(
         **await service.update_faq(
             ws,
-            request.app.state.embedder,
+            await service.embedder_of(ws, request.app.state.embedders),
             faq_id=faq_id,
             question=body.question,
             answer=body.answer,
@@ -121,7 +124,9 @@ async def import_faq(
     state = request.app.state
     data = await file.read(state.settings.kb_max_upload_bytes + 1)
     return FaqImportOut(
-        imported=await service.import_faq_csv(ws, state.embedder, state.settings, data)
+        imported=await service.import_faq_csv(
+            ws, await service.embedder_of(ws, state.embedders), state.settings, data
+        )
     )
 
 
@@ -135,7 +140,7 @@ async def search(
     async with ws.session() as conn:
         hits = await service.search(
             conn,
-            state.embedder,
+            await service.workspace_embedder(conn, state.embedders, ws.workspace_id),
             workspace_id=ws.workspace_id,
             query=q,
             limit=state.settings.kb_search_results,

@@ -17,7 +17,7 @@ from app.deps import WorkspaceContext
 from app.errors import AppError, InvalidInput, NotFound, PayloadTooLarge
 from app.kb import repo
 from app.kb.chunking import chunk_pages
-from app.kb.embeddings import Embedder, EmbeddingUnavailable
+from app.kb.embeddings import Embedder, Embedders, EmbeddingUnavailable
 from app.kb.extract import ExtractionError, detect_source_type, pdf_pages, text_pages
 from app.logging import get_logger
 from app.queue import INGEST_DOCUMENT, publish
@@ -81,13 +81,34 @@ async def upload_document(
     return document
 
 
+async def workspace_provider(conn: Any, workspace_id: UUID | str) -> str | None:
+    """The workspace's chosen embedding provider; None means the deployment's default."""
+    cur = await conn.execute(
+        "select embedding_provider from public.ai_settings where workspace_id = %(ws)s",
+        {"ws": workspace_id},
+    )
+    row = await cur.fetchone()
+    return row["embedding_provider"] if row else None
+
+
+async def workspace_embedder(conn: Any, embedders: Embedders, workspace_id: UUID | str) -> Embedder:
+    """The embedder of the workspace's chosen provider (inside the caller's session)."""
+    return embedders.get(await workspace_provider(conn, workspace_id))
+
+
+async def embedder_of(ws: WorkspaceContext, embedders: Embedders) -> Embedder:
+    async with ws.session() as conn:
+        return await workspace_embedder(conn, embedders, ws.workspace_id)
+
+
 async def ingest_document(
-    pool: Pool, embedder: Embedder, settings: Settings, *, document_id: str, workspace_id: str
+    pool: Pool, embedders: Embedders, settings: Settings, *, document_id: str, workspace_id: str
 ) -> str:
     """Worker: extract, chunk, embed in batches, store. Progress is committed as it goes; the
     chunks become searchable only when the document is `ready` (search joins on it)."""
     claims = Claims.for_worker(workspace_id)
     async with tenant_session(pool, claims) as conn:
+        embedder = await workspace_embedder(conn, embedders, workspace_id)
         document = await repo.load_source(conn, workspace_id=workspace_id, document_id=document_id)
         if document is None:
             return "missing"
@@ -320,3 +341,78 @@ async def embed_missing_faq(pool: Pool, embedder: Embedder, *, workspace_id: str
                     conn, faq_id=row["id"], embedding=vector, model=embedder.model_id
                 )
     return len(rows)
+
+
+@dataclass(frozen=True)
+class EmbeddingStatus:
+    provider: str
+    model: str
+    chunks_total: int
+    chunks_current: int
+    faq_total: int
+    faq_current: int
+
+    @property
+    def complete(self) -> bool:
+        return self.chunks_current == self.chunks_total and self.faq_current == self.faq_total
+
+
+async def embedding_status(
+    conn: Any, embedders: Embedders, workspace_id: UUID | str
+) -> EmbeddingStatus:
+    """How much of the knowledge base carries the workspace's current model (re-embedding
+    progress after a switch)."""
+    provider = embedders.provider(await workspace_provider(conn, workspace_id))
+    embedder = embedders.get(provider)
+    cur = await conn.execute(
+        """
+        select (select count(*) from public.kb_chunks where workspace_id = %(ws)s) as chunks_total,
+               (select count(*) from public.kb_chunks where workspace_id = %(ws)s
+                                                       and embedding_model = %(m)s) as chunks_current,
+               (select count(*) from public.faq where workspace_id = %(ws)s) as faq_total,
+               (select count(*) from public.faq where workspace_id = %(ws)s
+                                                  and embedding_model = %(m)s) as faq_current
+        """,
+        {"ws": workspace_id, "m": embedder.model_id},
+    )
+    row = await cur.fetchone()
+    return EmbeddingStatus(provider=provider, model=embedder.model_id, **row)
+
+
+async def reembed_workspace(
+    pool: Pool, embedders: Embedders, settings: Settings, *, workspace_id: str
+) -> int:
+    """Worker: give every chunk and FAQ entry of the workspace a vector from its current model,
+    a batch per transaction (progress shows as it goes; a crash resumes where it stopped).
+    Returns how many vectors were made."""
+    claims = Claims.for_worker(workspace_id)
+    made = 0
+    while True:
+        async with tenant_session(pool, claims) as conn:
+            embedder = await workspace_embedder(conn, embedders, workspace_id)
+            rows = await repo.chunks_needing_model(
+                conn,
+                workspace_id=workspace_id,
+                model=embedder.model_id,
+                limit=settings.embedding_batch_size,
+            )
+            if not rows:
+                await repo.set_documents_model(
+                    conn, workspace_id=workspace_id, model=embedder.model_id
+                )
+                break
+            vectors = await embedder.embed_documents([r["content"] for r in rows])
+            await repo.set_chunk_embeddings(
+                conn,
+                rows=[(r["id"], v) for r, v in zip(rows, vectors, strict=True)],
+                model=embedder.model_id,
+            )
+            made += len(rows)
+    made += await embed_missing_faq(pool, embedder, workspace_id=workspace_id)
+    log.info(
+        "knowledge base re-embedded",
+        workspace_id=workspace_id,
+        vectors=made,
+        model=embedder.model_id,
+    )
+    return made

@@ -21,7 +21,7 @@ from app.config import Settings
 from app.db.session import Claims, Conn, Pool, tenant_session
 from app.inbox import repo as inbox_repo
 from app.inbox.service import InboundItem
-from app.kb.embeddings import Embedder
+from app.kb.embeddings import Embedders
 from app.logging import get_logger
 from app.outbound import repo as outbound_repo
 from app.replies import repo
@@ -32,7 +32,7 @@ log = get_logger("replies")
 @dataclass(frozen=True)
 class AgentKit:
     settings: Settings
-    embedder: Embedder
+    embedders: Embedders
     moderator: Moderator
     chat_models: ChatModels | None = None
 
@@ -62,7 +62,7 @@ async def _decide(
         conn=conn,
         settings=kit.settings,
         ai=ai,
-        embedder=kit.embedder,
+        embedder=kit.embedders.get(ai.embedding_provider),
         moderator=kit.moderator,
         chat_model=kit.chat_model(ai),
         channel=channel,

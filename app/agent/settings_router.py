@@ -1,0 +1,136 @@
+"""The bot's settings per workspace: persona, guardrails, switches, model and embedding choice."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field, field_validator
+
+from app.agent import settings_service
+from app.deps import CurrentWorkspace, WorkspaceContext
+from app.ratelimit import api_limit
+
+router = APIRouter(prefix="/api/agent/settings", tags=["agent"])
+
+Channel = Literal["instagram_dm", "instagram_comment", "whatsapp"]
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+# Meta's own limits per channel (META.md): a reply limit above them could never be sent
+CHANNEL_MAX_CHARS = {"instagram_dm": 1000, "instagram_comment": 2200, "whatsapp": 4096}
+HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+Words = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=500)]
+
+
+class IgnoreRules(BaseModel):
+    emoji_only: bool = True
+    tags_only: bool = True
+
+
+class AiSettingsIn(BaseModel):
+    """Only the fields given change."""
+
+    chat_model: str | None = Field(default=None, max_length=200)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    persona: str | None = Field(default=None, min_length=1, max_length=2000)
+    tone: str | None = Field(default=None, min_length=1, max_length=200)
+    confidence_threshold: float | None = Field(default=None, ge=0, le=1)
+    blocked_words: Words | None = None
+    escalation_keywords: Words | None = None
+    ignore_rules: IgnoreRules | None = None
+    auto_reply: dict[Channel, bool] | None = None
+    comment_reply_mode: Literal["public", "private", "both", "none"] | None = None
+    max_reply_chars: dict[Channel, int] | None = None
+    business_hours: dict[Day, tuple[str, str]] | None = Field(
+        default=None, description='{"mon": ["09:00", "18:00"], ...}; a missing day is closed'
+    )
+    away_message: str | None = Field(default=None, max_length=1000)
+    reply_in_customer_language: bool | None = None
+    embedding_provider: Literal["wordllama", "gemini", "openai"] | None = Field(
+        default=None,
+        description="changing it re-embeds the knowledge base in the background",
+    )
+
+    @field_validator("max_reply_chars")
+    @classmethod
+    def _within_meta_limits(cls, value: dict[str, int] | None) -> dict[str, int] | None:
+        for channel, limit in (value or {}).items():
+            if not 1 <= limit <= CHANNEL_MAX_CHARS[channel]:
+                raise ValueError(f"{channel}: between 1 and {CHANNEL_MAX_CHARS[channel]}")
+        return value
+
+    @field_validator("business_hours")
+    @classmethod
+    def _hours(cls, value: dict[str, tuple[str, str]] | None) -> dict[str, tuple[str, str]] | None:
+        for day, (opens, closes) in (value or {}).items():
+            if not (HHMM.match(opens) and HHMM.match(closes)) or opens >= closes:
+                raise ValueError(f"{day}: give opening and closing times as HH:MM, opening first")
+        return value
+
+
+class EmbeddingOut(BaseModel):
+    provider: str
+    model: str
+    chunks_total: int
+    chunks_current: int
+    faq_total: int
+    faq_current: int
+    complete: bool
+
+
+class AiSettingsOut(BaseModel):
+    chat_model: str | None
+    temperature: float
+    persona: str
+    tone: str
+    confidence_threshold: float
+    blocked_words: list[str]
+    escalation_keywords: list[str]
+    ignore_rules: dict[str, Any]
+    auto_reply: dict[str, bool]
+    comment_reply_mode: str
+    max_reply_chars: dict[str, int]
+    business_hours: dict[str, Any] | None
+    away_message: str | None
+    reply_in_customer_language: bool
+    embedding_provider: str | None
+    embedding: EmbeddingOut
+
+
+async def _out(request: Request, ws: WorkspaceContext) -> AiSettingsOut:
+    row, status = await settings_service.read(ws, request.app.state.embedders)
+    return AiSettingsOut(**row, embedding=EmbeddingOut(**vars(status), complete=status.complete))
+
+
+@router.get("", response_model=AiSettingsOut)
+@api_limit
+async def get_settings(request: Request, ws: CurrentWorkspace) -> AiSettingsOut:
+    """The bot's settings, and how far the knowledge base carries the current embedding model."""
+    return await _out(request, ws)
+
+
+@router.patch("", response_model=AiSettingsOut)
+@api_limit
+async def update_settings(
+    request: Request, body: AiSettingsIn, ws: CurrentWorkspace
+) -> AiSettingsOut:
+    """Managers and owners. A new embedding provider re-embeds documents and FAQ in the
+    background; `embedding` in the answer shows the progress."""
+    state = request.app.state
+    await settings_service.update(
+        ws,
+        embedders=state.embedders,
+        redis=state.redis,
+        changes=body.model_dump(exclude_unset=True),
+    )
+    return await _out(request, ws)
+
+
+@router.post("/reembed", response_model=EmbeddingOut, status_code=202)
+@api_limit
+async def reembed(request: Request, ws: CurrentWorkspace) -> EmbeddingOut:
+    """Queue a re-embedding of whatever does not carry the current model yet (idempotent)."""
+    status = await settings_service.queue_reembed(
+        ws, embedders=request.app.state.embedders, redis=request.app.state.redis
+    )
+    return EmbeddingOut(**vars(status), complete=status.complete)
