@@ -21,7 +21,7 @@ from app.db.pool import create_pool
 from app.db.session import Claims, tenant_session
 from app.kb import repo as kb_repo
 from app.kb import service as kb_service
-from app.kb.embeddings import GEMINI_MODEL, WordLlamaEmbedder
+from app.kb.embeddings import GEMINI_MODEL, Embedders
 from bench.stack import embedded_stack
 
 WORKSPACES = 20
@@ -228,12 +228,12 @@ async def _ingest_pdf(settings: Settings, app_url: str, admin_url: str) -> float
         ).fetchone()[0]  # type: ignore[index]
     pool = create_pool(settings, app_url)
     await pool.open()
-    embedder = WordLlamaEmbedder()
-    await embedder.embed_query("warm up")  # loading the model is not ingestion
+    embedders = Embedders(settings.model_copy(update={"embedding_provider": "wordllama"}))
+    await embedders.get().embed_query("warm up")  # loading the model is not ingestion
     try:
         started = time.perf_counter()
         status = await kb_service.ingest_document(
-            pool, embedder, settings, document_id=str(doc), workspace_id=ws
+            pool, embedders, settings, document_id=str(doc), workspace_id=ws
         )
         elapsed = time.perf_counter() - started
     finally:

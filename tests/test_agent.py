@@ -62,7 +62,7 @@ async def kb_shop(client, app, shop):  # type: ignore[no-untyped-def]
     ).json()
     await kb_service.ingest_document(
         app.state.pool,
-        app.state.embedder,
+        app.state.embedders,
         app.state.settings,
         document_id=doc["id"],
         workspace_id=ws,
@@ -91,7 +91,7 @@ async def decide(
             conn=conn,
             settings=state.settings,
             ai=ai,
-            embedder=state.embedder,
+            embedder=state.embedders.get(ai.embedding_provider),
             moderator=moderator or state.moderator,
             chat_model=chat_model,
             channel=channel,
@@ -371,3 +371,38 @@ async def test_openai_moderation_over_http(settings, fake_ai, fake_ai_state) -> 
     assert degraded.flagged and degraded.provider == "local", (
         "an outage falls back to the local classifier"
     )
+
+
+# ---------------------------------------------------------------- the customer's language
+
+
+async def test_offline_answer_in_another_language_goes_to_staff(app, client, shop) -> None:
+    owner, ws = shop
+    await client.post(
+        "/api/kb/faq",
+        headers=owner.headers(ws),
+        json={
+            "question": "Do you deliver to Lisbon?",
+            "answer": "Sim, entregamos em Lisboa.",
+        },
+    )
+    decision = await decide(app, ws, "Do you deliver to Lisbon?")
+    assert decision.action == Action.ESCALATE, decision.reasons
+    assert decision.draft and decision.draft.startswith("Sim, entregamos"), decision.reasons
+    assert "the customer wrote in 'en' and the answer is in 'pt'" in decision.reasons[-1]
+
+    same = await decide(
+        app, ws, "Do you deliver to Lisbon?", ai_overrides={"reply_in_customer_language": False}
+    )
+    assert same.action == Action.RESPOND and same.reply.startswith("Sim, entregamos"), (
+        "a workspace that answers in its own language sends it"
+    )
+
+
+def test_language_detection_is_cautious_on_short_texts() -> None:
+    from app.agent.language import detect
+
+    assert detect("Quanto tempo demora a entrega para Lisboa?") == "pt"
+    assert detect("Wann habt ihr morgen geöffnet?") == "de"
+    assert detect("what time do you open?") == "en"
+    assert detect("hi!") is None and detect("ok") is None, "too short to tell"

@@ -13,7 +13,7 @@ from tests.support.pdfs import encrypted_pdf, image_only_pdf, text_pdf
 async def _ingest(app, doc: dict, ws: str) -> str:  # type: ignore[no-untyped-def]
     state = app.state
     return await kb_service.ingest_document(
-        state.pool, state.embedder, state.settings, document_id=doc["id"], workspace_id=ws
+        state.pool, state.embedders, state.settings, document_id=doc["id"], workspace_id=ws
     )
 
 
@@ -187,14 +187,14 @@ async def test_a_workspace_never_retrieves_another_workspaces_knowledge(client, 
     from app.db.session import Claims, tenant_session
     from app.kb import repo
 
-    vector = await app.state.embedder.embed_query("supplier discount code")
+    vector = await app.state.embedders.get().embed_query("supplier discount code")
     async with tenant_session(app.state.pool, Claims.for_user(rival.user_id)) as conn:
         rows = await repo.hybrid_search(
             conn,
             workspace_id=ws,
             query="supplier discount code",
             embedding=vector,
-            model=app.state.embedder.model_id,
+            model=app.state.embedders.get().model_id,
             dimensions=256,
             limit=10,
         )

@@ -22,7 +22,7 @@ from app.agent.decisions import Action, Decision
 from app.agent.guardrails import check_inbound, check_outbound
 from app.agent.moderation import Moderator
 from app.agent.prompts import load_prompt, render
-from app.agent.responder import offline_reply
+from app.agent.responder import in_customer_language, offline_reply
 from app.agent.tools import TOOLS, ToolLog, format_hits
 from app.config import Settings
 from app.kb.embeddings import Embedder
@@ -163,6 +163,8 @@ def compiled_graph(with_model: bool) -> Any:
             chunk_floor=settings.offline_chunk_similarity,
             threshold=ai.confidence_threshold,
         )
+        if ai.reply_in_customer_language:
+            draft = in_customer_language(draft, state["text"])
         return {"draft": draft, "reasons": draft.reasons}
 
     async def agent(state: AgentState, config: RunnableConfig) -> dict[str, Any]:

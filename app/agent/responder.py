@@ -4,7 +4,9 @@ enough to the question, otherwise escalates. No LLM, zero cost, predictable."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
+from app.agent import language
 from app.agent.decisions import Action, Decision
 from app.kb.embeddings import Embedder
 from app.kb.service import SearchHit
@@ -78,4 +80,25 @@ async def offline_reply(
         model="offline",
         confidence=round(best, 3),
         reasons=[f"no confident answer in the knowledge base (best match {best:.2f})"],
+    )
+
+
+def in_customer_language(decision: Decision, question: str) -> Decision:
+    """The offline responder cannot translate: an answer in another language than the
+    customer's goes to staff as a draft instead of being sent."""
+    if decision.action != Action.RESPOND or not decision.reply:
+        return decision
+    asked, answer = language.detect(question), language.detect(decision.reply)
+    if asked is None or answer is None or asked == answer:
+        return decision
+    return replace(
+        decision,
+        action=Action.ESCALATE,
+        reply=None,
+        draft=decision.reply,
+        reasons=[
+            *decision.reasons,
+            f"the customer wrote in '{asked}' and the answer is in '{answer}': "
+            "the offline responder does not translate",
+        ],
     )
