@@ -4,15 +4,13 @@ gets exactly one reply once Redis is back (worker and Beat as real processes, re
 from __future__ import annotations
 
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from app.security.crypto import encrypt_secret
 from tests.support import processes
-from tests.support.factories import create_workspace, register
+from tests.support.factories import instagram_shop
 
 ANSWER = "Yes, we ship to the EU, the UK and the US."
 
@@ -21,18 +19,8 @@ async def test_redis_down_during_webhooks_replies_after_it_returns(
     client, sandbox, servers, admin, redis_client, tmp_path: Path
 ) -> None:
     redis_client.delete("high", "default", "low", "unacked", "unacked_index")
-    owner = await register(client, "outage")
-    ws = (await create_workspace(client, owner))["id"]
-    await client.post(
-        "/api/kb/faq",
-        headers=owner.headers(ws),
-        json={"question": "Do you ship internationally?", "answer": ANSWER},
-    )
-    ig = str(uuid.uuid4().int)[:17]
-    admin.execute(
-        "insert into social_accounts (workspace_id, platform, external_id, access_token_encrypted)"
-        " values (%s, 'instagram', %s, %s)",
-        (ws, ig, encrypt_secret("sandbox-token")),
+    _, ws, ig = await instagram_shop(
+        client, admin, ("Do you ship internationally?", ANSWER), "outage"
     )
     env = {
         "WEBHOOK_SWEEP_INTERVAL_S": "2",

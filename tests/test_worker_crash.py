@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from app.security.crypto import encrypt_secret
 from tests.support import processes
-from tests.support.factories import create_workspace, register
+from tests.support.factories import instagram_shop
 
 ANSWER = "We are open 9 to 6, Monday to Saturday."
 
@@ -40,18 +38,8 @@ async def test_sigkill_mid_reply_then_restart_replies_once(
 ) -> None:
     # earlier modules leave tasks in the broker with no worker: start from an empty one
     redis_client.delete("high", "default", "low", "unacked", "unacked_index")
-    owner = await register(client, "crash")
-    ws = (await create_workspace(client, owner))["id"]
-    await client.post(
-        "/api/kb/faq",
-        headers=owner.headers(ws),
-        json={"question": "What are your opening hours?", "answer": ANSWER},
-    )
-    ig = str(uuid.uuid4().int)[:17]
-    admin.execute(
-        "insert into social_accounts (workspace_id, platform, external_id, access_token_encrypted)"
-        " values (%s, 'instagram', %s, %s)",
-        (ws, ig, encrypt_secret("sandbox-token")),
+    _, ws, ig = await instagram_shop(
+        client, admin, ("What are your opening hours?", ANSWER), "crash"
     )
     env = {
         "CHAT_MODEL": "gpt-4o-mini",

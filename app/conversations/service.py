@@ -37,6 +37,37 @@ class StaffReply:
     tag: str | None
 
 
+async def _audit(
+    conn: Any,
+    ws: WorkspaceContext,
+    action: str,
+    target_type: str,
+    target_id: object,
+    details: dict[str, Any] | None = None,
+) -> None:
+    await write_audit(
+        conn,
+        workspace_id=ws.workspace_id,
+        actor_user_id=ws.principal.user_id,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        details=details,
+    )
+
+
+async def _hold(conn: Any, ws: WorkspaceContext, conversation_id: UUID) -> None:
+    """The caller holds the conversation: the bot stays silent in it."""
+    await repo.set_owner(
+        conn, conversation_id=conversation_id, owner="human", assigned_user_id=ws.principal.user_id
+    )
+
+
+async def _release(conn: Any, conversation_id: UUID) -> None:
+    """Back to the bot."""
+    await repo.set_owner(conn, conversation_id=conversation_id, owner="bot", assigned_user_id=None)
+
+
 async def _conversation(conn: Any, ws: WorkspaceContext, conversation_id: UUID) -> dict[str, Any]:
     row = await repo.get_conversation(
         conn, workspace_id=ws.workspace_id, conversation_id=conversation_id, lock=True
@@ -49,20 +80,8 @@ async def _conversation(conn: Any, ws: WorkspaceContext, conversation_id: UUID) 
 async def take_over(ws: WorkspaceContext, conversation_id: UUID) -> dict[str, Any]:
     async with ws.session() as conn:
         await _conversation(conn, ws, conversation_id)
-        await repo.set_owner(
-            conn,
-            conversation_id=conversation_id,
-            owner="human",
-            assigned_user_id=ws.principal.user_id,
-        )
-        await write_audit(
-            conn,
-            workspace_id=ws.workspace_id,
-            actor_user_id=ws.principal.user_id,
-            action="conversation.take_over",
-            target_type="conversation",
-            target_id=str(conversation_id),
-        )
+        await _hold(conn, ws, conversation_id)
+        await _audit(conn, ws, "conversation.take_over", "conversation", str(conversation_id))
         return await _conversation(conn, ws, conversation_id)
 
 
@@ -71,16 +90,13 @@ async def hand_back(ws: WorkspaceContext, conversation_id: UUID) -> dict[str, An
     async with ws.session() as conn:
         await _conversation(conn, ws, conversation_id)
         resolved = await repo.resolve_escalations(conn, conversation_id=conversation_id)
-        await repo.set_owner(
-            conn, conversation_id=conversation_id, owner="bot", assigned_user_id=None
-        )
-        await write_audit(
+        await _release(conn, conversation_id)
+        await _audit(
             conn,
-            workspace_id=ws.workspace_id,
-            actor_user_id=ws.principal.user_id,
-            action="conversation.hand_back",
-            target_type="conversation",
-            target_id=str(conversation_id),
+            ws,
+            "conversation.hand_back",
+            "conversation",
+            str(conversation_id),
             details={"escalations_resolved": resolved},
         )
         return await _conversation(conn, ws, conversation_id)
@@ -106,20 +122,8 @@ async def claim_escalation(ws: WorkspaceContext, escalation_id: UUID) -> dict[st
                 + (" by someone else" if existing["status"] == "claimed" else ""),
                 error_code="escalation_not_claimable",
             )
-        await repo.set_owner(
-            conn,
-            conversation_id=claimed["conversation_id"],
-            owner="human",
-            assigned_user_id=ws.principal.user_id,
-        )
-        await write_audit(
-            conn,
-            workspace_id=ws.workspace_id,
-            actor_user_id=ws.principal.user_id,
-            action="escalation.claim",
-            target_type="escalation",
-            target_id=str(escalation_id),
-        )
+        await _hold(conn, ws, claimed["conversation_id"])
+        await _audit(conn, ws, "escalation.claim", "escalation", str(escalation_id))
         return claimed
 
 
@@ -139,19 +143,13 @@ async def resolve_escalation(
         )
         if hand_back_to_bot:
             await repo.resolve_escalations(conn, conversation_id=existing["conversation_id"])
-            await repo.set_owner(
-                conn,
-                conversation_id=existing["conversation_id"],
-                owner="bot",
-                assigned_user_id=None,
-            )
-        await write_audit(
+            await _release(conn, existing["conversation_id"])
+        await _audit(
             conn,
-            workspace_id=ws.workspace_id,
-            actor_user_id=ws.principal.user_id,
-            action="escalation.resolve",
-            target_type="escalation",
-            target_id=str(escalation_id),
+            ws,
+            "escalation.resolve",
+            "escalation",
+            str(escalation_id),
             details={"hand_back": hand_back_to_bot},
         )
 
@@ -189,12 +187,7 @@ async def reply(
         if eligibility.reason:
             code = "template_required" if kind == "whatsapp" else "outside_messaging_window"
             raise NotSendable(eligibility.reason, error_code=code)
-        await repo.set_owner(
-            conn,
-            conversation_id=conversation_id,
-            owner="human",
-            assigned_user_id=ws.principal.user_id,
-        )
+        await _hold(conn, ws, conversation_id)
         row = await outbound_repo.create_outbound(
             conn,
             workspace_id=ws.workspace_id,
@@ -207,14 +200,7 @@ async def reply(
             sender="human",
         )
         if row["created"]:
-            await write_audit(
-                conn,
-                workspace_id=ws.workspace_id,
-                actor_user_id=ws.principal.user_id,
-                action="conversation.reply",
-                target_type="outbound_message",
-                target_id=str(row["id"]),
-            )
+            await _audit(conn, ws, "conversation.reply", "outbound_message", row["id"])
     if row["created"]:
         # if the broker is down the row stays pending and Beat's outbound sweep sends it later
         await publish(redis, [(SEND_OUTBOUND, [str(row["id"]), str(ws.workspace_id)], "high")])

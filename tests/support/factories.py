@@ -50,3 +50,25 @@ async def add_member(
         headers=owner.headers(),
     )
     assert response.status_code == 201, response.text
+
+
+async def instagram_shop(
+    client: httpx.AsyncClient, admin: Any, faq: tuple[str, str], prefix: str = "shop"
+) -> tuple[User, str, str]:
+    """A workspace with one FAQ entry and a connected Instagram account (with a token the
+    sandbox accepts): (owner, workspace id, Instagram account id)."""
+    from app.security.crypto import encrypt_secret
+
+    owner = await register(client, prefix)
+    ws = (await create_workspace(client, owner))["id"]
+    response = await client.post(
+        "/api/kb/faq", headers=owner.headers(ws), json={"question": faq[0], "answer": faq[1]}
+    )
+    assert response.status_code == 201, response.text
+    ig = str(uuid.uuid4().int)[:17]
+    admin.execute(
+        "insert into social_accounts (workspace_id, platform, external_id, access_token_encrypted)"
+        " values (%s, 'instagram', %s, %s)",
+        (ws, ig, encrypt_secret("sandbox-token")),
+    )
+    return owner, ws, ig
