@@ -7,14 +7,20 @@ from app.db.session import Conn
 
 
 async def lock_conversation(conn: Conn, *, conversation_id: UUID | str) -> dict[str, Any] | None:
-    """One decision per conversation at a time: the row lock serialises workers."""
+    """One decision per conversation at a time, serialised by a transaction-scoped advisory
+    lock rather than the row lock: drafting may take seconds (a model call), and meanwhile new
+    messages must still be stored and staff must be able to take the conversation over (the
+    send-time check then keeps the bot's draft from going out)."""
+    await conn.execute(
+        "select pg_advisory_xact_lock(hashtextextended('reply:' || %(id)s::text, 0))",
+        {"id": str(conversation_id)},
+    )
     cur = await conn.execute(
         """
         select c.id, c.workspace_id, c.owner, c.channel, c.social_account_id, c.last_inbound_at,
                ct.external_id as contact_external_id
           from public.conversations c join public.contacts ct on ct.id = c.contact_id
          where c.id = %(id)s
-         for update of c
         """,
         {"id": conversation_id},
     )
