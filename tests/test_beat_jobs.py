@@ -3,6 +3,7 @@ re-enqueuing released sends, and two Beat processes doing each due job once."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -165,6 +166,13 @@ async def test_analytics_roll_up_counts_per_channel_and_is_repeatable(app, clien
         (ws, comments),
     )
 
+    for source in ("reconcile", "webhook"):
+        admin.execute(
+            "insert into webhook_events (workspace_id, platform, kind, account_external_id, dedupe_key, status, payload)"
+            " values (%s, 'instagram', 'ig_message', %s, %s, 'done', %s)",
+            (ws, ig, f"k-{uuid.uuid4()}", json.dumps({"data": {"source": source}})),
+        )
+
     await roll_up_analytics(app.state.pool, days=1)
     await roll_up_analytics(app.state.pool, days=1)
     response = await client.get("/api/analytics/daily", headers=owner.headers(ws))
@@ -174,6 +182,7 @@ async def test_analytics_roll_up_counts_per_channel_and_is_repeatable(app, clien
     assert (dm["messages_in"], dm["messages_out"], dm["auto_replied"]) == (3, 2, 1)
     assert (dm["escalated"], dm["ignored"], dm["hidden"]) == (1, 1, 0)
     assert dm["median_response_ms"] == 3000, "median of 2 s and 4 s; the unanswered one is left out"
+    assert dm["recovered"] == 1, "one message reached us only through the reconciliation poll"
     comment = rows["instagram_comment"]
     assert (comment["messages_in"], comment["hidden"]) == (1, 1)
 

@@ -54,15 +54,22 @@ with window_days as (
       from public.escalations e
       join public.conversations c on c.id = e.conversation_id
      where e.created_at >= (select first_day from window_days)
+), recovered as (
+    select w.workspace_id, (w.received_at at time zone 'UTC')::date as day,
+           case w.kind when 'ig_comment' then 'instagram_comment' else 'instagram_dm' end as channel
+      from public.webhook_events w
+     where w.payload->'data'->>'source' = 'reconcile' and w.workspace_id is not null
+       and w.received_at >= (select first_day from window_days)
 ), keys as (
     select workspace_id, day, channel from inbound
     union select workspace_id, day, channel from outgoing where channel is not null
     union select workspace_id, day, channel from decided
     union select workspace_id, day, channel from escalated
+    union select workspace_id, day, channel from recovered
 )
 insert into public.analytics_daily
     (workspace_id, day, channel, messages_in, messages_out, auto_replied, escalated, ignored, hidden,
-     median_response_ms)
+     median_response_ms, recovered)
 select k.workspace_id, k.day, k.channel,
        (select count(*) from inbound i where (i.workspace_id, i.day, i.channel) = (k.workspace_id, k.day, k.channel)),
        (select count(*) from outgoing o where (o.workspace_id, o.day, o.channel) = (k.workspace_id, k.day, k.channel)),
@@ -75,7 +82,8 @@ select k.workspace_id, k.day, k.channel,
                                          and d.decision = 'hide'),
        (select percentile_cont(0.5) within group (order by i.response_ms)
           from inbound i where (i.workspace_id, i.day, i.channel) = (k.workspace_id, k.day, k.channel)
-                           and i.response_ms is not null)::integer
+                           and i.response_ms is not null)::integer,
+       (select count(*) from recovered r where (r.workspace_id, r.day, r.channel) = (k.workspace_id, k.day, k.channel))
   from keys k
 """
 

@@ -4,7 +4,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.deps import CurrentWorkspace
 from app.ratelimit import api_limit
@@ -22,6 +22,9 @@ class DailyOut(BaseModel):
     ignored: int
     hidden: int
     median_response_ms: int | None
+    recovered: int = Field(
+        description="messages and comments the webhooks missed, found by polling"
+    )
 
 
 @router.get("/daily", response_model=list[DailyOut])
@@ -34,7 +37,7 @@ async def daily(
         cur = await conn.execute(
             """
             select day, channel, messages_in, messages_out, auto_replied, escalated, ignored, hidden,
-                   median_response_ms
+                   median_response_ms, recovered
               from public.analytics_daily
              where workspace_id = %(ws)s and day >= current_date - %(days)s::int
              order by day desc, channel
