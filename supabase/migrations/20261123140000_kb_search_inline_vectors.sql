@@ -34,6 +34,7 @@ create or replace function app.kb_hybrid_search(
 -- (invoker functions cannot escalate, so the search path may name where pgvector lives:
 -- public on a plain PostgreSQL, extensions on Supabase)
 language plpgsql stable security invoker set search_path = public, extensions, pg_catalog as $$
+#variable_conflict use_column
 declare
     own_rows bigint;
     -- parsed once here: inside the query it would be parsed again for every row
@@ -54,36 +55,41 @@ begin
     if own_rows <= exact_limit then
         -- exact path: one pass over the workspace's rows scores both the vector distance and
         -- the text match (two passes read every row twice)
-        return query execute format($q$
+        -- (static SQL: PL/pgSQL keeps its plan between calls)
+        return query
             with scored as materialized (
                 select c.id,
                        -- other models' vectors are not comparable: text match only
-                       case when c.embedding_model = $4
-                            then c.embedding::vector(%1$s) <=> $3::vector(%1$s) end as distance,
-                       case when c.content_tsv @@ $9
-                            then ts_rank_cd(c.content_tsv, $9) end as text_score
+                       case when c.embedding_model = model
+                            then c.embedding <=> query_embedding end as distance,
+                       case when c.content_tsv @@ text_query
+                            then ts_rank_cd(c.content_tsv, text_query) end as text_score
                   from public.kb_chunks c
-                 where c.workspace_id = $1
+                 where c.workspace_id = target_workspace
             ), semantic as (
-                select id, row_number() over (order by distance) as rank_ix, 1 - distance as similarity
-                  from scored where distance is not null order by distance limit least($5, 30) * 2
+                select sc.id, row_number() over (order by sc.distance) as rank_ix,
+                       1 - sc.distance as sim
+                  from scored sc where sc.distance is not null
+                 order by sc.distance limit least(match_count, 30) * 2
             ), full_text as (
-                select id, row_number() over (order by text_score desc) as rank_ix
-                  from scored where text_score is not null
-                 order by text_score desc limit least($5, 30) * 2
+                select sc.id, row_number() over (order by sc.text_score desc) as rank_ix
+                  from scored sc where sc.text_score is not null
+                 order by sc.text_score desc limit least(match_count, 30) * 2
+            ), fused as materialized (
+                -- materialized: a handful of ids, then joined by primary key (inlined, the
+                -- planner scanned the whole workspace again to find them)
+                select coalesce(s.id, f.id) as id, s.rank_ix as s_rank, f.rank_ix as f_rank, s.sim,
+                       coalesce(1.0 / (rrf_k + f.rank_ix), 0.0) * full_text_weight
+                           + coalesce(1.0 / (rrf_k + s.rank_ix), 0.0) * semantic_weight as fused_score
+                  from semantic s full outer join full_text f on f.id = s.id
             )
             select c.id, c.document_id, d.title, c.page_number, c.content,
-                   s.rank_ix, f.rank_ix,
-                   coalesce(1.0 / ($8 + f.rank_ix), 0.0) * $6 + coalesce(1.0 / ($8 + s.rank_ix), 0.0) * $7 as score,
-                   s.similarity
-              from semantic s
-              full outer join full_text f on f.id = s.id
-              join public.kb_chunks c on c.id = coalesce(s.id, f.id)
+                   fu.s_rank, fu.f_rank, fu.fused_score::double precision, fu.sim
+              from fused fu
+              join public.kb_chunks c on c.id = fu.id
               join public.kb_documents d on d.id = c.document_id and d.status = 'ready'
-             order by score desc
-             limit $5
-        $q$, dimensions)
-        using target_workspace, query_text, query_embedding, model, match_count, full_text_weight, semantic_weight, rrf_k, text_query;
+             order by fu.fused_score desc
+             limit match_count;
         return;
     end if;
     -- HNSW path: the shared index with iterative scans, over-fetched and re-sorted because
@@ -108,15 +114,17 @@ begin
              order by ts_rank_cd(c.content_tsv, $9) desc
              limit least($5, 30) * 2
         )
+        , fused as materialized (
+            select coalesce(s.id, f.id) as id, s.rank_ix as s_rank, f.rank_ix as f_rank, s.similarity,
+                   coalesce(1.0 / ($8 + f.rank_ix), 0.0) * $6 + coalesce(1.0 / ($8 + s.rank_ix), 0.0) * $7 as score
+              from semantic s full outer join full_text f on f.id = s.id
+        )
         select c.id, c.document_id, d.title, c.page_number, c.content,
-               s.rank_ix, f.rank_ix,
-               coalesce(1.0 / ($8 + f.rank_ix), 0.0) * $6 + coalesce(1.0 / ($8 + s.rank_ix), 0.0) * $7 as score,
-               s.similarity
-          from semantic s
-          full outer join full_text f on f.id = s.id
-          join public.kb_chunks c on c.id = coalesce(s.id, f.id)
+               fu.s_rank, fu.f_rank, fu.score::double precision, fu.similarity
+          from fused fu
+          join public.kb_chunks c on c.id = fu.id
           join public.kb_documents d on d.id = c.document_id and d.status = 'ready'
-         order by score desc
+         order by fu.score desc
          limit $5
     $q$, dimensions, distance_expr)
     using target_workspace, query_text, query_embedding, model, match_count, full_text_weight, semantic_weight, rrf_k, text_query;
