@@ -127,11 +127,12 @@ def run() -> dict[str, Any]:
             baseline_rate = _rate(baseline, baseline_started)
         with _worker(env, POOL, CONCURRENCY_WORKER) as worker:
             burst_run, paced_run = f"b{uuid.uuid4().hex[:6]}", f"p{uuid.uuid4().hex[:6]}"
-            cpu_before = _cpu_seconds(worker.pid)
+            cpu_before, machine_before = _cpu_seconds(worker.pid), _machine_busy_seconds()
             started = time.time()
             asyncio.run(_drive(sandbox, burst_run, MESSAGES))
             burst = _wait_for_replies(sandbox, burst_run, MESSAGES)
             worker_cpu_s = _cpu_seconds(worker.pid) - cpu_before
+            machine_cpu_s = _machine_busy_seconds() - machine_before
             asyncio.run(_drive(sandbox, paced_run, LATENCY_MESSAGES, LATENCY_RATE))
             paced = _wait_for_replies(sandbox, paced_run, LATENCY_MESSAGES)
         with psycopg.connect(stack.admin_url) as conn:
@@ -163,6 +164,9 @@ def run() -> dict[str, Any]:
         "duplicates": duplicates,
         "lost": lost,
         "worker_cpu_ms_per_reply": round(worker_cpu_s * 1000 / max(len(burst_sent), 1), 2),
+        # every process on the machine: API, sandbox, model server, Postgres, Valkey, worker
+        "machine_cpu_ms_per_reply": round(machine_cpu_s * 1000 / max(len(burst_sent), 1), 2),
+        "cores": os.cpu_count(),
         "burst_messages": MESSAGES,
         "latency_phase": {"messages": LATENCY_MESSAGES, "rate_per_s": LATENCY_RATE},
         "worker": {"pool": POOL, "concurrency": CONCURRENCY_WORKER},
@@ -213,6 +217,13 @@ def _worker(env: dict[str, str], pool: str, concurrency: int) -> Iterator[subpro
     finally:
         worker.terminate()
         worker.wait(timeout=30)
+
+
+def _machine_busy_seconds() -> float:
+    """CPU time all cores spent busy (Linux /proc/stat: everything but idle and iowait)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    busy = sum(fields) - fields[3] - fields[4]
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 def _cpu_seconds(pid: int) -> float:
