@@ -127,6 +127,11 @@ class Settings(BaseSettings):
     # database connections per worker thread (a task uses one at a time)
     worker_db_pool_max_size: int = 2
 
+    # Task time limits. Prefork enforces both (the hard one kills the child); the threads pool
+    # cannot, so each step of a task also runs under the soft limit as an asyncio timeout
+    task_soft_time_limit_s: int = 120
+    task_time_limit_s: int = 180
+
     # Celery: unacknowledged tasks (a worker died mid-task) are redelivered after this long;
     # keep it above the longest task (PRACTICES.md, Celery)
     celery_visibility_timeout_s: int = 3600

@@ -138,3 +138,20 @@ async def test_sigkill_mid_reply_then_restart_replies_once(
         "select status from outbound_messages where workspace_id = %s", (ws,)
     ).fetchall()
     assert [r["status"] for r in rows] == ["sent"]
+
+
+def test_a_task_step_over_the_soft_limit_is_cancelled() -> None:
+    """The threads pool cannot enforce Celery's time limits: each step runs under an asyncio
+    timeout instead, so a hung call frees its thread and the task's retry takes over."""
+    import asyncio
+
+    from workers import runtime
+
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        runtime.run(lambda _: asyncio.sleep(30), timeout=0.3)
+    assert time.monotonic() - started < 5
+    assert runtime.run(lambda _: asyncio.sleep(0, result="done"), timeout=5) == "done", (
+        "the thread's loop is still usable afterwards"
+    )
+    runtime.close()

@@ -93,9 +93,12 @@ def _ensure() -> tuple[asyncio.AbstractEventLoop, Resources]:
     return loop, resources
 
 
-def run(fn: Callable[[Resources], Awaitable[T]]) -> T:
+def run(fn: Callable[[Resources], Awaitable[T]], *, timeout: float | None = None) -> T:
+    """Run one step of a task on this thread's loop, cancelled after the soft time limit (the
+    threads pool cannot enforce Celery's limits; the caller's retry takes over)."""
     loop, resources = _ensure()
-    return loop.run_until_complete(fn(resources))
+    limit = timeout if timeout is not None else get_settings().task_soft_time_limit_s
+    return loop.run_until_complete(asyncio.wait_for(fn(resources), limit))
 
 
 def _release(loop: asyncio.AbstractEventLoop, resources: Resources) -> None:
