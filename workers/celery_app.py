@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Celery
 from kombu import Queue
 
@@ -12,6 +14,42 @@ settings = get_settings()
 # the same structured logs (level, format) as the API; structlog's defaults would print every
 # debug line through Celery's stdout redirection
 configure_logging(log_format=settings.log_format, level=settings.log_level)
+
+# Beat's one schedule: (entry, task, interval). Every job is safe to run twice (row claims,
+# idempotent writes) and the housekeeping ones claim a slot in app_private.job_runs; a run that
+# would start after its next one is due expires instead of piling up.
+BEAT_JOBS = (
+    ("reconcile-missed-events", "socialsync.reconcile.radar", settings.reconcile_interval_s),
+    (
+        "sweep-stale-webhook-events",
+        "socialsync.events.sweep_stale",
+        settings.webhook_sweep_interval_s,
+    ),
+    (
+        "requeue-pending-outbound",
+        "socialsync.maintenance.requeue_outbound",
+        settings.webhook_sweep_interval_s,
+    ),
+    ("refresh-tokens", "socialsync.maintenance.refresh_tokens", settings.token_refresh_interval_s),
+    (
+        "roll-up-analytics",
+        "socialsync.maintenance.roll_up_analytics",
+        settings.analytics_rollup_interval_s,
+    ),
+    (
+        "clean-up-raw-events",
+        "socialsync.maintenance.clean_up_events",
+        settings.retention_interval_s,
+    ),
+)
+
+
+def beat_schedule() -> dict[str, dict[str, Any]]:
+    return {
+        name: {"task": task, "schedule": every, "options": {"queue": "low", "expires": every}}
+        for name, task, every in BEAT_JOBS
+    }
+
 
 celery_app = Celery("socialsync", broker=settings.redis_url, backend=settings.redis_url)
 celery_app.conf.update(
@@ -51,36 +89,5 @@ celery_app.conf.update(
         "workers.tasks.replies",
         "workers.tasks.reconcile",
     ),
-    beat_schedule={
-        "reconcile-missed-events": {
-            "task": "socialsync.reconcile.radar",
-            "schedule": settings.reconcile_interval_s,
-            "options": {"queue": "low", "expires": settings.reconcile_interval_s},
-        },
-        "sweep-stale-webhook-events": {
-            "task": "socialsync.events.sweep_stale",
-            "schedule": settings.webhook_sweep_interval_s,
-            "options": {"queue": "low", "expires": settings.webhook_sweep_interval_s},
-        },
-        "requeue-pending-outbound": {
-            "task": "socialsync.maintenance.requeue_outbound",
-            "schedule": settings.webhook_sweep_interval_s,
-            "options": {"queue": "low", "expires": settings.webhook_sweep_interval_s},
-        },
-        "refresh-tokens": {
-            "task": "socialsync.maintenance.refresh_tokens",
-            "schedule": settings.token_refresh_interval_s,
-            "options": {"queue": "low", "expires": settings.token_refresh_interval_s},
-        },
-        "roll-up-analytics": {
-            "task": "socialsync.maintenance.roll_up_analytics",
-            "schedule": settings.analytics_rollup_interval_s,
-            "options": {"queue": "low", "expires": settings.analytics_rollup_interval_s},
-        },
-        "clean-up-raw-events": {
-            "task": "socialsync.maintenance.clean_up_events",
-            "schedule": settings.retention_interval_s,
-            "options": {"queue": "low", "expires": settings.retention_interval_s},
-        },
-    },
+    beat_schedule=beat_schedule(),
 )
