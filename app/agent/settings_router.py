@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
@@ -98,8 +99,10 @@ class AiSettingsOut(BaseModel):
 
 
 async def _out(request: Request, ws: WorkspaceContext) -> AiSettingsOut:
-    row, status = await settings_service.read(ws, request.app.state.embedders)
-    return AiSettingsOut(**row, embedding=EmbeddingOut(**vars(status), complete=status.complete))
+    ai, status = await settings_service.read(ws, request.app.state.embedders)
+    return AiSettingsOut(
+        **asdict(ai), embedding=EmbeddingOut(**vars(status), complete=status.complete)
+    )
 
 
 @router.get("", response_model=AiSettingsOut)

@@ -8,6 +8,7 @@ import redis.asyncio as aioredis
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from app.agent.ai_settings import AiSettings, load_ai_settings
 from app.audit.repo import write_audit
 from app.deps import WorkspaceContext
 from app.errors import AppError, ServiceUnavailable
@@ -18,11 +19,6 @@ from app.queue import REEMBED_WORKSPACE, publish
 # jsonb maps merged key by key (a PATCH of one channel keeps the others); the rest replaced
 MERGED = frozenset({"auto_reply", "max_reply_chars", "ignore_rules"})
 JSON = frozenset({"business_hours"})
-COLUMNS = (
-    "chat_model, temperature, persona, tone, confidence_threshold, blocked_words, "
-    "escalation_keywords, ignore_rules, auto_reply, comment_reply_mode, max_reply_chars, "
-    "business_hours, away_message, reply_in_customer_language, embedding_provider"
-)
 
 
 class ProviderUnavailable(AppError):
@@ -30,28 +26,11 @@ class ProviderUnavailable(AppError):
     error_code = "embedding_provider_unavailable"
 
 
-async def read(
-    ws: WorkspaceContext, embedders: Embedders
-) -> tuple[dict[str, Any], EmbeddingStatus]:
+async def read(ws: WorkspaceContext, embedders: Embedders) -> tuple[AiSettings, EmbeddingStatus]:
     async with ws.session() as conn:
-        cur = await conn.execute(
-            f"select {COLUMNS} from public.ai_settings where workspace_id = %(ws)s",  # noqa: S608
-            {"ws": ws.workspace_id},
-        )
-        row = await cur.fetchone()
-        if row is None:
-            await conn.execute(
-                "insert into public.ai_settings (workspace_id) values (%(ws)s) on conflict do nothing",
-                {"ws": ws.workspace_id},
-            )
-            cur = await conn.execute(
-                f"select {COLUMNS} from public.ai_settings where workspace_id = %(ws)s",  # noqa: S608
-                {"ws": ws.workspace_id},
-            )
-            row = await cur.fetchone()
+        ai = await load_ai_settings(conn, ws.workspace_id)
         status = await embedding_status(conn, embedders, ws.workspace_id)
-    assert row is not None
-    return dict(row), status
+    return ai, status
 
 
 def _value(column: str, value: Any) -> sql.Composable:

@@ -113,6 +113,14 @@ async def escalation_exists(
     return await cur.fetchone()
 
 
+async def resolve_escalation(conn: Conn, *, escalation_id: UUID) -> None:
+    await conn.execute(
+        "update public.escalations set status = 'resolved', resolved_at = coalesce(resolved_at, now())"
+        " where id = %(id)s",
+        {"id": escalation_id},
+    )
+
+
 async def resolve_escalations(conn: Conn, *, conversation_id: UUID) -> int:
     cur = await conn.execute(
         "update public.escalations set status = 'resolved', resolved_at = now()"

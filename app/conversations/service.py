@@ -136,11 +136,7 @@ async def resolve_escalation(
         )
         if existing is None:
             raise NotFound("escalation not found", error_code="escalation_not_found")
-        await conn.execute(
-            "update public.escalations set status = 'resolved', resolved_at = coalesce(resolved_at, now())"
-            " where id = %(id)s",
-            {"id": escalation_id},
-        )
+        await repo.resolve_escalation(conn, escalation_id=escalation_id)
         if hand_back_to_bot:
             await repo.resolve_escalations(conn, conversation_id=existing["conversation_id"])
             await _release(conn, existing["conversation_id"])

@@ -200,8 +200,9 @@ async def record_event(conn: Conn, *, event_id: int, workspace_id: UUID | str) -
     else:
         # reactions, reads, edits, deletions, referrals, mentions, statuses: kept as events
         outcome = ProcessOutcome("done", f"{kind} recorded")
-    # A customer's message stays `processing` until the reply step has been planned or scheduled
-    # (finish_event); a crash in between leaves it for the sweeper, and replaying it is safe.
+    # A customer's message stays `processing` until its reply is decided (in that transaction) or,
+    # for comments, planned (finish_event); a crash in between leaves it for the sweeper, and
+    # replaying it is safe.
     status = "processing" if outcome.inbound is not None else outcome.status
     await repo.set_event_status(conn, event_id=event_id, status=status)
     return outcome

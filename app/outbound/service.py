@@ -2,8 +2,10 @@
 
 The row was written (and committed) before this runs. Here it is claimed under a row lock,
 checked against the conversation's owner and Meta's windows *at send time*, marked `sending`,
-sent, and marked with the outcome. A timeout after the request left is `unconfirmed`: it is
-never resent blindly; the echo webhook (which carries our outbound id) or staff settle it."""
+sent, and marked with the outcome. A send that may have left (a timeout after the request left:
+`unconfirmed`; a worker that died mid-send: a stale `sending`) is never resent blindly: the echo
+webhook (which carries our outbound id) settles it, and an Instagram DM is first looked up in the
+conversation; what cannot be checked is left to staff."""
 
 from __future__ import annotations
 
@@ -162,29 +164,12 @@ async def send_outbound(
                 status="cancelled",
                 error="a human holds the conversation",
             )
-            await repo.open_escalation(
-                conn,
-                workspace_id=workspace_id,
-                conversation_id=row["conversation_id"],
-                reason="a human took over before the bot's reply went out",
-                draft=row["payload"].get("text"),
-                decision_id=None,
-                event_id=None,
-            )
+            await _escalate(conn, row, "a human took over before the bot's reply went out")
             return SendOutcome(SendResult.CANCELLED)
         eligibility = _eligibility(row, settings, now)
         if reason := eligibility.reason:
             await repo.set_status(conn, outbound_id=outbound_id, status="cancelled", error=reason)
-            if row["conversation_id"]:
-                await repo.open_escalation(
-                    conn,
-                    workspace_id=workspace_id,
-                    conversation_id=row["conversation_id"],
-                    reason=reason,
-                    draft=row["payload"].get("text"),
-                    decision_id=None,
-                    event_id=None,
-                )
+            await _escalate(conn, row, reason)
             return SendOutcome(SendResult.ESCALATED, error=reason)
         await repo.set_status(conn, outbound_id=outbound_id, status="sending", count_attempt=True)
 
@@ -246,6 +231,20 @@ async def send_outbound(
             )
     log.info("sent", outbound_id=outbound_id, kind=row["kind"])
     return SendOutcome(SendResult.SENT)
+
+
+async def _escalate(conn: Any, row: dict[str, Any], reason: str) -> None:
+    """The message is not going out: its conversation goes to staff with it as the draft."""
+    if row["conversation_id"]:
+        await repo.open_escalation(
+            conn,
+            workspace_id=row["workspace_id"],
+            conversation_id=row["conversation_id"],
+            reason=reason,
+            draft=row["payload"].get("text"),
+            decision_id=None,
+            event_id=None,
+        )
 
 
 async def _settle_uncertain(
@@ -319,16 +318,8 @@ async def _finish(
 ) -> SendOutcome:
     async with tenant_session(pool, claims) as conn:
         await repo.set_status(conn, outbound_id=row["id"], status=status, error=error)
-        if escalate and row["conversation_id"]:
-            await repo.open_escalation(
-                conn,
-                workspace_id=row["workspace_id"],
-                conversation_id=row["conversation_id"],
-                reason=escalate,
-                draft=row["payload"].get("text"),
-                decision_id=None,
-                event_id=None,
-            )
+        if escalate:
+            await _escalate(conn, row, escalate)
         if token_expired:
             await conn.execute(
                 "update public.social_accounts set token_status = 'expired' where id = %(id)s",

@@ -1,7 +1,7 @@
 """Deciding what to do about a customer's messages, once.
 
-DMs and WhatsApp: the decision waits out a short burst window, then takes the conversation's row
-lock, collects every unanswered message, runs the agent once and writes the reply row keyed by
+DMs and WhatsApp: the decision waits out a short burst window, then takes the conversation's lock
+(an advisory lock, see replies.repo.lock_conversation), collects every unanswered message, runs the agent once and writes the reply row keyed by
 the newest message: duplicates and redeliveries find that key and add nothing. Comments: one
 decision per comment. Held-by-human conversations and channels with auto-reply off are skipped."""
 
@@ -158,7 +158,7 @@ async def _plan_conversation_reply(
             workspace_id=workspace_id,
             conversation_id=conversation_id,
             social_account_id=conversation["social_account_id"],
-            idempotency_key=f"reply:{conversation_id}:{message_id}",
+            idempotency_key=key,
             kind=kind,
             recipient=conversation["contact_external_id"],
             payload={"text": decision.reply},

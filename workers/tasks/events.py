@@ -23,7 +23,7 @@ def process_event(self, event_id: int, workspace_id: str) -> str:  # type: ignor
         )
         item = outcome.inbound
         if item is not None and item.channel != "instagram_comment" and item.message_id:
-            # The event stays `processing` until the reply task has acted on it (that task
+            # The event stays `processing` until the reply is decided (the decision's transaction
             # finishes it), so a worker killed in between leaves it to the sweeper, never dropped.
             args = [workspace_id, str(item.conversation_id), str(item.message_id), event_id]
             if settings.reply_burst_window_s > 0:

@@ -3,7 +3,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from app.config import Settings, get_settings
-from app.inbox import service as inbox_service
 from app.logging import get_logger
 from app.outbound import service as outbound_service
 from app.outbound.service import SendOutcome, SendResult
@@ -66,13 +65,8 @@ def reply_to_conversation(  # type: ignore[no-untyped-def]
     except Exception as exc:
         log.exception("deciding a reply failed; will retry", conversation_id=conversation_id)
         raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60)) from exc
+    # the event was finished with the decision (plan_conversation_reply), in one transaction
     send_now_or_later(planned.outbound_ids, workspace_id)
-    if event_id is not None:
-        runtime.run(
-            lambda r: inbox_service.finish_event(
-                r.pool, event_id=event_id, workspace_id=workspace_id
-            )
-        )
     return planned.status
 
 
