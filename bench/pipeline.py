@@ -128,11 +128,13 @@ def run() -> dict[str, Any]:
         with _worker(env, POOL, CONCURRENCY_WORKER) as worker:
             burst_run, paced_run = f"b{uuid.uuid4().hex[:6]}", f"p{uuid.uuid4().hex[:6]}"
             cpu_before, machine_before = _cpu_seconds(worker.pid), _machine_busy_seconds()
+            roles_before = _cpu_by_role()
             started = time.time()
             asyncio.run(_drive(sandbox, burst_run, MESSAGES))
             burst = _wait_for_replies(sandbox, burst_run, MESSAGES)
             worker_cpu_s = _cpu_seconds(worker.pid) - cpu_before
             machine_cpu_s = _machine_busy_seconds() - machine_before
+            roles_after = _cpu_by_role()
             asyncio.run(_drive(sandbox, paced_run, LATENCY_MESSAGES, LATENCY_RATE))
             paced = _wait_for_replies(sandbox, paced_run, LATENCY_MESSAGES)
         with psycopg.connect(stack.admin_url) as conn:
@@ -166,6 +168,13 @@ def run() -> dict[str, Any]:
         "worker_cpu_ms_per_reply": round(worker_cpu_s * 1000 / max(len(burst_sent), 1), 2),
         # every process on the machine: API, sandbox, model server, Postgres, Valkey, worker
         "machine_cpu_ms_per_reply": round(machine_cpu_s * 1000 / max(len(burst_sent), 1), 2),
+        "cpu_ms_per_reply_by_process": {
+            role: round(
+                (roles_after[role] - roles_before.get(role, 0.0)) * 1000 / max(len(burst_sent), 1),
+                2,
+            )
+            for role in sorted(roles_after)
+        },
         "cores": os.cpu_count(),
         "burst_messages": MESSAGES,
         "latency_phase": {"messages": LATENCY_MESSAGES, "rate_per_s": LATENCY_RATE},
@@ -224,6 +233,32 @@ def _machine_busy_seconds() -> float:
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     busy = sum(fields) - fields[3] - fields[4]
     return busy / os.sysconf("SC_CLK_TCK")
+
+
+_ROLES = (
+    ("celery", "worker"),
+    ("app.main:create_app", "api"),
+    ("app.sandbox.main", "sandbox"),
+    ("bench.fake_openai", "model_server"),
+    ("valkey", "valkey"),
+    ("postgres", "postgres"),
+)
+
+
+def _cpu_by_role() -> dict[str, float]:
+    """CPU seconds so far of every process on the machine, summed by the part it plays."""
+    totals: dict[str, float] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            seconds = _cpu_seconds(int(proc.name))
+        except (OSError, ValueError):
+            continue
+        role = next((name for marker, name in _ROLES if marker in cmdline), "other")
+        totals[role] = totals.get(role, 0.0) + seconds
+    return totals
 
 
 def _cpu_seconds(pid: int) -> float:

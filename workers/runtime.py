@@ -23,7 +23,7 @@ from celery.signals import (
 )
 
 from app.agent.moderation import create_moderator
-from app.agent.service import ChatModels
+from app.agent.service import ChatModels, preload_chat_client
 from app.config import get_settings
 from app.db.pool import create_pool
 from app.db.session import Pool
@@ -124,8 +124,9 @@ def close() -> None:
 
 @worker_init.connect
 def _preload(**_: Any) -> None:
-    # before prefork's fork, so the children share the weights
+    # before prefork's fork, so the children share the weights and the imported modules
     preload(get_settings())
+    preload_chat_client(get_settings())
 
 
 @worker_process_init.connect

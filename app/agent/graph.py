@@ -1,6 +1,7 @@
-"""The LangGraph agent: input checks, moderation, retrieval, a drafting step (a tool-calling chat
-model, or the offline responder), output checks and moderation. Each node may settle the
-decision; the graph then goes straight to the end."""
+"""The LangGraph agent: screening (the business's rules, then moderation of the customer's text),
+retrieval, a drafting step (a tool-calling chat model, or the offline responder), and review
+(output guardrails, confidence, moderation of the draft). Screening may settle the decision; the
+graph then goes straight to the end. Few, coarse nodes: each step costs LangGraph's machinery."""
 
 from __future__ import annotations
 
@@ -91,7 +92,9 @@ def compiled_graph(with_model: bool) -> Any:
     """Compiled once per process (compiling, and turning tools into schemas, cost more than a
     whole offline run); each run's dependencies travel in the config (see `run_config`)."""
 
-    async def input_checks(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+    async def screen(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        """The business's rules first (hours, ignore rules, escalation words), then moderation of
+        what the customer wrote; either may settle the decision."""
         run = _run(config)
         deps = run.deps
         ai = run.deps.ai
@@ -102,25 +105,23 @@ def compiled_graph(with_model: bool) -> Any:
             has_attachments=state.get("has_attachments", False),
             now=deps.now or datetime.now(UTC),
         )
-        if verdict.action is None:
-            return {"reasons": [verdict.reason]}
-        if verdict.action == Action.RESPOND:  # away message
-            decision = Decision(
-                Action.RESPOND, reply=ai.away_message, confidence=1.0, model="rules"
-            )
-        else:
-            decision = Decision(verdict.action, model="rules")
-        return {"decision": decision, "reasons": [verdict.reason]}
-
-    async def input_moderation(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        run = _run(config)
-        deps = run.deps
+        if verdict.action is not None:
+            if verdict.action == Action.RESPOND:  # away message
+                decision = Decision(
+                    Action.RESPOND, reply=ai.away_message, confidence=1.0, model="rules"
+                )
+            else:
+                decision = Decision(verdict.action, model="rules")
+            return {"decision": decision, "reasons": [verdict.reason]}
         result = await deps.moderator.check(state["text"])
         if not result.flagged:
-            return {"reasons": [f"inbound moderation ({result.provider}): ok"]}
+            return {"reasons": [verdict.reason, f"inbound moderation ({result.provider}): ok"]}
         action = Action.HIDE if state["channel"] == "instagram_comment" else Action.ESCALATE
         reason = f"inbound flagged by moderation ({result.provider}): {', '.join(result.categories) or 'flagged'}"
-        return {"decision": Decision(action, model=result.provider), "reasons": [reason]}
+        return {
+            "decision": Decision(action, model=result.provider),
+            "reasons": [verdict.reason, reason],
+        }
 
     async def retrieve(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         run = _run(config)
@@ -188,78 +189,35 @@ def compiled_graph(with_model: bool) -> Any:
         new = [*messages, response] if not state.get("messages") else [response]
         return {"messages": new, "rounds": state.get("rounds", 0) + 1}
 
-    def after_agent(state: AgentState) -> str:
+    # Routes are coroutines: LangGraph runs a plain function in a thread pool executor.
+    async def after_agent(state: AgentState) -> str:
         last = state["messages"][-1]
         if isinstance(last, AIMessage) and last.tool_calls:
             return "tools"
-        return "settle"
+        return "review"
 
-    def after_tools(state: AgentState, config: RunnableConfig) -> str:
+    async def after_tools(state: AgentState, config: RunnableConfig) -> str:
         run = _run(config)
         log, settings = run.log, run.deps.settings
         if log.submitted is not None or log.escalation is not None:
-            return "settle"
+            return "review"
         if state.get("rounds", 0) >= settings.agent_max_tool_rounds:
-            return "settle"
+            return "review"
         return "agent"
 
-    async def settle(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        run = _run(config)
-        deps = run.deps
-        log = run.log
-        """Turn what the model did into a draft decision."""
-        messages = state.get("messages", [])
-        model_name = getattr(deps.chat_model, "model_name", None) or type(deps.chat_model).__name__
-        if log.escalation is not None:
-            return {
-                "draft": _with_usage(Decision(Action.ESCALATE, model=model_name), messages),
-                "reasons": [f"model escalated: {log.escalation}"],
-            }
-        if log.submitted is not None:
-            cited = [log.hits[s] for s in log.submitted.get("source_ids", []) if s in log.hits]
-            draft = _with_usage(
-                Decision(
-                    Action.RESPOND,
-                    reply=str(log.submitted["reply"]),
-                    confidence=float(log.submitted.get("confidence", 0)),
-                    citations=[
-                        {
-                            "kind": h.kind,
-                            "id": h.id,
-                            "title": h.text if h.kind == "faq" else h.source,
-                            "page": h.page_number,
-                        }
-                        for h in cited
-                    ],
-                    model=model_name,
-                ),
-                messages,
-            )
-            return {"draft": draft, "reasons": ["model submitted a reply"]}
-        last = state["messages"][-1] if state.get("messages") else None
-        text = last.content if isinstance(last, AIMessage) and isinstance(last.content, str) else ""
-        if text.strip():
-            # answered in plain text instead of submitting: usable, but unverified confidence
-            return {
-                "draft": _with_usage(
-                    Decision(Action.RESPOND, reply=text.strip(), confidence=0.5, model=model_name),
-                    messages,
-                ),
-                "reasons": ["model answered without submit_reply (confidence 0.5)"],
-            }
-        return {
-            "draft": _with_usage(Decision(Action.ESCALATE, model=model_name), messages),
-            "reasons": ["model gave no answer"],
-        }
-
-    async def output_checks(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+    async def review(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        """The draft (the offline responder's, or the model's work settled here) against the
+        output guardrails, the confidence threshold and moderation."""
         run = _run(config)
         ai = run.deps.ai
         log = run.log
-        prompt_cache = run.prompt_cache
-        draft = state["draft"]
+        reasons: list[str] = []
+        draft = state.get("draft")
+        if draft is None:
+            draft, why = _draft_from_model(state, run)
+            reasons.append(why)
         if draft.action != Action.RESPOND or not draft.reply:
-            return {"decision": draft}
+            return {"decision": draft, "reasons": reasons}
         sources = [h.text + " " + (h.answer or "") for h in log.hits.values()]
         conversation = " ".join([state["text"], *(t for _, t in state.get("history", []))])
         reply, problems = check_outbound(
@@ -267,62 +225,107 @@ def compiled_graph(with_model: bool) -> Any:
             channel=state["channel"],
             reply=draft.reply,
             sources=sources,
-            system_prompt=prompt_cache.get("system") or system_prompt(ai, state["channel"]),
+            system_prompt=run.prompt_cache.get("system") or system_prompt(ai, state["channel"]),
             conversation_text=conversation,
         )
         if problems:
-            return {"decision": _escalate_with_draft(draft, problems), "reasons": problems}
+            return {
+                "decision": _escalate_with_draft(draft, problems),
+                "reasons": [*reasons, *problems],
+            }
         if (draft.confidence or 0) < ai.confidence_threshold:
             reason = f"confidence {draft.confidence:.2f} below the threshold {ai.confidence_threshold:.2f}"
-            return {"decision": _escalate_with_draft(draft, [reason]), "reasons": [reason]}
+            return {
+                "decision": _escalate_with_draft(draft, [reason]),
+                "reasons": [*reasons, reason],
+            }
         draft.reply = reply
-        return {"decision": draft, "reasons": ["output checks passed"]}
-
-    async def output_moderation(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        run = _run(config)
-        deps = run.deps
-        decision = state["decision"]
-        if decision.action != Action.RESPOND or not decision.reply:
-            return {}
-        result = await deps.moderator.check(decision.reply)
+        reasons.append("output checks passed")
+        if not reply:
+            return {"decision": draft, "reasons": reasons}
+        result = await run.deps.moderator.check(reply)
         if result.flagged:
             reason = f"draft flagged by moderation ({result.provider})"
-            return {"decision": _escalate_with_draft(decision, [reason]), "reasons": [reason]}
-        return {"reasons": [f"draft moderation ({result.provider}): ok"]}
+            return {
+                "decision": _escalate_with_draft(draft, [reason]),
+                "reasons": [*reasons, reason],
+            }
+        reasons.append(f"draft moderation ({result.provider}): ok")
+        return {"decision": draft, "reasons": reasons}
 
     def settled_or(next_node: str) -> Any:
-        def route(state: AgentState) -> str:
+        async def route(state: AgentState) -> str:
             return END if state.get("decision") is not None else next_node
 
         return route
 
     graph = StateGraph(AgentState)
-    for name, node in (
-        ("input_checks", input_checks),
-        ("input_moderation", input_moderation),
-        ("retrieve", retrieve),
-        ("output_checks", output_checks),
-        ("output_moderation", output_moderation),
-    ):
-        graph.add_node(name, node)
-    graph.add_edge(START, "input_checks")
-    graph.add_conditional_edges("input_checks", settled_or("input_moderation"))
-    graph.add_conditional_edges("input_moderation", settled_or("retrieve"))
+    graph.add_node("screen", screen)
+    graph.add_node("retrieve", retrieve)
+    graph.add_node("review", review)
+    graph.add_edge(START, "screen")
+    graph.add_conditional_edges("screen", settled_or("retrieve"))
     if not with_model:
         graph.add_node("offline", offline)
         graph.add_edge("retrieve", "offline")
-        graph.add_edge("offline", "output_checks")
+        graph.add_edge("offline", "review")
     else:
         graph.add_node("agent", agent)
         graph.add_node("tools", ToolNode(TOOLS))
-        graph.add_node("settle", settle)
         graph.add_edge("retrieve", "agent")
-        graph.add_conditional_edges("agent", after_agent, {"tools": "tools", "settle": "settle"})
-        graph.add_conditional_edges("tools", after_tools, {"agent": "agent", "settle": "settle"})
-        graph.add_edge("settle", "output_checks")
-    graph.add_edge("output_checks", "output_moderation")
-    graph.add_edge("output_moderation", END)
+        graph.add_conditional_edges("agent", after_agent, {"tools": "tools", "review": "review"})
+        graph.add_conditional_edges("tools", after_tools, {"agent": "agent", "review": "review"})
+    graph.add_edge("review", END)
     return graph.compile()
+
+
+def _draft_from_model(state: AgentState, run: Run) -> tuple[Decision, str]:
+    """Turn what the model did (its tool calls, or plain text) into a draft decision."""
+    deps = run.deps
+    log = run.log
+    messages = state.get("messages", [])
+    model_name = getattr(deps.chat_model, "model_name", None) or type(deps.chat_model).__name__
+    if log.escalation is not None:
+        return (
+            _with_usage(Decision(Action.ESCALATE, model=model_name), messages),
+            f"model escalated: {log.escalation}",
+        )
+    if log.submitted is not None:
+        cited = [log.hits[s] for s in log.submitted.get("source_ids", []) if s in log.hits]
+        draft = _with_usage(
+            Decision(
+                Action.RESPOND,
+                reply=str(log.submitted["reply"]),
+                confidence=float(log.submitted.get("confidence", 0)),
+                citations=[
+                    {
+                        "kind": h.kind,
+                        "id": h.id,
+                        "title": h.text if h.kind == "faq" else h.source,
+                        "page": h.page_number,
+                    }
+                    for h in cited
+                ],
+                model=model_name,
+            ),
+            messages,
+        )
+        return draft, "model submitted a reply"
+    last = messages[-1] if messages else None
+    text = last.content if isinstance(last, AIMessage) and isinstance(last.content, str) else ""
+    if text.strip():
+        # answered in plain text instead of submitting: usable, but unverified confidence
+        return (
+            _with_usage(
+                Decision(Action.RESPOND, reply=text.strip(), confidence=0.5, model=model_name),
+                messages,
+            ),
+            "model answered without submit_reply (confidence 0.5)",
+        )
+    return (
+        _with_usage(Decision(Action.ESCALATE, model=model_name), messages),
+        "model gave no answer",
+    )
 
 
 def _run(config: RunnableConfig) -> Run:

@@ -43,6 +43,16 @@ def create_chat_model(
     )
 
 
+def preload_chat_client(settings: Settings) -> None:
+    """Import the chat and moderation clients at worker start-up: the first replies of every
+    thread would otherwise pay for langchain-openai's and the OpenAI SDK's lazy imports."""
+    if settings.openai_api_key is None:
+        return
+    import langchain_openai  # noqa: F401
+    import openai.resources.chat
+    import openai.resources.moderations  # noqa: F401
+
+
 class ChatModels:
     """The chat models of one event loop, built once per (model, temperature) and reused.
 
