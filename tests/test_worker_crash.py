@@ -55,9 +55,11 @@ async def test_sigkill_mid_reply_then_restart_replies_once(
     if moment == "drafting":
         fake_ai_state.chat_delays.append(60)
     else:
+        # Meta takes 2.5 s over the send the worker dies in: finished before the send counts as
+        # stale (SEND_STALE_AFTER_S, as in production where it is well above the Graph timeout)
         httpx.post(
             f"{sandbox.url}/_sandbox/faults",
-            json={"endpoint": "send_message", "kind": "latency", "latency_ms": 6000, "count": 1},
+            json={"endpoint": "send_message", "kind": "latency", "latency_ms": 2500, "count": 1},
         )
 
     def replies() -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -42,14 +43,33 @@ class Resources:
     kit: AgentKit
 
 
+class InlineExecutor(Executor):
+    """Runs what libraries hand to `run_in_executor(None, ...)` right away, on the calling thread.
+
+    A worker thread's loop runs one task at a time, so moving a short CPU step (LangChain turns
+    every chat response into a result this way) to another thread buys no concurrency and costs
+    two thread switches and a GIL handover."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
 def new_event_loop() -> asyncio.AbstractEventLoop:
     """uvloop where it exists (as uvicorn uses for the API): the worker is CPU-bound, and the
     event loop's own overhead is a good part of each task."""
     try:
         import uvloop
     except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
+        loop = asyncio.new_event_loop()
+    else:
+        loop = uvloop.new_event_loop()
+    loop.set_default_executor(InlineExecutor())
+    return loop
 
 
 _local = threading.local()
