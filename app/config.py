@@ -174,6 +174,20 @@ class Settings(BaseSettings):
     # lost) are enqueued again
     outbound_sweep_after_s: float = 600.0
 
+    # Publishing scheduled posts (Beat): each run advances every due post by a step or a few
+    publish_interval_s: float = 30.0
+    publish_batch: int = 50
+    # how often a container still IN_PROGRESS is polled (Meta suggests once a minute), and how
+    # long before the attempt is given up (a video can take minutes)
+    publish_poll_interval_s: float = 60.0
+    publish_container_timeout_s: float = 900.0
+    # failed attempts (media Meta could not fetch, a container in ERROR, an outage) before the
+    # post is `failed` with the reason; the wait doubles from the base after each
+    publish_max_attempts: int = 3
+    publish_retry_base_s: float = 60.0
+    # the account's rolling 24-hour publishing limit is reached: look again this much later
+    publish_quota_retry_s: float = 900.0
+
     # HTTP API
     api_max_body_bytes: int = 1024 * 1024
     rate_limit_default: str = "600/minute"

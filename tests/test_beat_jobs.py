@@ -348,11 +348,17 @@ async def test_two_beat_processes_do_each_due_job_once(
     redis_client.delete("high", "default", "low", "unacked", "unacked_index")
     _, ws = await _workspace(client)
     tag = uuid.uuid4().hex[:8]
-    _instagram(
+    ig = _instagram(
         admin, ws, token=f"twobeats-{tag}", expires_in=timedelta(days=2), age=timedelta(days=58)
     )
+    post = admin.execute(
+        "insert into scheduled_posts (workspace_id, social_account_id, media_type, media_urls, caption, publish_at)"
+        " values (%s, %s, 'IMAGE', '[\"https://cdn.example.com/a.jpg\"]', 'Two Beats', now()) returning id",
+        (ws, _account(admin, ig)["id"]),
+    ).fetchone()["id"]
     started = datetime.now(UTC)
     env = {
+        "PUBLISH_INTERVAL_S": "3",
         "TOKEN_REFRESH_INTERVAL_S": "3",
         "ANALYTICS_ROLLUP_INTERVAL_S": "3",
         "RETENTION_INTERVAL_S": "3",
@@ -363,7 +369,7 @@ async def test_two_beat_processes_do_each_due_job_once(
     log = tmp_path / "celery.log"
     worker = processes.start_worker(env, log)
     beats = [processes.start_beat(env, log, tmp_path / f"beat-{n}") for n in (1, 2)]
-    jobs = ("refresh_tokens", "roll_up_analytics", "clean_up_events")
+    jobs = ("refresh_tokens", "roll_up_analytics", "clean_up_events", "publish_due_posts")
 
     def runs() -> list[dict[str, Any]]:
         return admin.execute(
@@ -390,3 +396,9 @@ async def test_two_beat_processes_do_each_due_job_once(
     )
     refreshes = [r for r in sandbox.state.token_refreshes if r["old"] == f"twobeats-{tag}"]
     assert len(refreshes) == 1, "the token was refreshed once"
+    published = [
+        o for o in sandbox.state.outbox if o["account"] == ig and o["endpoint"] == "publish"
+    ]
+    assert len(published) == 1, "the due post was published once"
+    row = admin.execute("select status from scheduled_posts where id = %s", (post,)).fetchone()
+    assert row["status"] == "published"

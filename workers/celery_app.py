@@ -15,39 +15,60 @@ settings = get_settings()
 # debug line through Celery's stdout redirection
 configure_logging(log_format=settings.log_format, level=settings.log_level)
 
-# Beat's one schedule: (entry, task, interval). Every job is safe to run twice (row claims,
+# Beat's one schedule: (entry, task, interval, queue). Every job is safe to run twice (row claims,
 # idempotent writes) and the housekeeping ones claim a slot in app_private.job_runs; a run that
 # would start after its next one is due expires instead of piling up.
 BEAT_JOBS = (
-    ("reconcile-missed-events", "socialsync.reconcile.radar", settings.reconcile_interval_s),
+    (
+        "reconcile-missed-events",
+        "socialsync.reconcile.radar",
+        settings.reconcile_interval_s,
+        "low",
+    ),
     (
         "sweep-stale-webhook-events",
         "socialsync.events.sweep_stale",
         settings.webhook_sweep_interval_s,
+        "low",
     ),
     (
         "requeue-pending-outbound",
         "socialsync.maintenance.requeue_outbound",
         settings.webhook_sweep_interval_s,
+        "low",
     ),
-    ("refresh-tokens", "socialsync.maintenance.refresh_tokens", settings.token_refresh_interval_s),
+    # publishing shares the default queue with comments: a post is due at a set time
+    (
+        "publish-due-posts",
+        "socialsync.publishing.publish_due",
+        settings.publish_interval_s,
+        "default",
+    ),
+    (
+        "refresh-tokens",
+        "socialsync.maintenance.refresh_tokens",
+        settings.token_refresh_interval_s,
+        "low",
+    ),
     (
         "roll-up-analytics",
         "socialsync.maintenance.roll_up_analytics",
         settings.analytics_rollup_interval_s,
+        "low",
     ),
     (
         "clean-up-raw-events",
         "socialsync.maintenance.clean_up_events",
         settings.retention_interval_s,
+        "low",
     ),
 )
 
 
 def beat_schedule() -> dict[str, dict[str, Any]]:
     return {
-        name: {"task": task, "schedule": every, "options": {"queue": "low", "expires": every}}
-        for name, task, every in BEAT_JOBS
+        name: {"task": task, "schedule": every, "options": {"queue": queue, "expires": every}}
+        for name, task, every, queue in BEAT_JOBS
     }
 
 
@@ -88,6 +109,7 @@ celery_app.conf.update(
         "workers.tasks.kb",
         "workers.tasks.replies",
         "workers.tasks.reconcile",
+        "workers.tasks.publishing",
     ),
     beat_schedule=beat_schedule(),
 )

@@ -172,6 +172,11 @@ class InstagramClient:
         )
         return str(result["id"])
 
+    async def media(self, media_id: str) -> dict[str, Any]:
+        return await self.graph.request(
+            "GET", media_id, params={"fields": "id,caption,media_type,permalink,timestamp"}
+        )
+
     async def publishing_limit(self) -> dict[str, Any]:
         result = await self.graph.request(
             "GET", f"{self.ig_id}/content_publishing_limit", params={"fields": "quota_usage,config"}

@@ -1,0 +1,1 @@
+"""Publishing scheduled Instagram posts."""
