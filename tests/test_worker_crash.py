@@ -157,3 +157,25 @@ def test_a_task_step_over_the_soft_limit_is_cancelled() -> None:
         "the thread's loop is still usable afterwards"
     )
     runtime.close()
+
+
+def test_executor_work_runs_on_the_task_thread_and_errors_reach_the_caller() -> None:
+    """Libraries' `run_in_executor(None, ...)` (LangChain per chat response, `to_thread`) runs on
+    the worker thread itself: no thread hop per step; a failure still surfaces in the task."""
+    import asyncio
+    import threading
+
+    from workers import runtime
+
+    def boom() -> None:
+        raise ValueError("from the executor")
+
+    async def steps(_: runtime.Resources) -> tuple[int, int]:
+        ran_on = await asyncio.to_thread(threading.get_ident)
+        with pytest.raises(ValueError, match="from the executor"):
+            await asyncio.get_running_loop().run_in_executor(None, boom)
+        return ran_on, threading.get_ident()
+
+    ran_on, task_thread = runtime.run(steps, timeout=30)
+    assert ran_on == task_thread
+    runtime.close()

@@ -12,10 +12,10 @@ which the next step reads, and the media is then found among the account's recen
 of being published again.
 
 Failures: media Meta could not fetch, a container in ERROR or EXPIRED, one that never finishes,
-a server error: the attempt counts, containers are dropped and the post is tried again after a
-doubling wait, up to PUBLISH_MAX_ATTEMPTS, then `failed` with the reason. The account's publishing
-limit and throttling only postpone the step; a revoked token or a request Meta will never accept
-fails the post at once."""
+a server error: the attempt counts and the post is tried again after a doubling wait, up to
+PUBLISH_MAX_ATTEMPTS, then `failed` with the reason (containers are made anew only when Meta said
+the old ones can never be published). The account's publishing limit and throttling only
+postpone the step; a revoked token or a request Meta will never accept fails the post at once."""
 
 from __future__ import annotations
 
