@@ -237,9 +237,21 @@ async def _finish(
 
 
 async def _step(
-    client: InstagramClient, post: dict[str, Any], settings: Settings, now: datetime
+    post: dict[str, Any],
+    *,
+    settings: Settings,
+    http: httpx.AsyncClient,
+    redis: aioredis.Redis,
+    now: datetime,
 ) -> Step:
     try:
+        # clients_for refuses an account without a usable token (TokenExpiredError)
+        client = clients_for(post, settings=settings, http=http, redis=redis)
+        if not isinstance(client, InstagramClient):
+            return Step(
+                {"status": "failed", "last_error": "only Instagram accounts publish posts"},
+                outcome="failed",
+            )
         if post["status"] == "scheduled":
             return await _start(client, post, settings, now)
         if post["container_id"] is None:
@@ -281,21 +293,7 @@ async def advance_post(
             post = await repo.lock_due_post(conn, post_id=post_id, now=at)
             if post is None:
                 return outcome
-            try:
-                client = clients_for(post, settings=settings, http=http, redis=redis)
-            except TokenExpiredError as exc:
-                step = Step(
-                    {"status": "failed", "last_error": f"reconnect the account: {exc}"},
-                    outcome="failed",
-                )
-            else:
-                if not isinstance(client, InstagramClient):
-                    step = Step(
-                        {"status": "failed", "last_error": "only Instagram accounts publish posts"},
-                        outcome="failed",
-                    )
-                else:
-                    step = await _step(client, post, settings, at)
+            step = await _step(post, settings=settings, http=http, redis=redis, now=at)
             await repo.apply_step(conn, post_id=post_id, changes=step.changes)
         outcome = step.outcome
         log.info("publishing step", post_id=str(post_id), outcome=outcome, **_logged(step))
