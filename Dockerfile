@@ -10,4 +10,4 @@ COPY supabase ./supabase
 RUN uv sync --frozen --no-dev
 ENV PATH="/srv/socialsync/.venv/bin:$PATH"
 EXPOSE 8000
-CMD ["uvicorn", "app.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["uvicorn", "app.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", "--no-proxy-headers"]

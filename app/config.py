@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"  # noqa: S105
 DEV_APP_SECRET = "sandbox-app-secret"  # noqa: S105
 DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktZmVybmV0LWtleS1jaGFuZ2UtbWUtMDA="
+DEV_VERIFY_TOKEN = "sandbox-verify-token"  # noqa: S105
+DEV_DEMO_PASSWORD = "demo-password"  # noqa: S105
 
 
 class Settings(BaseSettings):
@@ -56,14 +59,14 @@ class Settings(BaseSettings):
 
     # Demo workspace seeded by `make run`
     demo_email: str = "demo@socialsync.local"
-    demo_password: SecretStr = SecretStr("demo-password")
+    demo_password: SecretStr = SecretStr(DEV_DEMO_PASSWORD)
     seed_demo: bool = True
 
     # Meta
     meta_app_secret: SecretStr = SecretStr(DEV_APP_SECRET)
     instagram_app_secret: SecretStr | None = None
     whatsapp_app_secret: SecretStr | None = None
-    meta_verify_token: SecretStr = SecretStr("sandbox-verify-token")
+    meta_verify_token: SecretStr = SecretStr(DEV_VERIFY_TOKEN)
     graph_api_base: str | None = None
     graph_api_version: str = "v24.0"
     webhook_max_body_bytes: int = 4 * 1024 * 1024
@@ -106,6 +109,13 @@ class Settings(BaseSettings):
     kb_chunk_chars: int = 1000
     kb_chunk_overlap_chars: int = 200
     kb_search_results: int = 8
+    # What one document may cost; over a limit it fails with the reason (a page whose drawing
+    # instructions are over the size is skipped like an image: parsing it takes minutes)
+    kb_max_pages: int = 1000
+    kb_max_document_chars: int = 2_000_000
+    kb_max_chunks: int = 5000
+    kb_max_page_content_bytes: int = 2 * 1024 * 1024
+    kb_ingest_timeout_s: float = 300.0
     faq_import_max_rows: int = 2000
 
     # Replies: a chat model through any OpenAI-compatible API; unset = the offline responder
@@ -192,6 +202,15 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = 1024 * 1024
     rate_limit_default: str = "600/minute"
     rate_limit_auth: str = "20/minute"
+    # Host names this API answers to, comma-separated ("*": any). Other Host headers get a 400,
+    # so no answer (a redirect, a link) can point elsewhere. Always included: localhost,
+    # 127.0.0.1, ::1, API_HOST and the host of PUBLIC_BASE_URL.
+    trusted_hosts: str = ""
+    # Addresses of the reverse proxies in front of the API, comma-separated ("*": any peer,
+    # only when nothing else can reach the API). Only a request from one of them may say the
+    # client's address in X-Forwarded-For; none by default, so nobody can choose their
+    # address (and so their rate-limit bucket).
+    trusted_proxies: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -217,6 +236,25 @@ class Settings(BaseSettings):
     def api_base_url(self) -> str:
         return self.public_base_url or f"http://{self.api_host}:{self.api_port}"
 
+    @property
+    def allowed_hosts(self) -> list[str]:
+        """TRUSTED_HOSTS with the names this API always answers to."""
+        configured = [h.strip().lower() for h in self.trusted_hosts.split(",") if h.strip()]
+        if "*" in configured:
+            return ["*"]
+        always = ["localhost", "127.0.0.1", "::1"]
+        if self.api_host not in ("0.0.0.0", "::", ""):  # noqa: S104 - names, not a bind
+            always.append(self.api_host.lower())
+        if self.public_base_url:
+            public = urlsplit(self.public_base_url).hostname
+            if public:
+                always.append(public.lower())
+        return sorted(set(always + configured))
+
+    @property
+    def proxy_addresses(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
+
     def app_secret_for(self, platform: str) -> SecretStr:
         specific = {"instagram": self.instagram_app_secret, "whatsapp": self.whatsapp_app_secret}
         return specific.get(platform) or self.meta_app_secret
@@ -229,7 +267,13 @@ class Settings(BaseSettings):
             "JWT_SECRET": (self.jwt_secret, DEV_JWT_SECRET),
             "META_APP_SECRET": (self.meta_app_secret, DEV_APP_SECRET),
             "TOKEN_ENCRYPTION_KEY": (self.token_encryption_key, DEV_ENCRYPTION_KEY),
+            "META_VERIFY_TOKEN": (self.meta_verify_token, DEV_VERIFY_TOKEN),
         }
+        if self.seed_demo:
+            placeholders["DEMO_PASSWORD (or SEED_DEMO=false)"] = (
+                self.demo_password,
+                DEV_DEMO_PASSWORD,
+            )
         unsafe = [
             name for name, (value, dev) in placeholders.items() if value.get_secret_value() == dev
         ]

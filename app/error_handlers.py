@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any
 
 import psycopg
@@ -34,6 +36,20 @@ def _json(status: int, error_code: str, message: str, **extra: Any) -> JSONRespo
     return JSONResponse(status_code=status, content=error_body(error_code, message, **extra))
 
 
+def _retry_after_s(request: Request, exc: RateLimitExceeded) -> int:
+    """Seconds until the caller's window resets (slowapi records which limit was hit)."""
+    current = getattr(request.state, "view_rate_limit", None)
+    limiter = getattr(request.app.state, "limiter", None)
+    if current is not None and limiter is not None:
+        try:
+            reset_at, _ = limiter.limiter.get_window_stats(current[0], *current[1])
+            return max(1, math.ceil(reset_at - time.time()))
+        except Exception:
+            log.warning("rate limit window unavailable")
+    window = exc.limit.limit.get_expiry() if exc.limit is not None else 60
+    return max(1, int(window))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(_: Request, exc: AppError) -> JSONResponse:
@@ -53,11 +69,22 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-        return _json(exc.status_code, code, message)
+        response = _json(exc.status_code, code, message)
+        # e.g. `Allow` on a 405, `WWW-Authenticate` on a 401
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(RateLimitExceeded)
-    async def rate_limited(_: Request, exc: RateLimitExceeded) -> JSONResponse:
-        return _json(429, "rate_limited", f"too many requests: {exc.detail}")
+    async def rate_limited(request: Request, exc: RateLimitExceeded) -> JSONResponse:
+        wait = _retry_after_s(request, exc)
+        response = _json(
+            429,
+            "rate_limited",
+            f"too many requests ({exc.detail}); try again in {wait} s",
+            retry_after_s=wait,
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
 
     @app.exception_handler(psycopg.errors.InsufficientPrivilege)
     async def rls_denied(_: Request, exc: psycopg.errors.InsufficientPrivilege) -> JSONResponse:

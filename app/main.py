@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import psycopg
 from fastapi import FastAPI
+from psycopg_pool import PoolTimeout
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.agent.moderation import create_moderator
 from app.agent.router import router as agent_router
@@ -16,13 +19,20 @@ from app.auth.service import create_auth_backend
 from app.auth.tokens import TokenVerifier
 from app.config import Settings, get_settings
 from app.conversations.router import router as conversations_router
+from app.db.login_role import check_login_role
 from app.db.pool import create_pool
+from app.db.session import Pool
 from app.error_handlers import install_error_handlers
 from app.health.router import router as health_router
 from app.kb.embeddings import Embedders
 from app.kb.router import router as kb_router
-from app.logging import configure_logging
-from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.logging import configure_logging, get_logger
+from app.middleware import (
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    TrustedHostMiddleware,
+    UnstorableTextMiddleware,
+)
 from app.outbound.router import router as outbound_router
 from app.ratelimit import limiter
 from app.redis_client import create_redis
@@ -31,6 +41,17 @@ from app.webhooks.batcher import IngestBatcher
 from app.webhooks.fast_path import WebhookFastPath
 from app.webhooks.router import router as webhooks_router
 from app.workspaces.router import router as workspaces_router
+
+log = get_logger("app")
+
+
+async def _check_login_role(pool: Pool, settings: Settings) -> None:
+    try:
+        async with pool.connection(timeout=5) as conn:
+            await check_login_role(conn, settings)
+    except (psycopg.OperationalError, PoolTimeout):
+        # the database is not up yet: /ready says so; the role is checked by `make run` too
+        log.warning("database unreachable at start-up; login role not checked")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -45,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.pool.open(wait=False)
+        await _check_login_role(app.state.pool, settings)
         app.state.ingest = IngestBatcher(
             app.state.pool,
             app.state.redis,
@@ -76,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     app.add_middleware(WebhookFastPath)
+    app.add_middleware(UnstorableTextMiddleware)
     app.add_middleware(
         BodySizeLimitMiddleware,
         default_limit=settings.api_max_body_bytes,
@@ -86,6 +109,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         },
     )
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    # the client's address from X-Forwarded-For only when the peer is a configured proxy
+    # (uvicorn runs with --no-proxy-headers, so this is the one place it is decided)
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.proxy_addresses)
 
     app.include_router(health_router)
     app.include_router(auth_router)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+import urllib.parse
 import uuid
 from typing import Any
 
@@ -14,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import error_body
 from app.logging import get_logger
+from app.security.text_safety import holds_unstorable, may_hold_unstorable
 
 log = get_logger("http")
 
@@ -111,12 +113,17 @@ class BodySizeLimitMiddleware:
 
 
 async def _send_413(send: Send, limit: int) -> None:
-    body: dict[str, Any] = error_body("payload_too_large", f"request body is over {limit} bytes")
+    await send_error(send, 413, "payload_too_large", f"request body is over {limit} bytes")
+
+
+async def send_error(send: Send, status: int, error_code: str, message: str) -> None:
+    """An error in the API's shape, from ASGI middleware (below the framework's handlers)."""
+    body: dict[str, Any] = error_body(error_code, message)
     payload = json.dumps(body).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(payload)).encode()),
@@ -124,3 +131,104 @@ async def _send_413(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+class UnstorableTextMiddleware:
+    """422 `unstorable_characters` for API input holding U+0000 or an unpaired surrogate (in the
+    path, the query or a JSON or form body), which PostgreSQL cannot store: staff are told, and
+    nothing half-written. Webhooks are not screened here: a customer's text is kept without
+    those characters (webhooks/service.py). Uploaded files are binary and not screened."""
+
+    def __init__(self, app: ASGIApp, *, skip_prefixes: tuple[str, ...] = ("/webhooks/",)) -> None:
+        self.app = app
+        self.skip_prefixes = skip_prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(self.skip_prefixes):
+            await self.app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"")
+        if holds_unstorable(path) or b"%00" in query or _query_holds_unstorable(query):
+            await _send_unstorable(send)
+            return
+        content_type = dict(scope["headers"]).get(b"content-type", b"").lower()
+        if not (b"json" in content_type or b"x-www-form-urlencoded" in content_type):
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        more = True
+        while more:
+            message = await receive()
+            messages.append(message)
+            more = message["type"] == "http.request" and message.get("more_body", False)
+        body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+        if _body_holds_unstorable(body, form=b"x-www-form-urlencoded" in content_type):
+            await _send_unstorable(send)
+            return
+        replay = iter(messages)
+
+        async def replayed() -> Message:
+            return next(replay, None) or await receive()
+
+        await self.app(scope, replayed, send)
+
+
+def _query_holds_unstorable(query: bytes) -> bool:
+    if b"%" not in query:
+        return False
+    decoded = urllib.parse.unquote_to_bytes(query.replace(b"+", b" "))
+    try:
+        return holds_unstorable(decoded.decode("utf-8"))
+    except UnicodeDecodeError:
+        return False  # not text: the framework answers it
+
+
+def _body_holds_unstorable(body: bytes, *, form: bool) -> bool:
+    if form:
+        return _query_holds_unstorable(body) or b"\x00" in body
+    if not may_hold_unstorable(body):
+        return False
+    try:
+        return holds_unstorable(json.loads(body))
+    except (ValueError, RecursionError):
+        return False  # not JSON: the framework answers it with its own 400
+
+
+async def _send_unstorable(send: Send) -> None:
+    await send_error(
+        send,
+        422,
+        "unstorable_characters",
+        "the request holds a NUL character (\\u0000) or an unpaired UTF-16 surrogate, which "
+        "cannot be stored: remove it and send again",
+    )
+
+
+class TrustedHostMiddleware:
+    """400 `invalid_host` for a Host header the API does not serve (TRUSTED_HOSTS): the
+    framework builds redirects (a missing trailing slash) and links from it."""
+
+    # probes (load balancers, Kubernetes) call these by address; they answer no links
+    PROBES = frozenset({"/health", "/ready"})
+
+    def __init__(self, app: ASGIApp, *, allowed_hosts: list[str]) -> None:
+        self.app = app
+        self.any = "*" in allowed_hosts
+        self.allowed = frozenset(allowed_hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.any or scope["path"] in self.PROBES:
+            await self.app(scope, receive, send)
+            return
+        host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").lower()
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        if name.strip("[]") not in self.allowed:
+            await send_error(
+                send,
+                400,
+                "invalid_host",
+                "this server does not answer to that Host; add it to TRUSTED_HOSTS if it is ours",
+            )
+            return
+        await self.app(scope, receive, send)

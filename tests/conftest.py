@@ -28,6 +28,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 "RATE_LIMIT_DEFAULT": "100000/minute",
                 "RATE_LIMIT_AUTH": "100000/minute",
                 "LOG_LEVEL": "WARNING",
+                # the in-process client (httpx ASGITransport) calls the API "testserver"
+                "TRUSTED_HOSTS": "testserver",
             }
         )
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 from app.db.session import Conn
+from app.logging import get_logger
+
+log = get_logger("agent.settings")
 
 DEFAULT_MAX_CHARS = {"instagram_dm": 1000, "instagram_comment": 2200, "whatsapp": 4096}
 
@@ -36,6 +40,8 @@ class AiSettings:
     # None: the deployment's EMBEDDING_PROVIDER
     embedding_provider: str | None = None
     timezone: str = "UTC"
+    # stored settings that could not be read and were replaced by their defaults
+    unreadable: tuple[str, ...] = ()
 
     def max_chars(self, channel: str) -> int:
         return int(self.max_reply_chars.get(channel, DEFAULT_MAX_CHARS.get(channel, 1000)))
@@ -56,23 +62,89 @@ async def load_ai_settings(conn: Conn, workspace_id: UUID | str) -> AiSettings:
             workspace_id=str(workspace_id),
             business_name=(row or {}).get("business_name") or "our shop",
         )
+    return settings_from_row(str(workspace_id), row)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _number(value: Any, low: float, high: float) -> float | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and low <= value <= high
+    return float(value) if ok else None
+
+
+def _words(value: Any) -> tuple[str, ...] | None:
+    if isinstance(value, list | tuple) and all(isinstance(w, str) for w in value):
+        return tuple(value)
+    return None
+
+
+def _flags(value: Any) -> dict[str, bool] | None:
+    if isinstance(value, dict) and all(isinstance(v, bool) for v in value.values()):
+        return dict(value)
+    return None
+
+
+def _limits(value: Any) -> dict[str, int] | None:
+    if isinstance(value, dict) and all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value.values()
+    ):
+        return {**DEFAULT_MAX_CHARS, **value}
+    return None
+
+
+def _hours(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, dict) and all(
+        isinstance(v, list | tuple) and len(v) == 2 and all(isinstance(t, str) for t in v)
+        for v in value.values()
+    ):
+        return value
+    return None
+
+
+_MODES = ("public", "private", "both", "none")
+# column -> (reader returning None for a value it cannot use, may the column be null)
+_READERS: dict[str, tuple[Callable[[Any], Any], bool]] = {
+    "chat_model": (_text, True),
+    "temperature": (lambda v: _number(v, 0, 2), False),
+    "persona": (_text, False),
+    "tone": (_text, False),
+    "confidence_threshold": (lambda v: _number(v, 0, 1), False),
+    "blocked_words": (_words, False),
+    "escalation_keywords": (_words, False),
+    "ignore_rules": (_flags, False),
+    "auto_reply": (_flags, False),
+    "comment_reply_mode": (lambda v: v if v in _MODES else None, False),
+    "max_reply_chars": (_limits, False),
+    "business_hours": (_hours, True),
+    "away_message": (_text, True),
+    "reply_in_customer_language": (lambda v: v if isinstance(v, bool) else None, False),
+    "embedding_provider": (_text, True),
+}
+
+
+def settings_from_row(workspace_id: str, row: dict[str, Any]) -> AiSettings:
+    """A stored value the bot cannot use (written by an older version, or by hand) falls back to
+    its default and is named in `unreadable`, so one bad setting never stops the replies."""
+    values: dict[str, Any] = {}
+    unreadable: list[str] = []
+    for column, (read, nullable) in _READERS.items():
+        raw = row.get(column)
+        if raw is None and nullable:
+            values[column] = None
+            continue
+        value = read(raw)
+        if value is None:
+            unreadable.append(column)
+        else:
+            values[column] = value
+    if unreadable:
+        log.warning("unreadable ai settings", workspace_id=workspace_id, fields=unreadable)
     return AiSettings(
-        workspace_id=str(workspace_id),
-        business_name=row["business_name"],
-        chat_model=row["chat_model"],
-        temperature=row["temperature"],
-        persona=row["persona"],
-        tone=row["tone"],
-        confidence_threshold=row["confidence_threshold"],
-        blocked_words=tuple(row["blocked_words"] or ()),
-        escalation_keywords=tuple(row["escalation_keywords"] or ()),
-        ignore_rules=row["ignore_rules"] or {},
-        auto_reply=row["auto_reply"] or {},
-        comment_reply_mode=row["comment_reply_mode"],
-        max_reply_chars={**DEFAULT_MAX_CHARS, **(row["max_reply_chars"] or {})},
-        business_hours=row["business_hours"],
-        away_message=row["away_message"],
-        reply_in_customer_language=row["reply_in_customer_language"],
-        embedding_provider=row["embedding_provider"],
-        timezone=row["timezone"] or "UTC",
+        workspace_id=workspace_id,
+        business_name=row.get("business_name") or "our shop",
+        timezone=row.get("timezone") or "UTC",
+        unreadable=tuple(unreadable),
+        **values,
     )

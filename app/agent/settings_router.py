@@ -7,9 +7,10 @@ from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.agent import settings_service
+from app.agent.ai_settings import AiSettings
 from app.deps import CurrentWorkspace, WorkspaceContext
 from app.ratelimit import api_limit
 
@@ -23,33 +24,64 @@ HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 Words = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=500)]
 
 
+_DEFAULTS = AiSettings(workspace_id="")
+
+
 class IgnoreRules(BaseModel):
-    emoji_only: bool = True
-    tags_only: bool = True
+    """Only the rules given change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    emoji_only: bool = _DEFAULTS.ignore_rules["emoji_only"]
+    tags_only: bool = _DEFAULTS.ignore_rules["tags_only"]
 
 
 class AiSettingsIn(BaseModel):
-    """Only the fields given change."""
+    """Only the fields given change. A field that can be cleared says so (`null` allowed); every
+    other field refuses `null`, so a PATCH can never leave the bot with a setting it cannot read.
+    Maps (`auto_reply`, `max_reply_chars`, `ignore_rules`) are merged key by key."""
 
-    chat_model: str | None = Field(default=None, max_length=200)
-    temperature: float | None = Field(default=None, ge=0, le=2)
-    persona: str | None = Field(default=None, min_length=1, max_length=2000)
-    tone: str | None = Field(default=None, min_length=1, max_length=200)
-    confidence_threshold: float | None = Field(default=None, ge=0, le=1)
-    blocked_words: Words | None = None
-    escalation_keywords: Words | None = None
-    ignore_rules: IgnoreRules | None = None
-    auto_reply: dict[Channel, bool] | None = None
-    comment_reply_mode: Literal["public", "private", "both", "none"] | None = None
-    max_reply_chars: dict[Channel, int] | None = None
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "persona": "the friendly assistant of Bella's Bakery",
+                    "confidence_threshold": 0.75,
+                    "auto_reply": {"instagram_comment": False},
+                    "business_hours": {"mon": ["09:00", "18:00"], "sat": ["10:00", "14:00"]},
+                }
+            ]
+        },
+    )
+
+    # Left out means unchanged (the defaults shown are a new workspace's); `null` is refused
+    # where the type does not allow it
+    chat_model: str | None = Field(
+        default=None, min_length=1, max_length=200, description="null: the server's CHAT_MODEL"
+    )
+    temperature: float = Field(default=_DEFAULTS.temperature, ge=0, le=2)
+    persona: str = Field(default=_DEFAULTS.persona, min_length=1, max_length=2000)
+    tone: str = Field(default=_DEFAULTS.tone, min_length=1, max_length=200)
+    confidence_threshold: float = Field(default=_DEFAULTS.confidence_threshold, ge=0, le=1)
+    blocked_words: Words = Field(default_factory=lambda: list(_DEFAULTS.blocked_words))
+    escalation_keywords: Words = Field(default_factory=lambda: list(_DEFAULTS.escalation_keywords))
+    ignore_rules: IgnoreRules = Field(default_factory=IgnoreRules)
+    auto_reply: dict[Channel, bool] = Field(default_factory=lambda: dict(_DEFAULTS.auto_reply))  # type: ignore[arg-type]
+    comment_reply_mode: Literal["public", "private", "both", "none"] = "public"
+    max_reply_chars: dict[Channel, int] = Field(
+        default_factory=lambda: dict(_DEFAULTS.max_reply_chars)  # type: ignore[arg-type]
+    )
     business_hours: dict[Day, tuple[str, str]] | None = Field(
-        default=None, description='{"mon": ["09:00", "18:00"], ...}; a missing day is closed'
+        default=None,
+        description='{"mon": ["09:00", "18:00"], ...}; a missing day is closed; null: always open',
     )
     away_message: str | None = Field(default=None, max_length=1000)
-    reply_in_customer_language: bool | None = None
+    reply_in_customer_language: bool = _DEFAULTS.reply_in_customer_language
     embedding_provider: Literal["wordllama", "gemini", "openai"] | None = Field(
         default=None,
-        description="changing it re-embeds the knowledge base in the background",
+        description="changing it re-embeds the knowledge base in the background; "
+        "null: the server's EMBEDDING_PROVIDER",
     )
 
     @field_validator("max_reply_chars")
@@ -96,13 +128,18 @@ class AiSettingsOut(BaseModel):
     reply_in_customer_language: bool
     embedding_provider: str | None
     embedding: EmbeddingOut
+    unreadable_fields: list[str] = Field(
+        default_factory=list,
+        description="stored settings the bot could not read and replaced by their defaults "
+        "(PATCH them to repair)",
+    )
 
 
 async def _out(request: Request, ws: WorkspaceContext) -> AiSettingsOut:
     ai, status = await settings_service.read(ws, request.app.state.embedders)
-    return AiSettingsOut(
-        **asdict(ai), embedding=EmbeddingOut(**vars(status), complete=status.complete)
-    )
+    values = asdict(ai)
+    values["unreadable_fields"] = list(values.pop("unreadable"))
+    return AiSettingsOut(**values, embedding=EmbeddingOut(**vars(status), complete=status.complete))
 
 
 @router.get("", response_model=AiSettingsOut)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import redis.asyncio as aioredis
-from psycopg import sql
-from psycopg.types.json import Jsonb
 
+from app.agent import settings_repo
 from app.agent.ai_settings import AiSettings, load_ai_settings
 from app.audit.repo import write_audit
 from app.deps import WorkspaceContext
@@ -15,10 +14,6 @@ from app.errors import AppError, ServiceUnavailable
 from app.kb.embeddings import Embedders
 from app.kb.service import EmbeddingStatus, embedding_status, workspace_provider
 from app.queue import REEMBED_WORKSPACE, publish
-
-# jsonb maps merged key by key (a PATCH of one channel keeps the others); the rest replaced
-MERGED = frozenset({"auto_reply", "max_reply_chars", "ignore_rules"})
-JSON = frozenset({"business_hours"})
 
 
 class ProviderUnavailable(AppError):
@@ -33,14 +28,6 @@ async def read(ws: WorkspaceContext, embedders: Embedders) -> tuple[AiSettings, 
     return ai, status
 
 
-def _value(column: str, value: Any) -> sql.Composable:
-    if column in MERGED:
-        return sql.SQL("{} || {}").format(sql.Identifier(column), sql.Literal(Jsonb(value)))
-    if column in JSON:
-        return sql.Literal(Jsonb(value) if value is not None else None)
-    return sql.Literal(value)
-
-
 async def update(
     ws: WorkspaceContext, *, embedders: Embedders, redis: aioredis.Redis, changes: dict[str, Any]
 ) -> None:
@@ -53,20 +40,8 @@ async def update(
     if not changes:
         return
     async with ws.session() as conn:
-        await conn.execute(
-            "insert into public.ai_settings (workspace_id) values (%(ws)s) on conflict do nothing",
-            {"ws": ws.workspace_id},
-        )
         before = await workspace_provider(conn, ws.workspace_id)
-        assignments = sql.SQL(", ").join(
-            sql.SQL("{} = {}").format(sql.Identifier(column), _value(column, value))
-            for column, value in changes.items()
-        )
-        await conn.execute(
-            sql.SQL(
-                "update public.ai_settings set {}, updated_at = now() where workspace_id = {}"
-            ).format(assignments, sql.Literal(ws.workspace_id))
-        )
+        await settings_repo.update_settings(conn, ws.workspace_id, changes)
         await write_audit(
             conn,
             workspace_id=ws.workspace_id,

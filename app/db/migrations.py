@@ -82,3 +82,14 @@ def apply_migrations(admin_url: str, directory: Path = MIGRATIONS_DIR) -> list[s
         finally:
             conn.execute("select pg_advisory_unlock(%s)", (_LOCK_KEY,))
     return applied_now
+
+
+def pending_migrations(url: str, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """The migrations not yet applied, read with any role (the app's own login role included,
+    through `app_meta.applied_migrations()`); all of them on a database that has none."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        try:
+            applied = {row[0] for row in conn.execute("select app_meta.applied_migrations()")}
+        except (psycopg.errors.UndefinedFunction, psycopg.errors.InvalidSchemaName):
+            applied = set()
+    return [m for m in discover(directory) if m.version not in applied]

@@ -22,11 +22,18 @@ def _sentences(text: str) -> list[str]:
 
 
 def _split_long(sentence: str, size: int) -> list[str]:
-    """A 'sentence' longer than a chunk (tables, lists without periods) is cut on spaces."""
+    """A 'sentence' longer than a chunk (tables, lists without periods) is cut on spaces, and a
+    'word' longer than a chunk (no spaces at all) is cut where it reaches the size: a chunk is
+    never longer than `size`."""
     if len(sentence) <= size:
         return [sentence]
     parts, current = [], ""
-    for word in sentence.split(" "):
+    words = (
+        piece
+        for word in sentence.split(" ")
+        for piece in (word[i : i + size] for i in range(0, max(len(word), 1), size))
+    )
+    for word in words:
         if current and len(current) + 1 + len(word) > size:
             parts.append(current)
             current = word
@@ -53,7 +60,11 @@ def chunk_pages(
                 carried: list[str] = []
                 carried_len = 0
                 for previous in reversed(window):
-                    if carried_len + len(previous) > overlap:
+                    # the carried sentences and the next one must still fit in a chunk
+                    if (
+                        carried_len + len(previous) > overlap
+                        or carried_len + len(previous) + 1 + len(sentence) > size
+                    ):
                         break
                     carried.insert(0, previous)
                     carried_len += len(previous) + 1

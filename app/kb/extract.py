@@ -32,8 +32,10 @@ def detect_source_type(filename: str | None, content_type: str | None, head: byt
     return SUPPORTED.get((content_type or "").split(";")[0].strip())
 
 
-def pdf_pages(data: bytes) -> tuple[int, Iterator[str]]:
-    """(page count, a generator of page texts): callers report progress page by page."""
+def pdf_pages(data: bytes, *, max_content_bytes: int) -> tuple[int, Iterator[str]]:
+    """(page count, a generator of page texts): callers report progress page by page. A page
+    whose content stream inflates past `max_content_bytes` yields no text: pypdf needs minutes
+    for what a few kilobytes of compressed drawing instructions can expand to."""
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
@@ -56,7 +58,12 @@ def pdf_pages(data: bytes) -> tuple[int, Iterator[str]]:
     def pages() -> Iterator[str]:
         for page in reader.pages:
             try:
-                yield page.extract_text() or ""
+                contents = page.get_contents()
+                if contents is not None and len(contents.get_data()) > max_content_bytes:
+                    yield ""
+                    continue
+                # NUL cannot be stored in Postgres text and carries no meaning
+                yield (page.extract_text() or "").replace("\x00", "")
             except (PyPdfError, ValueError, KeyError, TypeError) as exc:
                 raise ExtractionError(
                     "a page of the PDF could not be read; the file may be damaged"
@@ -67,7 +74,7 @@ def pdf_pages(data: bytes) -> tuple[int, Iterator[str]]:
 
 def text_pages(data: bytes) -> list[str]:
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig").replace("\x00", "")
     except UnicodeDecodeError as exc:
         raise ExtractionError("the file is not UTF-8 text") from exc
     if not text.strip():

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -42,14 +43,21 @@ class FaqImportOut(BaseModel):
 
 
 class SearchHitOut(BaseModel):
-    kind: str
+    kind: Literal["faq", "chunk"]
     id: str
-    score: float
+    score: float = Field(
+        description="relevance on one scale for FAQ answers and passages (cosine similarity of "
+        "the question and the text; 0 for a passage matched by its words alone); hits are "
+        "sorted by it"
+    )
     similarity: float | None
     text: str
     source: str
     page_number: int | None = None
     answer: str | None = None
+    fused_rank: float | None = Field(
+        default=None, description="a passage's hybrid (vector + full-text RRF) score"
+    )
 
 
 class SearchOut(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -21,8 +22,14 @@ from app.kb.embeddings import Embedder, Embedders, EmbeddingUnavailable
 from app.kb.extract import ExtractionError, detect_source_type, pdf_pages, text_pages
 from app.logging import get_logger
 from app.queue import INGEST_DOCUMENT, publish
+from app.security.text_safety import holds_unstorable
 
 log = get_logger("kb")
+
+
+class UnstorableText(AppError):
+    status_code = 422
+    error_code = "unstorable_characters"
 
 
 class UnsupportedFileType(AppError):
@@ -32,6 +39,10 @@ class UnsupportedFileType(AppError):
 
 @dataclass(frozen=True)
 class SearchHit:
+    """`score` is on one scale for FAQ answers and passages alike (the cosine similarity of the
+    question and the text; 0 for a passage found by its words alone), so a list mixing both reads
+    best first. `fused_rank` is a passage's hybrid (RRF) score, which ordered the passages."""
+
     kind: str  # "chunk" | "faq"
     id: str
     score: float
@@ -40,6 +51,7 @@ class SearchHit:
     source: str
     page_number: int | None = None
     answer: str | None = None
+    fused_rank: float | None = None
 
 
 async def upload_document(
@@ -60,6 +72,8 @@ async def upload_document(
         )
     if not data:
         raise InvalidInput("the file is empty", error_code="empty_file")
+    if holds_unstorable(title or "") or holds_unstorable(filename or ""):
+        raise UnstorableText("the title or file name holds a NUL character: rename it")
     source_type = detect_source_type(filename, content_type, data[:8])
     if source_type is None:
         raise UnsupportedFileType("upload a PDF, a plain-text or a Markdown file")
@@ -128,15 +142,18 @@ async def ingest_document(
             embedding_model=embedder.model_id,
         )
     try:
-        pages = await _read_pages(
-            pool, claims, document_id, document["source_type"], bytes(document["source"])
-        )
+        pages = await _read_pages(pool, claims, document_id, document, settings)
         chunks = chunk_pages(
             pages, size=settings.kb_chunk_chars, overlap=settings.kb_chunk_overlap_chars
         )
         chunks = [c for c in chunks if c.content.strip()]
         if not chunks:
             raise ExtractionError("no text could be extracted (a scanned or image-only PDF?)")
+        if len(chunks) > settings.kb_max_chunks:
+            raise ExtractionError(
+                f"the document makes {len(chunks)} passages; up to {settings.kb_max_chunks} are "
+                "accepted: split it into smaller files"
+            )
         async with tenant_session(pool, claims) as conn:
             await repo.update_progress(conn, document_id=document_id, chunks_total=len(chunks))
         embedded = 0
@@ -176,24 +193,50 @@ async def ingest_document(
 
 
 async def _read_pages(
-    pool: Pool, claims: Claims, document_id: str, source_type: str, data: bytes
+    pool: Pool, claims: Claims, document_id: str, document: dict[str, Any], settings: Settings
 ) -> list[str]:
-    if source_type != "pdf":
+    """The document's page texts, within the limits of KB_MAX_PAGES, KB_MAX_DOCUMENT_CHARS and
+    KB_INGEST_TIMEOUT_S (each failing the document with the reason)."""
+    data = bytes(document["source"])
+    if document["source_type"] != "pdf":
         single = text_pages(data)
+        _check_chars(len(single[0]), settings)
         async with tenant_session(pool, claims) as conn:
             await repo.update_progress(conn, document_id=document_id, pages_total=1, pages_read=1)
         return single
-    count, page_iter = pdf_pages(data)
+    count, page_iter = pdf_pages(data, max_content_bytes=settings.kb_max_page_content_bytes)
+    if count > settings.kb_max_pages:
+        raise ExtractionError(
+            f"the PDF has {count} pages; documents of up to {settings.kb_max_pages} pages are "
+            "accepted: split it into smaller files"
+        )
     async with tenant_session(pool, claims) as conn:
         await repo.update_progress(conn, document_id=document_id, pages_total=count)
+    deadline = time.monotonic() + settings.kb_ingest_timeout_s
     pages: list[str] = []
+    chars = 0
     step = max(1, count // 20)
     for page in page_iter:
         pages.append(page)
+        chars += len(page)
+        _check_chars(chars, settings)
+        if time.monotonic() > deadline:
+            raise ExtractionError(
+                f"reading the PDF took longer than {settings.kb_ingest_timeout_s:.0f} s; "
+                "split it into smaller files or upload its text"
+            )
         if len(pages) % step == 0 or len(pages) == count:
             async with tenant_session(pool, claims) as conn:
                 await repo.update_progress(conn, document_id=document_id, pages_read=len(pages))
     return pages
+
+
+def _check_chars(chars: int, settings: Settings) -> None:
+    if chars > settings.kb_max_document_chars:
+        raise ExtractionError(
+            f"the document holds over {settings.kb_max_document_chars} characters of text; "
+            "split it into smaller files"
+        )
 
 
 async def _fail(pool: Pool, claims: Claims, document_id: str, reason: str) -> None:
@@ -242,15 +285,17 @@ async def search(
         SearchHit(
             "chunk",
             str(c["chunk_id"]),
-            float(c["score"]),
+            float(c["similarity"]) if c["similarity"] is not None else 0.0,
             float(c["similarity"]) if c["similarity"] is not None else None,
             c["content"],
             c["title"],
             page_number=c["page_number"],
+            fused_rank=float(c["score"]),
         )
         for c in chunks
     ]
-    return hits
+    # stable: passages of equal similarity keep their hybrid order
+    return sorted(hits, key=lambda h: -h.score)
 
 
 async def create_faq(
@@ -295,7 +340,10 @@ async def import_faq_csv(
     """A CSV with `question` and `answer` columns; all rows or none."""
     ws.require("manager")
     try:
-        reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+        text = data.decode("utf-8-sig")
+        if holds_unstorable(text):
+            raise UnstorableText("the CSV holds a NUL character: remove it and import again")
+        reader = csv.DictReader(io.StringIO(text))
         rows = [(r.get("question", "").strip(), r.get("answer", "").strip()) for r in reader]
     except (UnicodeDecodeError, csv.Error) as exc:
         raise InvalidInput("the file is not a UTF-8 CSV", error_code="invalid_csv") from exc

@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psycopg
+from psycopg.rows import dict_row
 
 from app.config import Settings
 from app.db.bootstrap import prepare_embedded_database
-from app.db.migrations import apply_migrations
+from app.db.login_role import ROLE_QUERY, judge_login_role
+from app.db.migrations import apply_migrations, pending_migrations
 from app.db.pool import create_pool
 from app.demo.seed import seed_demo
 from app.runtime.embedded_postgres import EmbeddedPostgres
@@ -56,7 +59,7 @@ class Stack:
             )
         else:
             assert settings.database_url is not None
-            apply_migrations(settings.migration_database_url or settings.database_url)
+            migrate_external(settings)
             _say("PostgreSQL: using DATABASE_URL")
         if settings.uses_embedded_redis:
             valkey = create_valkey(self.data_dir / "valkey", settings.embedded_redis_port)
@@ -102,6 +105,8 @@ class Stack:
                 "--port",
                 str(s.api_port),
                 "--no-access-log",
+                # X-Forwarded-For is honoured only from TRUSTED_PROXIES, by the app itself
+                "--no-proxy-headers",
             ],
         )
         self.spawn(
@@ -164,6 +169,25 @@ class Stack:
             self.valkey.stop()  # type: ignore[attr-defined]
         if self.postgres is not None:
             self.postgres.stop()
+
+
+def migrate_external(settings: Settings) -> None:
+    """Your own PostgreSQL or Supabase: the admin URL (MIGRATION_DATABASE_URL) is needed only
+    when a migration is pending; the app's role is checked before anything starts."""
+    assert settings.database_url is not None
+    with psycopg.connect(settings.database_url, row_factory=dict_row) as conn:
+        judge_login_role(conn.execute(ROLE_QUERY).fetchone(), settings)
+    pending = pending_migrations(settings.database_url)
+    if not pending:
+        return
+    if settings.migration_database_url is None:
+        raise SystemExit(
+            f"[socialsync] {len(pending)} migration(s) pending ({pending[0].path.name} first): "
+            "set MIGRATION_DATABASE_URL to an admin connection, or run "
+            "`uv run python -m app.cli migrate` with it"
+        )
+    applied = apply_migrations(settings.migration_database_url)
+    _say(f"applied {len(applied)} migration(s)")
 
 
 def _say(text: str) -> None:

@@ -76,9 +76,18 @@ class IngestBatcher:
                 await self._flush(batch)
             except Exception as exc:
                 log.error("webhook batch failed", error=type(exc).__name__, submissions=len(batch))
+                if len(batch) == 1:
+                    if not batch[0].future.done():
+                        batch[0].future.set_exception(exc)
+                    continue
+                # one bad submission must not fail the others that shared its transaction:
+                # each is tried again on its own, and only the one that fails again fails
                 for submission in batch:
-                    if not submission.future.done():
-                        submission.future.set_exception(exc)
+                    try:
+                        await self._flush([submission])
+                    except Exception as alone:
+                        if not submission.future.done():
+                            submission.future.set_exception(alone)
 
     async def _flush(self, batch: list[_Submission]) -> None:
         rows = await store_and_enqueue(

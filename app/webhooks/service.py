@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from app.platforms.meta.events import Platform
 from app.platforms.meta.parse import PayloadError, parse_webhook
 from app.platforms.meta.signature import verify_signature
 from app.queue import publish_events
+from app.security.text_safety import may_hold_unstorable, scrub
 from app.webhooks import repo
 from app.webhooks.batcher import IngestBatcher
 
@@ -54,10 +56,43 @@ def answer_handshake(
     return challenge
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError("number out of range")
+    return value
+
+
+# Meta's payloads nest about ten levels; a body that cannot nest deeper than this is not walked
+MAX_DEPTH = 64
+
+
+def _too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False
+
+
 def _decode(body: bytes) -> Any:
+    """Strict JSON: NaN, Infinity and numbers beyond a float's range (which Postgres' jsonb
+    refuses), integers over Python's digit limit and nesting past the recursion limit are 400s
+    here, never errors later in a shared group commit."""
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        decoded = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
+        if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _too_deep(decoded):
+            raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+        # a customer's text is stored faithfully, less what Postgres cannot hold
+        return scrub(decoded) if may_hold_unstorable(body) else decoded
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise InvalidInput("the body is not valid JSON", error_code="malformed_json") from exc
 
 

@@ -195,6 +195,12 @@ _IG_MESSAGING_PARSERS: dict[str, Callable[[str, Item], NormalizedEvent]] = {
 }
 
 
+def _messaging_parser(item: Any) -> Callable[[str, Item], NormalizedEvent] | None:
+    if not isinstance(item, dict):
+        return None
+    return next((p for key, p in _IG_MESSAGING_PARSERS.items() if key in item), None)
+
+
 # ---------------------------------------------------------------- Instagram: entry[].changes[]
 
 
@@ -259,23 +265,21 @@ def _parse_instagram(body: dict[str, Any]) -> list[NormalizedEvent]:
         account = str(entry.get("id", ""))
         entry_time = from_seconds(entry.get("time")) or from_millis(entry.get("time"))
         for item in [*(entry.get("messaging") or []), *(entry.get("standby") or [])]:
-            parser = next(
-                (
-                    p
-                    for key, p in _IG_MESSAGING_PARSERS.items()
-                    if isinstance(item, dict) and key in item
-                ),
-                None,
-            )
+            parser = _messaging_parser(item)
             events.append(_safely(Platform.INSTAGRAM, parser, account, item, "messaging"))
         for change in entry.get("changes") or []:
             field = change.get("field") if isinstance(change, dict) else None
+            value = change.get("value") if isinstance(change, dict) else None
             parser = _IG_CHANGE_PARSERS.get(str(field))
+            if parser is None and isinstance(value, dict) and "sender" in value:
+                # the app dashboard's "Test" button sends a messaging item as a change
+                # (field "messages", "messaging_postbacks", ...): the same update as a DM
+                parser = _messaging_parser(value)
             event = _safely(
                 Platform.INSTAGRAM,
                 parser,
                 account,
-                change.get("value") if parser else change,
+                value if parser else change,
                 f"changes.{field}",
             )
             if event.occurred_at is None and entry_time is not None:
@@ -359,17 +363,22 @@ def _parse_whatsapp(body: dict[str, Any]) -> list[NormalizedEvent]:
     for entry in body.get("entry") or []:
         for change in (entry.get("changes") if isinstance(entry, dict) else None) or []:
             value = change.get("value") if isinstance(change, dict) else None
+            metadata = value.get("metadata") if isinstance(value, dict) else None
+            phone_id = str(
+                (metadata if isinstance(metadata, dict) else {}).get("phone_number_id", "")
+            )
             if not isinstance(value, dict) or change.get("field") != "messages":
+                # smb_message_echoes, calls, user_preferences, ... are kept with the number
+                # they concern, so they belong to its workspace rather than to nobody
                 events.append(
                     _unknown(
                         Platform.WHATSAPP,
-                        "",
+                        phone_id,
                         change,
                         f"changes.{change.get('field') if isinstance(change, dict) else None}",
                     )
                 )
                 continue
-            phone_id = str((value.get("metadata") or {}).get("phone_number_id", ""))
             contacts = {
                 str(c.get("wa_id")): (c.get("profile") or {}).get("name")
                 for c in value.get("contacts") or []
