@@ -99,12 +99,18 @@ CurrentUserSession = Annotated[UserSession, Depends(get_user_session)]
 async def get_workspace(
     request: Request,
     user: CurrentUserSession,
-    x_workspace_id: Annotated[str | None, Header()] = None,
+    x_workspace_id: Annotated[
+        str | None,
+        Header(
+            description="the workspace to act in; left out: the caller's first workspace",
+            json_schema_extra={"format": "uuid"},
+        ),
+    ] = None,
 ) -> WorkspaceContext:
     """The workspace named by `X-Workspace-Id`, else the caller's first one. A workspace the
     caller is not a member of answers 404, so ids of other tenants reveal nothing."""
     requested: UUID | None = None
-    if x_workspace_id:
+    if x_workspace_id is not None:  # an empty header is a mistake, not "any workspace"
         try:
             requested = UUID(x_workspace_id)
         except ValueError as exc:

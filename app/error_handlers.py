@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -13,6 +15,7 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 from slowapi.errors import RateLimitExceeded
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
 from app.errors import AppError, error_body
 from app.logging import get_logger
@@ -50,6 +53,29 @@ def _retry_after_s(request: Request, exc: RateLimitExceeded) -> int:
     return max(1, int(window))
 
 
+def _route_table(routes: Any) -> Iterator[tuple[re.Pattern[str], set[str]]]:
+    for route in routes:
+        if isinstance(route, Route) and route.methods:
+            yield route.path_regex, route.methods
+        # FastAPI keeps an included router as one entry that holds its prefixed routes
+        candidates = getattr(route, "effective_candidates", None)
+        if callable(candidates):
+            for candidate in candidates():
+                if candidate.methods:
+                    yield candidate.path_regex, candidate.methods
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method of every route at this path: Starlette's own `Allow` names only the first
+    route that matched, though GET and PATCH of one path are separate routes."""
+    path = request.scope.get("path", "")
+    methods: set[str] = set()
+    for regex, route_methods in _route_table(request.app.router.routes):
+        if regex.match(path):
+            methods |= route_methods
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(_: Request, exc: AppError) -> JSONResponse:
@@ -66,12 +92,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return _json(422, "validation_error", "the request is not valid", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         response = _json(exc.status_code, code, message)
-        # e.g. `Allow` on a 405, `WWW-Authenticate` on a 401
+        # e.g. `WWW-Authenticate` on a 401
         response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["Allow"] = _allowed_methods(request)
         return response
 
     @app.exception_handler(RateLimitExceeded)

@@ -33,6 +33,7 @@ from app.middleware import (
     TrustedHostMiddleware,
     UnstorableTextMiddleware,
 )
+from app.openapi import install_openapi
 from app.outbound.router import router as outbound_router
 from app.ratelimit import limiter
 from app.redis_client import create_redis
@@ -125,4 +126,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(analytics_router)
     app.include_router(conversations_router)
     app.include_router(ai_settings_router)
+    install_openapi(app)
     return app

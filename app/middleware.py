@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-import urllib.parse
 import uuid
 from typing import Any
 
@@ -15,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import error_body
 from app.logging import get_logger
-from app.security.text_safety import holds_unstorable, may_hold_unstorable
+from app.security.text_safety import holds_nul, holds_unstorable, may_hold_unstorable, scrub
 
 log = get_logger("http")
 
@@ -134,10 +133,11 @@ async def send_error(send: Send, status: int, error_code: str, message: str) -> 
 
 
 class UnstorableTextMiddleware:
-    """422 `unstorable_characters` for API input holding U+0000 or an unpaired surrogate (in the
-    path, the query or a JSON or form body), which PostgreSQL cannot store: staff are told, and
-    nothing half-written. Webhooks are not screened here: a customer's text is kept without
-    those characters (webhooks/service.py). Uploaded files are binary and not screened."""
+    """422 `unstorable_characters` for API input holding U+0000 (in the path, the query or a
+    JSON or form body), which PostgreSQL cannot store: staff are told, and nothing is
+    half-written. An unpaired surrogate in a JSON body becomes U+FFFD (text_safety.py).
+    Webhooks are not screened here: a customer's text is kept without those characters
+    (webhooks/service.py). Uploaded files are binary and not screened."""
 
     def __init__(self, app: ASGIApp, *, skip_prefixes: tuple[str, ...] = ("/webhooks/",)) -> None:
         self.app = app
@@ -149,11 +149,12 @@ class UnstorableTextMiddleware:
             await self.app(scope, receive, send)
             return
         query = scope.get("query_string", b"")
-        if holds_unstorable(path) or b"%00" in query or _query_holds_unstorable(query):
+        if "\x00" in path or b"%00" in query or b"\x00" in query:
             await _send_unstorable(send)
             return
         content_type = dict(scope["headers"]).get(b"content-type", b"").lower()
-        if not (b"json" in content_type or b"x-www-form-urlencoded" in content_type):
+        is_form = b"x-www-form-urlencoded" in content_type
+        if not (b"json" in content_type or is_form):
             await self.app(scope, receive, send)
             return
         messages: list[Message] = []
@@ -163,9 +164,28 @@ class UnstorableTextMiddleware:
             messages.append(message)
             more = message["type"] == "http.request" and message.get("more_body", False)
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
-        if _body_holds_unstorable(body, form=b"x-www-form-urlencoded" in content_type):
-            await _send_unstorable(send)
-            return
+        if is_form:
+            if b"%00" in body or b"\x00" in body:
+                await _send_unstorable(send)
+                return
+        elif may_hold_unstorable(body):
+            try:
+                value = json.loads(body)
+            except (ValueError, RecursionError):
+                value = None  # not JSON: the framework answers it with its own 400
+            if holds_nul(value):
+                await _send_unstorable(send)
+                return
+            if holds_unstorable(value):
+                body = json.dumps(scrub(value)).encode()
+                messages = [{"type": "http.request", "body": body, "more_body": False}]
+                scope = {
+                    **scope,
+                    "headers": [
+                        (k, str(len(body)).encode() if k == b"content-length" else v)
+                        for k, v in scope["headers"]
+                    ],
+                }
         replay = iter(messages)
 
         async def replayed() -> Message:
@@ -174,34 +194,13 @@ class UnstorableTextMiddleware:
         await self.app(scope, replayed, send)
 
 
-def _query_holds_unstorable(query: bytes) -> bool:
-    if b"%" not in query:
-        return False
-    decoded = urllib.parse.unquote_to_bytes(query.replace(b"+", b" "))
-    try:
-        return holds_unstorable(decoded.decode("utf-8"))
-    except UnicodeDecodeError:
-        return False  # not text: the framework answers it
-
-
-def _body_holds_unstorable(body: bytes, *, form: bool) -> bool:
-    if form:
-        return _query_holds_unstorable(body) or b"\x00" in body
-    if not may_hold_unstorable(body):
-        return False
-    try:
-        return holds_unstorable(json.loads(body))
-    except (ValueError, RecursionError):
-        return False  # not JSON: the framework answers it with its own 400
-
-
 async def _send_unstorable(send: Send) -> None:
     await send_error(
         send,
         422,
         "unstorable_characters",
-        "the request holds a NUL character (\\u0000) or an unpaired UTF-16 surrogate, which "
-        "cannot be stored: remove it and send again",
+        "the request holds a NUL character (\\u0000), which cannot be stored: remove it and "
+        "send again",
     )
 
 

@@ -57,7 +57,7 @@ async def test_settings_read_update_and_validation(client, shop) -> None:
 
     for bad, field in (
         ({"max_reply_chars": {"instagram_dm": 5000}}, "max_reply_chars"),
-        ({"business_hours": {"mon": ["18:00", "09:00"]}}, "business_hours"),
+        ({"business_hours": {"mon": ["25:00", "09:00"]}}, "business_hours"),
         ({"confidence_threshold": 1.5}, "confidence_threshold"),
         ({"comment_reply_mode": "loud"}, "comment_reply_mode"),
     ):

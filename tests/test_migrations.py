@@ -8,14 +8,15 @@ import pytest
 
 from app.db.bootstrap import ensure_database
 from app.db.migrations import MIGRATIONS_DIR, MigrationChecksumMismatch, apply_migrations, discover
+from tests.support.servers import database_url
 
 
 @pytest.fixture
 def empty_database(servers):  # type: ignore[no-untyped-def]
     name = f"migrate_{uuid.uuid4().hex[:8]}"
-    ensure_database(servers.postgres.superuser_url(), name)
-    yield f"postgresql://postgres@{servers.postgres.host}:{servers.postgres.port}/{name}"
-    with psycopg.connect(servers.postgres.superuser_url(), autocommit=True) as conn:
+    ensure_database(servers.server_admin_url, name)
+    yield database_url(servers.server_admin_url, name)
+    with psycopg.connect(servers.server_admin_url, autocommit=True) as conn:
         conn.execute(f'drop database "{name}" with (force)')
 
 

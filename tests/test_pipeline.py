@@ -385,3 +385,25 @@ async def test_dead_letter_is_visible_and_retryable_by_staff(
     assert retried.status_code == 202
     [reply] = await eventually(lambda: sent_to(sandbox, bot["ig"], "send_message"))
     assert reply["text"] == HOURS[1]
+
+
+async def test_a_stored_setting_the_worker_cannot_read_does_not_stop_the_bot(
+    sandbox, bot, admin, worker
+) -> None:
+    admin.execute(
+        # a reply limit that is not a number: the reply path used to fail on it every time
+        "insert into ai_settings (workspace_id, max_reply_chars)"
+        ' values (%s, \'{"instagram_dm": "lots"}\')'
+        " on conflict (workspace_id) do update set max_reply_chars = excluded.max_reply_chars",
+        (bot["ws"],),
+    )
+    inbound(
+        sandbox,
+        platform="instagram",
+        kind="dm",
+        account_id=bot["ig"],
+        **{"from": "c-unreadable"},
+        text="when are you open?",
+    )
+    [reply] = await eventually(lambda: sent_to(sandbox, bot["ig"], "send_message"))
+    assert reply["recipient"] == "c-unreadable" and reply["text"] == HOURS[1]

@@ -11,10 +11,12 @@ import httpx
 
 from tests.support import processes
 from tests.support.factories import instagram_shop
+from tests.support.servers import needs_embedded_redis
 
 ANSWER = "Yes, we ship to the EU, the UK and the US."
 
 
+@needs_embedded_redis
 async def test_redis_down_during_webhooks_replies_after_it_returns(
     client, sandbox, servers, admin, redis_client, tmp_path: Path
 ) -> None:

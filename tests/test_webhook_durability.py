@@ -12,6 +12,7 @@ from psycopg.rows import dict_row
 from app.webhooks import service as webhooks_service
 from tests.support.factories import create_workspace, register
 from tests.support.meta import fixture, meta_bytes, personalize, signed_headers
+from tests.support.servers import needs_embedded_redis
 from tests.support.webhooks import enqueued_event_ids, events_for
 
 
@@ -30,6 +31,7 @@ async def ig_account(client, servers) -> str:
     return ig
 
 
+@needs_embedded_redis
 async def test_broker_down_then_swept(
     client, settings, servers, ig_account, admin, redis_client
 ) -> None:

@@ -44,16 +44,28 @@ def _only_emoji_or_punctuation(text: str) -> bool:
 
 
 def within_business_hours(settings: AiSettings, now: datetime) -> bool:
-    """`business_hours`: {"mon": ["09:00", "18:00"], ...}; a missing day is closed."""
+    """`business_hours`: {"mon": ["09:00", "18:00"], ...}; a missing day is closed. A day
+    that closes before it opens ("18:00", "02:00") runs past midnight into the next day; one
+    that closes when it opens is open all day."""
     hours = settings.business_hours
     if not hours:
         return True
     local = now.astimezone(ZoneInfo(settings.timezone))
-    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[local.weekday()]
-    window = hours.get(day)
-    if not window:
-        return False
-    return str(window[0]) <= local.strftime("%H:%M") < str(window[1])
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    time_of_day = local.strftime("%H:%M")
+    today = hours.get(days[local.weekday()])
+    if today:
+        opens, closes = str(today[0]), str(today[1])
+        if opens == closes or opens <= time_of_day < closes:
+            return True
+        if opens > closes and time_of_day >= opens:
+            return True
+    yesterday = hours.get(days[(local.weekday() - 1) % 7])
+    if yesterday:
+        opens, closes = str(yesterday[0]), str(yesterday[1])
+        if opens > closes and time_of_day < closes:
+            return True
+    return False
 
 
 def check_inbound(

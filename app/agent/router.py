@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.agent import service
 from app.agent.ai_settings import load_ai_settings
@@ -14,6 +14,13 @@ router = APIRouter(prefix="/api/agent", tags=["agent"])
 
 
 class PreviewIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"text": "do you ship internationally?", "channel": "instagram_dm"}]
+        },
+    )
+
     text: str = Field(min_length=1, max_length=4000)
     channel: Literal["instagram_dm", "instagram_comment", "whatsapp"] = "instagram_dm"
 

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.agent import settings_service
-from app.agent.ai_settings import AiSettings
+from app.agent.ai_settings import DEFAULT_MAX_CHARS, AiSettings
 from app.deps import CurrentWorkspace, WorkspaceContext
 from app.ratelimit import api_limit
 
 router = APIRouter(prefix="/api/agent/settings", tags=["agent"])
 
-Channel = Literal["instagram_dm", "instagram_comment", "whatsapp"]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-# Meta's own limits per channel (META.md): a reply limit above them could never be sent
-CHANNEL_MAX_CHARS = {"instagram_dm": 1000, "instagram_comment": 2200, "whatsapp": 4096}
-HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# 24-hour HH:MM; a day that closes before it opens stays open past midnight, and one that
+# closes when it opens is open all day
+HHMM = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["09:00"])]
 Words = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=500)]
 
 
@@ -34,6 +32,27 @@ class IgnoreRules(BaseModel):
 
     emoji_only: bool = _DEFAULTS.ignore_rules["emoji_only"]
     tags_only: bool = _DEFAULTS.ignore_rules["tags_only"]
+
+
+class ReplyLimits(BaseModel):
+    """Characters per reply, per channel, within Meta's own limits (META.md): a longer limit
+    could never be sent. Only the channels given change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    instagram_dm: int = Field(default=DEFAULT_MAX_CHARS["instagram_dm"], ge=1, le=1000)
+    instagram_comment: int = Field(default=DEFAULT_MAX_CHARS["instagram_comment"], ge=1, le=2200)
+    whatsapp: int = Field(default=DEFAULT_MAX_CHARS["whatsapp"], ge=1, le=4096)
+
+
+class AutoReply(BaseModel):
+    """Whether the bot answers on each channel. Only the channels given change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    instagram_dm: bool = True
+    instagram_comment: bool = True
+    whatsapp: bool = True
 
 
 class AiSettingsIn(BaseModel):
@@ -67,14 +86,14 @@ class AiSettingsIn(BaseModel):
     blocked_words: Words = Field(default_factory=lambda: list(_DEFAULTS.blocked_words))
     escalation_keywords: Words = Field(default_factory=lambda: list(_DEFAULTS.escalation_keywords))
     ignore_rules: IgnoreRules = Field(default_factory=IgnoreRules)
-    auto_reply: dict[Channel, bool] = Field(default_factory=lambda: dict(_DEFAULTS.auto_reply))  # type: ignore[arg-type]
+    auto_reply: AutoReply = Field(default_factory=AutoReply)
     comment_reply_mode: Literal["public", "private", "both", "none"] = "public"
-    max_reply_chars: dict[Channel, int] = Field(
-        default_factory=lambda: dict(_DEFAULTS.max_reply_chars)  # type: ignore[arg-type]
-    )
-    business_hours: dict[Day, tuple[str, str]] | None = Field(
+    max_reply_chars: ReplyLimits = Field(default_factory=ReplyLimits)
+    business_hours: dict[Day, tuple[HHMM, HHMM]] | None = Field(
         default=None,
-        description='{"mon": ["09:00", "18:00"], ...}; a missing day is closed; null: always open',
+        description='{"mon": ["09:00", "18:00"], "fri": ["18:00", "02:00"], ...}: opening and '
+        "closing time per day; a missing day is closed; closing before opening runs past "
+        "midnight; null: always open",
     )
     away_message: str | None = Field(default=None, max_length=1000)
     reply_in_customer_language: bool = _DEFAULTS.reply_in_customer_language
@@ -83,22 +102,6 @@ class AiSettingsIn(BaseModel):
         description="changing it re-embeds the knowledge base in the background; "
         "null: the server's EMBEDDING_PROVIDER",
     )
-
-    @field_validator("max_reply_chars")
-    @classmethod
-    def _within_meta_limits(cls, value: dict[str, int] | None) -> dict[str, int] | None:
-        for channel, limit in (value or {}).items():
-            if not 1 <= limit <= CHANNEL_MAX_CHARS[channel]:
-                raise ValueError(f"{channel}: between 1 and {CHANNEL_MAX_CHARS[channel]}")
-        return value
-
-    @field_validator("business_hours")
-    @classmethod
-    def _hours(cls, value: dict[str, tuple[str, str]] | None) -> dict[str, tuple[str, str]] | None:
-        for day, (opens, closes) in (value or {}).items():
-            if not (HHMM.match(opens) and HHMM.match(closes)) or opens >= closes:
-                raise ValueError(f"{day}: give opening and closing times as HH:MM, opening first")
-        return value
 
 
 class EmbeddingOut(BaseModel):

@@ -2,17 +2,26 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.auth.email import EmailAddress
 
 
 class Credentials(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"email": "owner@bellas-bakery.com", "password": "correct horse battery"}]
+        },
+    )
+
     email: EmailAddress
     password: str = Field(min_length=8, max_length=256)
 
 
 class RefreshRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     refresh_token: str = Field(min_length=1, max_length=4096)
 
 

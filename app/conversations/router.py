@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.conversations import repo, service
 from app.deps import CurrentWorkspace
@@ -59,13 +59,61 @@ class EscalationOut(BaseModel):
     created_at: datetime
 
 
+class MediaLink(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    link: str = Field(min_length=1, max_length=2000, description="a public https URL")
+
+
+class TemplateParameter(BaseModel):
+    """One value filled into an approved WhatsApp template (Cloud API `parameters[]`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["text", "payload", "image", "document", "video"]
+    text: str | None = Field(default=None, min_length=1, max_length=1024)
+    payload: str | None = Field(default=None, min_length=1, max_length=1024)
+    image: MediaLink | None = None
+    document: MediaLink | None = None
+    video: MediaLink | None = None
+
+
+class TemplateComponent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["header", "body", "button"]
+    sub_type: Literal["quick_reply", "url"] | None = None
+    index: int | None = Field(default=None, ge=0, le=9)
+    parameters: list[TemplateParameter] = Field(default_factory=list, max_length=20)
+
+
 class Template(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(min_length=1, max_length=512)
-    language: str = "en_US"
-    components: list[dict[str, Any]] | None = None
+    language: str = Field(default="en_US", min_length=2, max_length=15)
+    components: list[TemplateComponent] | None = Field(default=None, max_length=10)
 
 
 class ReplyIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            # exactly one of the two (the validator below says the same)
+            "oneOf": [
+                {
+                    "required": ["text"],
+                    "properties": {"text": {"type": "string"}, "template": {"type": "null"}},
+                },
+                {
+                    "required": ["template"],
+                    "properties": {"template": {"type": "object"}, "text": {"type": "null"}},
+                },
+            ],
+            "examples": [{"text": "Thanks for waiting! Your order ships tomorrow."}],
+        },
+    )
+
     text: str | None = Field(default=None, min_length=1, max_length=1000)
     template: Template | None = Field(
         default=None, description="WhatsApp only: an approved template, needed outside 24 h"
@@ -93,6 +141,8 @@ class ClaimOut(BaseModel):
 
 
 class ResolveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"hand_back": True}]})
+
     hand_back: bool = Field(default=True, description="give the conversation back to the bot")
 
 
@@ -111,7 +161,7 @@ async def list_conversations(
     return [ConversationOut(**row) for row in rows]
 
 
-@router.get("/api/conversations/{conversation_id}", response_model=ConversationDetail)
+@router.get("/api/conversations/{conversation_id:uuid}", response_model=ConversationDetail)
 @api_limit
 async def get_conversation(
     request: Request,
@@ -129,7 +179,7 @@ async def get_conversation(
     return ConversationDetail(**row, messages=[MessageOut(**m) for m in messages])
 
 
-@router.post("/api/conversations/{conversation_id}/take-over", response_model=ConversationOut)
+@router.post("/api/conversations/{conversation_id:uuid}/take-over", response_model=ConversationOut)
 @api_limit
 async def take_over(
     request: Request, ws: CurrentWorkspace, conversation_id: UUID
@@ -138,7 +188,7 @@ async def take_over(
     return ConversationOut(**await service.take_over(ws, conversation_id))
 
 
-@router.post("/api/conversations/{conversation_id}/hand-back", response_model=ConversationOut)
+@router.post("/api/conversations/{conversation_id:uuid}/hand-back", response_model=ConversationOut)
 @api_limit
 async def hand_back(
     request: Request, ws: CurrentWorkspace, conversation_id: UUID
@@ -148,7 +198,7 @@ async def hand_back(
 
 
 @router.post(
-    "/api/conversations/{conversation_id}/messages", response_model=ReplyOut, status_code=202
+    "/api/conversations/{conversation_id:uuid}/messages", response_model=ReplyOut, status_code=202
 )
 @api_limit
 async def reply(
@@ -189,14 +239,14 @@ async def list_escalations(
     return [EscalationOut(**row) for row in rows]
 
 
-@router.post("/api/escalations/{escalation_id}/claim", response_model=ClaimOut)
+@router.post("/api/escalations/{escalation_id:uuid}/claim", response_model=ClaimOut)
 @api_limit
 async def claim(request: Request, ws: CurrentWorkspace, escalation_id: UUID) -> ClaimOut:
     """Take the escalation and its conversation; an escalation someone else claimed is 409."""
     return ClaimOut(**await service.claim_escalation(ws, escalation_id))
 
 
-@router.post("/api/escalations/{escalation_id}/resolve", status_code=204)
+@router.post("/api/escalations/{escalation_id:uuid}/resolve", status_code=204)
 @api_limit
 async def resolve(
     request: Request, ws: CurrentWorkspace, escalation_id: UUID, body: ResolveIn | None = None

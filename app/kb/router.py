@@ -46,7 +46,7 @@ async def list_documents(request: Request, ws: CurrentWorkspace) -> list[Documen
         ]
 
 
-@router.get("/documents/{document_id}", response_model=DocumentOut)
+@router.get("/documents/{document_id:uuid}", response_model=DocumentOut)
 @api_limit
 async def get_document(request: Request, ws: CurrentWorkspace, document_id: UUID) -> DocumentOut:
     """Status and progress: pages read, chunks, chunks embedded, the error if it failed."""
@@ -59,7 +59,7 @@ async def get_document(request: Request, ws: CurrentWorkspace, document_id: UUID
     return DocumentOut(**document)
 
 
-@router.delete("/documents/{document_id}", status_code=204)
+@router.delete("/documents/{document_id:uuid}", status_code=204)
 @api_limit
 async def delete_document(request: Request, ws: CurrentWorkspace, document_id: UUID) -> Response:
     ws.require("manager")
@@ -91,7 +91,7 @@ async def create_faq(request: Request, ws: CurrentWorkspace, body: FaqIn) -> Faq
     )
 
 
-@router.put("/faq/{faq_id}", response_model=FaqOut)
+@router.put("/faq/{faq_id:uuid}", response_model=FaqOut)
 @api_limit
 async def update_faq(request: Request, ws: CurrentWorkspace, faq_id: UUID, body: FaqIn) -> FaqOut:
     return FaqOut(
@@ -105,7 +105,7 @@ async def update_faq(request: Request, ws: CurrentWorkspace, faq_id: UUID, body:
     )
 
 
-@router.delete("/faq/{faq_id}", status_code=204)
+@router.delete("/faq/{faq_id:uuid}", status_code=204)
 @api_limit
 async def delete_faq(request: Request, ws: CurrentWorkspace, faq_id: UUID) -> Response:
     ws.require("manager")

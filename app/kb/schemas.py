@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class DocumentOut(BaseModel):
@@ -25,6 +25,15 @@ class DocumentOut(BaseModel):
 
 
 class FaqIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"question": "What are your opening hours?", "answer": "Mon-Sat, 8:00 to 18:00."}
+            ]
+        },
+    )
+
     question: str = Field(min_length=1, max_length=1000)
     answer: str = Field(min_length=1, max_length=4000)
 

@@ -46,7 +46,7 @@ async def list_outbound(
         ]
 
 
-@router.post("/{outbound_id}/retry", response_model=dict[str, str], status_code=202)
+@router.post("/{outbound_id:uuid}/retry", response_model=dict[str, str], status_code=202)
 @api_limit
 async def retry_outbound(
     request: Request, ws: CurrentWorkspace, outbound_id: UUID

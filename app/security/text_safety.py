@@ -1,8 +1,10 @@
 """Characters PostgreSQL cannot store: U+0000 (in text and jsonb) and unpaired UTF-16
 surrogates (not valid UTF-8 at all). JSON can carry both as escapes (`\\u0000`, `\\ud800`).
 
-Text from customers (webhooks) is kept without them; text from staff (the API) is refused with
-a clear error instead (`app.middleware.UnstorableTextMiddleware`)."""
+Text from customers (webhooks) is kept without NULs. From staff (the API) a NUL is refused with
+a clear error (`app.middleware.UnstorableTextMiddleware`). An unpaired surrogate, which
+RFC 8259 leaves to the receiver and I-JSON forbids, becomes U+FFFD everywhere, as most JSON
+decoders do."""
 
 from __future__ import annotations
 
@@ -41,4 +43,14 @@ def holds_unstorable(value: Any) -> bool:
         return any(holds_unstorable(k) or holds_unstorable(v) for k, v in value.items())
     if isinstance(value, list):
         return any(holds_unstorable(v) for v in value)
+    return False
+
+
+def holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(v) for v in value)
     return False

@@ -33,19 +33,19 @@ async def list_workspaces(request: Request, user: CurrentUserSession) -> list[Wo
     return await service.list_workspaces(user)
 
 
-@router.get("/{workspace_id}", response_model=WorkspaceDetail)
+@router.get("/{workspace_id:uuid}", response_model=WorkspaceDetail)
 @api_limit
 async def get_workspace(request: Request, ws: PathWorkspace) -> WorkspaceDetail:
     return await service.get_workspace(ws)
 
 
-@router.post("/{workspace_id}/members", response_model=MemberOut, status_code=201)
+@router.post("/{workspace_id:uuid}/members", response_model=MemberOut, status_code=201)
 @api_limit
 async def add_member(request: Request, ws: PathWorkspace, body: MemberInvite) -> MemberOut:
     return await service.add_member(ws, body)
 
 
-@router.patch("/{workspace_id}/members/{user_id}", response_model=MemberOut)
+@router.patch("/{workspace_id:uuid}/members/{user_id:uuid}", response_model=MemberOut)
 @api_limit
 async def change_role(
     request: Request, ws: PathWorkspace, user_id: UUID, body: MemberRoleUpdate
@@ -53,7 +53,7 @@ async def change_role(
     return await service.change_role(ws, user_id=user_id, role=body.role)
 
 
-@router.delete("/{workspace_id}/members/{user_id}", status_code=204)
+@router.delete("/{workspace_id:uuid}/members/{user_id:uuid}", status_code=204)
 @api_limit
 async def remove_member(request: Request, ws: PathWorkspace, user_id: UUID) -> Response:
     await service.remove_member(ws, user_id=user_id)

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.auth.email import EmailAddress
 
@@ -12,6 +12,10 @@ Role = Literal["owner", "manager", "agent"]
 
 
 class WorkspaceCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "Bella's Bakery"}]}
+    )
+
     name: str = Field(min_length=1, max_length=200)
 
 
@@ -35,6 +39,18 @@ class WorkspaceDetail(WorkspaceOut):
 
 
 class MemberInvite(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            # one of the two names the person (the validator below says the same)
+            "anyOf": [
+                {"required": ["email"], "properties": {"email": {"type": "string"}}},
+                {"required": ["user_id"], "properties": {"user_id": {"type": "string"}}},
+            ],
+            "examples": [{"email": "sam@bellas-bakery.com", "role": "agent"}],
+        },
+    )
+
     email: EmailAddress | None = None
     user_id: UUID | None = None
     role: Role = "agent"
@@ -47,4 +63,6 @@ class MemberInvite(BaseModel):
 
 
 class MemberRoleUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"role": "manager"}]})
+
     role: Role
