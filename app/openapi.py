@@ -136,6 +136,19 @@ def _storable_strings(node: Any) -> None:
             _storable_strings(value)
 
 
+def _example_upload(operation: dict[str, Any], components: dict[str, Any]) -> None:
+    """Multipart bodies get an example naming each part (files as a placeholder)."""
+    body = operation.get("requestBody", {}).get("content", {}).get("multipart/form-data")
+    if body is None or "example" in body:
+        return
+    ref = body.get("schema", {}).get("$ref", "")
+    properties = components.get(ref.rsplit("/", 1)[-1], {}).get("properties", {})
+    body["example"] = {
+        name: "<the file's bytes>" if "binary" in str(prop) else "Menu and prices 2026"
+        for name, prop in properties.items()
+    }
+
+
 def _document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for name in _request_schemas(schema):
@@ -148,6 +161,7 @@ def _document_errors(schema: dict[str, Any]) -> dict[str, Any]:
         for method, operation in item.items():
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
+            _example_upload(operation, components)
             for parameter in operation.get("parameters", []):
                 _not_nullable(parameter)
                 _storable_strings(parameter.get("schema"))

@@ -406,3 +406,22 @@ def test_language_detection_is_cautious_on_short_texts() -> None:
     assert detect("Wann habt ihr morgen geöffnet?") == "de"
     assert detect("what time do you open?") == "en"
     assert detect("hi!") is None and detect("ok") is None, "too short to tell"
+
+
+def test_business_hours_past_midnight_and_all_day() -> None:
+    from datetime import UTC, datetime
+
+    from app.agent.ai_settings import AiSettings
+    from app.agent.guardrails import within_business_hours
+
+    bar = AiSettings(
+        workspace_id="w", business_hours={"fri": ["18:00", "02:00"], "sun": ["00:00", "00:00"]}
+    )
+    friday = datetime(2026, 12, 4, tzinfo=UTC)  # a Friday
+    at = lambda day, h, m=0: friday.replace(day=friday.day + day, hour=h, minute=m)  # noqa: E731
+    assert within_business_hours(bar, at(0, 23))
+    assert within_business_hours(bar, at(1, 1, 59)), "Friday's night runs into Saturday"
+    assert not within_business_hours(bar, at(1, 2))
+    assert not within_business_hours(bar, at(0, 17, 59))
+    assert within_business_hours(bar, at(2, 12)), "opening when it closes: all day"
+    assert not within_business_hours(bar, at(3, 12)), "a missing day is closed"

@@ -127,3 +127,28 @@ async def test_a_superuser_database_url_is_refused_outside_development(servers, 
     app = create_app(development)
     async with app.router.lifespan_context(app):
         pass  # development: a warning, not a refusal
+
+
+async def test_make_run_needs_the_admin_url_only_when_a_migration_is_pending(
+    empty_database, settings
+) -> None:
+    from app.runtime.supervisor import migrate_external
+
+    admin_url, role = empty_database
+    development = settings.model_copy(update={"environment": "development"})
+    pending = development.model_copy(
+        update={"database_url": admin_url, "migration_database_url": None}
+    )
+    with pytest.raises(SystemExit, match=r"migration\(s\) pending"):
+        migrate_external(pending)
+    migrate_external(pending.model_copy(update={"migration_database_url": admin_url}))
+    assert pending_migrations(admin_url) == []
+
+    done = _setup_db(admin_url, role)
+    app_url = _env_lines(done.stdout)["DATABASE_URL"]
+    # the app's own role, no admin URL: starts, since nothing is pending
+    migrate_external(
+        settings.model_copy(update={"database_url": app_url, "migration_database_url": None})
+    )
+    with pytest.raises(UnsafeLoginRole):
+        migrate_external(settings.model_copy(update={"database_url": admin_url}))

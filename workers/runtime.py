@@ -8,6 +8,7 @@ reuses them for every task, so the prefork, solo and threads pools all work."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, Future
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
+import psycopg
 import redis.asyncio as aioredis
 from celery.signals import (
     worker_init,
@@ -26,6 +28,7 @@ from celery.signals import (
 from app.agent.moderation import create_moderator
 from app.agent.service import ChatModels, preload_chat_client
 from app.config import get_settings
+from app.db.login_role import check_login_role_at
 from app.db.pool import create_pool
 from app.db.session import Pool
 from app.kb.embeddings import Embedders, preload
@@ -144,9 +147,14 @@ def close() -> None:
 
 @worker_init.connect
 def _preload(**_: Any) -> None:
+    settings = get_settings()
+    if settings.database_url:
+        # a database not up yet is no reason to stop: tasks retry, and the API checks it too
+        with contextlib.suppress(psycopg.OperationalError):
+            check_login_role_at(settings.database_url, settings)
     # before prefork's fork, so the children share the weights and the imported modules
-    preload(get_settings())
-    preload_chat_client(get_settings())
+    preload(settings)
+    preload_chat_client(settings)
 
 
 @worker_process_init.connect

@@ -20,7 +20,9 @@ class Credentials(BaseModel):
 
 
 class RefreshRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"refresh_token": "rt_3q2-example"}]}
+    )
 
     refresh_token: str = Field(min_length=1, max_length=4096)
 

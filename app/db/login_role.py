@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
+from psycopg.rows import dict_row
+
 from app.config import Settings
 from app.logging import get_logger
 
@@ -39,3 +42,9 @@ def judge_login_role(row: dict[str, Any] | None, settings: Settings) -> None:
 async def check_login_role(conn: Any, settings: Settings) -> None:
     cur = await conn.execute(ROLE_QUERY)
     judge_login_role(await cur.fetchone(), settings)
+
+
+def check_login_role_at(url: str, settings: Settings) -> None:
+    """The same check over a connection of its own (`make run`, a worker starting)."""
+    with psycopg.connect(url, row_factory=dict_row, connect_timeout=10) as conn:
+        judge_login_role(conn.execute(ROLE_QUERY).fetchone(), settings)

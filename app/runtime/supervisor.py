@@ -14,12 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import psycopg
-from psycopg.rows import dict_row
 
 from app.config import Settings
 from app.db.bootstrap import prepare_embedded_database
-from app.db.login_role import ROLE_QUERY, judge_login_role
+from app.db.login_role import check_login_role_at
 from app.db.migrations import apply_migrations, pending_migrations
 from app.db.pool import create_pool
 from app.demo.seed import seed_demo
@@ -175,8 +173,7 @@ def migrate_external(settings: Settings) -> None:
     """Your own PostgreSQL or Supabase: the admin URL (MIGRATION_DATABASE_URL) is needed only
     when a migration is pending; the app's role is checked before anything starts."""
     assert settings.database_url is not None
-    with psycopg.connect(settings.database_url, row_factory=dict_row) as conn:
-        judge_login_role(conn.execute(ROLE_QUERY).fetchone(), settings)
+    check_login_role_at(settings.database_url, settings)
     pending = pending_migrations(settings.database_url)
     if not pending:
         return
@@ -218,8 +215,13 @@ def run_stack(settings: Settings) -> int:
             f"  API docs       {api}/docs\n"
             f"  Readiness      {api}/ready\n"
             f"  Meta sandbox   http://127.0.0.1:{settings.sandbox_port}/docs\n"
-            f"  Demo login     {settings.demo_email} / {settings.demo_password.get_secret_value()}\n"
-            + (f"  Demo workspace {workspace_id}\n" if workspace_id else "")
+            + (
+                f"  Demo login     {settings.demo_email} / "
+                f"{settings.demo_password.get_secret_value()}\n"
+                f"  Demo workspace {workspace_id}\n"
+                if workspace_id
+                else ""
+            )
             + f"  Data           {stack.data_dir}\n\n  Ctrl-C stops everything; data is kept.\n",
             flush=True,
         )
