@@ -85,12 +85,19 @@ class Settings(BaseSettings):
     whatsapp_send_per_s: float = 80.0
     # Beat's sweeper re-enqueues events still pending after this long (broker was down)...
     webhook_sweep_pending_after_s: int = 30
-    # ...and enqueued or processing ones after this long (broker lost them; above task limits)
-    webhook_sweep_stale_after_s: int = 900
+    # ...and enqueued ones after this long (the broker lost them, or a dead worker held them);
+    # processing ones once their lease ran out
+    webhook_sweep_stale_after_s: int = 60
+    # a worker holds a customer's event under a lease it renews while it works: when the worker
+    # dies, the sweeper hands the event to another one this long after the last renewal
+    event_lease_s: float = 15.0
     webhook_sweep_batch: int = 500
     webhook_sweep_interval_s: float = 15.0
     # Group commit: concurrent webhooks share one transaction of at most this many events
     webhook_batch_max_events: int = 500
+    # the longest an enqueue may wait on the broker (a stalled Redis); the work then stays
+    # pending in Postgres for the sweeper, and the webhook is answered
+    enqueue_timeout_s: float = 1.0
     webhook_batch_flushers: int = 4
 
     # Knowledge base and embeddings
@@ -131,11 +138,14 @@ class Settings(BaseSettings):
     local_moderation_threshold: float = 0.85
 
     # Celery worker: the threads pool overlaps the waits on the model, Meta and Postgres inside
-    # one process (each thread has its own event loop and clients); prefork isolates crashes
+    # one process: many tasks at once (mostly waiting on a model), one event loop multiplexing
+    # them over a few database connections; prefork isolates crashes (set its concurrency to
+    # the cores you give it)
     worker_pool: Literal["threads", "prefork", "solo"] = "threads"
-    worker_concurrency: int = 8
-    # database connections per worker thread (a task uses one at a time)
-    worker_db_pool_max_size: int = 2
+    worker_concurrency: int = 64
+    # database connections per worker process, shared by all its tasks (held only for short
+    # transactions, never while a model thinks)
+    worker_db_pool_max_size: int = 8
 
     # Task time limits. Prefork enforces both (the hard one kills the child); the threads pool
     # cannot, so each step of a task also runs under the soft limit as an asyncio timeout
@@ -148,7 +158,11 @@ class Settings(BaseSettings):
 
     # Reply pipeline
     # messages a customer sends within this many seconds get one reply to all of them
-    reply_burst_window_s: float = 3.0
+    # A short window that grows with the burst: each message's run waits this long, and a run
+    # whose message is no longer the newest when it writes stands down for the newer one's
+    # (which answers them all). 0.8 s plus the model's time keeps a DM's answer within the
+    # seed's 2 s while messages sent together still get one reply.
+    reply_burst_window_s: float = 0.8
     # Meta's messaging windows (META.md): the bot may answer within 24 h of the customer's last
     # message; private replies to a comment within 7 days
     messaging_window_h: float = 24.0

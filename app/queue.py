@@ -9,6 +9,7 @@ sweeper."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 
 import redis.asyncio as aioredis
 
+from app.config import get_settings
 from app.logging import get_logger
 
 log = get_logger("queue")
@@ -92,7 +94,9 @@ async def publish(
         async with redis.pipeline(transaction=False) as pipe:
             for task, args, queue in messages:
                 pipe.lpush(queue, celery_message(task, args, queue))
-            await pipe.execute()
+            # a stalled broker must not hold the caller (Meta wants its 200 within seconds):
+            # past the bound the work stays in Postgres for the sweeper, as when it is down
+            await asyncio.wait_for(pipe.execute(), timeout=get_settings().enqueue_timeout_s)
         return True
     except Exception as exc:  # the broker is down or unreachable: callers keep the work in Postgres
         log.warning(

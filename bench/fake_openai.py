@@ -1,8 +1,10 @@
 """An OpenAI-compatible server whose chat model answers instantly: every request gets a
-`submit_reply` tool call, so the agent's real ChatOpenAI path runs at no model cost."""
+`submit_reply` tool call, so the agent's real ChatOpenAI path runs at no model cost. A model
+named `bench-delay-<seconds>` answers after that long instead, as a real model would."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -21,6 +23,9 @@ def create_fake_openai_app() -> FastAPI:
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> dict[str, Any]:
         body = await request.json()
+        model = str(body.get("model", ""))
+        if model.startswith("bench-delay-"):
+            await asyncio.sleep(float(model.removeprefix("bench-delay-")))
         arguments = json.dumps({"reply": REPLY, "confidence": 0.95, "source_ids": []})
         message = {
             "role": "assistant",

@@ -11,6 +11,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,6 +33,13 @@ LATENCY_MESSAGES = 120
 ACCOUNT = "17841499999999999"
 POOL = os.environ.get("BENCH_POOL", "threads")
 CONCURRENCY_WORKER = int(os.environ.get("BENCH_WORKER_CONCURRENCY", "8"))
+# a model of seconds: one worker process with the default settings
+SLOW_MODEL_S = 1.5
+SLOW_MESSAGES = 400
+# the seed's SLA: a steady 10 DMs/s, a model answering in 0.8 s, the default burst window
+SLA_MODEL_S = 0.8
+SLA_RATE = 10.0
+SLA_MESSAGES = 150
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -137,6 +145,20 @@ def run() -> dict[str, Any]:
             roles_after = _cpu_by_role()
             asyncio.run(_drive(sandbox, paced_run, LATENCY_MESSAGES, LATENCY_RATE))
             paced = _wait_for_replies(sandbox, paced_run, LATENCY_MESSAGES)
+        slow_env = {**env, "CHAT_MODEL": f"bench-delay-{SLOW_MODEL_S}", "PGAPPNAME": "bench-worker"}
+        with _worker(slow_env, None, None), _ConnectionSampler(stack.admin_url) as sampler:
+            slow_run = f"m{uuid.uuid4().hex[:6]}"
+            idle_before = _idle_in_transaction_ms(stack.admin_url)
+            slow_started = time.time()
+            asyncio.run(_drive(sandbox, slow_run, SLOW_MESSAGES))
+            slow = by_recipient(_wait_for_replies(sandbox, slow_run, SLOW_MESSAGES))
+            idle_ms = _idle_in_transaction_ms(stack.admin_url) - idle_before
+        sla_env = {k: v for k, v in env.items() if k != "REPLY_BURST_WINDOW_S"}
+        sla_env["CHAT_MODEL"] = f"bench-delay-{SLA_MODEL_S}"
+        with _worker(sla_env, None, None):
+            sla_run = f"l{uuid.uuid4().hex[:6]}"
+            asyncio.run(_drive(sandbox, sla_run, SLA_MESSAGES, SLA_RATE))
+            sla = by_recipient(_wait_for_replies(sandbox, sla_run, SLA_MESSAGES))
         with psycopg.connect(stack.admin_url) as conn:
             received = {
                 row[0]: row[1].timestamp()
@@ -151,6 +173,8 @@ def run() -> dict[str, Any]:
     ]
     runs = [(baseline, baseline_run, MESSAGES), (burst_sent, burst_run, MESSAGES)]
     runs.append((paced_sent, paced_run, LATENCY_MESSAGES))
+    runs += [(slow, slow_run, SLOW_MESSAGES), (sla, sla_run, SLA_MESSAGES)]
+    sla_latencies = [(min(t) - received[r]) * 1000 for r, t in sla.items() if r in received]
     duplicates = sum(len(t) - 1 for sent, _, _ in runs for t in sent.values())
     lost = sum(1 for sent, run, count in runs for n in range(count) if f"{run}-{n}" not in sent)
     return {
@@ -175,6 +199,21 @@ def run() -> dict[str, Any]:
             )
             for role in sorted(roles_after)
         },
+        "slow_model": {
+            "model_s": SLOW_MODEL_S,
+            "messages": SLOW_MESSAGES,
+            "replies_per_s": _rate(slow, slow_started),
+            "max_db_connections": sampler.max_connections,
+            "idle_in_transaction_ms_per_reply": round(idle_ms / max(len(slow), 1), 2),
+        },
+        "sla": {
+            "model_s": SLA_MODEL_S,
+            "rate_per_s": SLA_RATE,
+            "messages": SLA_MESSAGES,
+            "burst_window_s": "default",
+            "p50_ms": round(statistics.median(sla_latencies), 1) if sla_latencies else None,
+            "p95_ms": round(_percentile(sla_latencies, 95), 1) if sla_latencies else None,
+        },
         "cores": os.cpu_count(),
         "burst_messages": MESSAGES,
         "latency_phase": {"messages": LATENCY_MESSAGES, "rate_per_s": LATENCY_RATE},
@@ -198,8 +237,52 @@ def _rate(sent: dict[str, list[float]], started: float) -> float:
     return round(len(sent) / max(last - started, 1e-9), 1)
 
 
+class _ConnectionSampler:
+    """The most connections the worker (PGAPPNAME=bench-worker) held at once, sampled from
+    pg_stat_activity every 50 ms in a thread while the run goes on."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.max_connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            while not self._stop.is_set():
+                row = conn.execute(
+                    "select count(*) from pg_stat_activity where application_name = 'bench-worker'"
+                ).fetchone()
+                self.max_connections = max(self.max_connections, int(row[0]) if row else 0)
+                time.sleep(0.05)
+
+    def __enter__(self) -> _ConnectionSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def _idle_in_transaction_ms(admin_url: str) -> float:
+    """Time sessions of our database spent idle inside a transaction (pg_stat_database, PG14+);
+    the activity statistics are flushed about once a second, so callers wait a little first."""
+    time.sleep(1.5)
+    with psycopg.connect(admin_url) as conn:
+        row = conn.execute(
+            "select idle_in_transaction_time from pg_stat_database where datname = current_database()"
+        ).fetchone()
+    return float(row[0]) if row and row[0] is not None else 0.0
+
+
 @contextmanager
-def _worker(env: dict[str, str], pool: str, concurrency: int) -> Iterator[subprocess.Popen[bytes]]:
+def _worker(
+    env: dict[str, str], pool: str | None, concurrency: int | None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """pool and concurrency None: the worker's own defaults (settings)."""
+    options = ["--pool", pool] if pool else []
+    options += ["--concurrency", str(concurrency)] if concurrency else []
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -208,10 +291,7 @@ def _worker(env: dict[str, str], pool: str, concurrency: int) -> Iterator[subpro
             "-A",
             "workers.celery_app",
             "worker",
-            "--pool",
-            pool,
-            "--concurrency",
-            str(concurrency),
+            *options,
             "-Q",
             "high,default,low",
             "--loglevel",

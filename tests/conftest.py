@@ -144,6 +144,12 @@ async def account(client: Any, servers: TestServers) -> dict[str, Any]:
 
 
 @pytest.fixture
+def clean_broker(redis_client: Any) -> None:
+    """Empty queues (and Celery's unacked bookkeeping) for a test that starts its own worker."""
+    redis_client.delete("high", "default", "low", "unacked", "unacked_index")
+
+
+@pytest.fixture
 def queues(redis_client: Any) -> Any:
     from tests.support.webhooks import QUEUES
 

@@ -16,6 +16,7 @@ from app.agent.decisions import Action
 from app.agent.moderation import LocalModerator, OpenAIModerator
 from app.agent.service import create_chat_model, run_agent
 from app.db.session import Claims, tenant_session
+from app.kb.service import KnowledgeReader
 from tests.support.kb import RETURNS, SHIPPING, upload
 
 MONDAY_NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -83,21 +84,23 @@ async def decide(
     state = app.state
     async with tenant_session(state.pool, Claims.for_worker(ws)) as conn:
         ai = await load_ai_settings(conn, ws)
-        if ai_overrides:
-            from dataclasses import replace
+    if ai_overrides:
+        from dataclasses import replace
 
-            ai = replace(ai, **ai_overrides)
-        return await run_agent(
-            conn=conn,
-            settings=state.settings,
-            ai=ai,
-            embedder=state.embedders.get(ai.embedding_provider),
-            moderator=moderator or state.moderator,
-            chat_model=chat_model,
-            channel=channel,
-            text=text,
-            now=MONDAY_NOON,
-        )
+        ai = replace(ai, **ai_overrides)
+    knowledge = KnowledgeReader(
+        state.pool, Claims.for_worker(ws), state.embedders.get(ai.embedding_provider), ws
+    )
+    return await run_agent(
+        knowledge=knowledge,
+        settings=state.settings,
+        ai=ai,
+        moderator=moderator or state.moderator,
+        chat_model=chat_model,
+        channel=channel,
+        text=text,
+        now=MONDAY_NOON,
+    )
 
 
 # ---------------------------------------------------------------- offline responder and rules

@@ -26,7 +26,7 @@ async def _process_all(pool, admin, account_id: str) -> list[str]:  # type: igno
     for event in events_for(admin, account_id):
         if event["ws"]:
             outcome = await inbox_service.process_event(
-                pool, event_id=event["id"], workspace_id=event["ws"]
+                pool, event_id=event["id"], workspace_id=event["ws"], lease_s=15.0
             )
             statuses.append(outcome.status)
     return statuses

@@ -407,3 +407,83 @@ async def test_a_stored_setting_the_worker_cannot_read_does_not_stop_the_bot(
     )
     [reply] = await eventually(lambda: sent_to(sandbox, bot["ig"], "send_message"))
     assert reply["recipient"] == "c-unreadable" and reply["text"] == HOURS[1]
+
+
+async def test_a_stuck_send_is_looked_up_in_its_own_conversation_never_by_text(
+    sandbox, bot, admin, settings, worker
+) -> None:
+    """Two customers get the same FAQ answer. A send to the second left stuck (`sending`, its
+    worker gone) must not count as delivered because the first customer received that text."""
+    from app.db.session import Claims, tenant_session
+    from app.outbound import repo as outbound_repo
+    from app.outbound import service as outbound_service
+
+    for customer in ("same-a", "same-b"):
+        inbound(
+            sandbox,
+            platform="instagram",
+            kind="dm",
+            account_id=bot["ig"],
+            **{"from": customer},
+            text="when are you open?",
+        )
+        await eventually(
+            lambda c=customer: [o for o in sent_to(sandbox, bot["ig"]) if o["recipient"] == c]
+        )
+    conversation_b = admin.execute(
+        "select c.id, c.social_account_id from conversations c join contacts ct on ct.id = c.contact_id"
+        " where c.workspace_id = %s and ct.external_id = 'same-b'",
+        (bot["ws"],),
+    ).fetchone()
+    from app.db.pool import create_pool
+
+    pool = create_pool(settings, settings.database_url)
+    await pool.open()
+    try:
+        async with tenant_session(pool, Claims.for_worker(bot["ws"])) as conn:
+            row = await outbound_repo.create_outbound(
+                conn,
+                workspace_id=bot["ws"],
+                conversation_id=conversation_b["id"],
+                social_account_id=conversation_b["social_account_id"],
+                idempotency_key=f"stuck:{uuid.uuid4()}",
+                kind="dm",
+                recipient="same-b",
+                payload={"text": HOURS[1]},
+            )
+        # the first customer gets the same text again after the stuck row was written
+        inbound(
+            sandbox,
+            platform="instagram",
+            kind="dm",
+            account_id=bot["ig"],
+            **{"from": "same-a"},
+            text="and when are you open on monday?",
+        )
+        await eventually(
+            lambda: len([o for o in sent_to(sandbox, bot["ig"]) if o["recipient"] == "same-a"]) == 2
+        )
+        admin.execute(
+            "update outbound_messages set status = 'sending', updated_at = now() - interval '1 hour'"
+            " where id = %s",
+            (row["id"],),
+        )
+        import httpx as _httpx
+        import redis.asyncio as aioredis
+
+        redis = aioredis.Redis.from_url(settings.redis_url)
+        async with _httpx.AsyncClient() as http:
+            outcome = await outbound_service.send_outbound(
+                pool,
+                settings=settings,
+                http=http,
+                redis=redis,
+                outbound_id=str(row["id"]),
+                workspace_id=bot["ws"],
+            )
+        await redis.aclose()
+    finally:
+        await pool.close()
+    assert outcome.result.value == "sent"
+    to_b = [o for o in sent_to(sandbox, bot["ig"]) if o["recipient"] == "same-b"]
+    assert len(to_b) == 2, "not found in b's own conversation: sent to b, once"

@@ -37,8 +37,8 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) ->
     raise AssertionError("not ready in time")
 
 
-def test_run_twice_keeps_data(tmp_path) -> None:
-    api_port = free_port()
+def _stack_env(tmp_path: Path) -> dict[str, str]:
+    """`make run` as on a fresh machine: embedded servers on free ports, data under tmp_path."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -47,14 +47,19 @@ def test_run_twice_keeps_data(tmp_path) -> None:
     env.update(
         {
             "DATA_DIR": str(tmp_path / "data"),
-            "API_PORT": str(api_port),
+            "API_PORT": str(free_port()),
             "SANDBOX_PORT": str(free_port()),
             "EMBEDDED_POSTGRES_PORT": str(free_port()),
             "EMBEDDED_REDIS_PORT": str(free_port()),
             "ENVIRONMENT": "development",
         }
     )
-    url = f"http://127.0.0.1:{api_port}"
+    return env
+
+
+def test_run_twice_keeps_data(tmp_path) -> None:
+    env = _stack_env(tmp_path)
+    url = f"http://127.0.0.1:{env['API_PORT']}"
     log = tmp_path / "run.log"
     workspace_ids = []
     for _ in range(2):
@@ -81,3 +86,68 @@ def test_run_twice_keeps_data(tmp_path) -> None:
         raise AssertionError("API still up")
     except httpx.ConnectError:
         pass
+
+
+def _children(pid: int) -> dict[int, str]:
+    out = subprocess.run(
+        ["ps", "-ww", "-o", "pid=,args=", "--ppid", str(pid)], capture_output=True, text=True, check=False
+    ).stdout
+    return {int(line.split(None, 1)[0]): line.split(None, 1)[1] for line in out.splitlines()}
+
+
+def _wait_for(check, timeout: float = 90):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError("condition not met in time")
+
+
+def test_a_crashed_worker_or_valkey_is_restarted_and_replies_go_on(tmp_path) -> None:
+    env = _stack_env(tmp_path)
+    url = f"http://127.0.0.1:{env['API_PORT']}"
+    sandbox = f"http://127.0.0.1:{env['SANDBOX_PORT']}"
+    log = tmp_path / "run.log"
+    proc = _start(env, log)
+
+    def answered(customer: str) -> bool:
+        outbox = httpx.get(f"{sandbox}/_sandbox/outbox", timeout=5).json()
+        return any(o["recipient"] == customer for o in outbox)
+
+    def dm(customer: str) -> None:
+        event = {
+            "platform": "instagram",
+            "kind": "dm",
+            "account_id": "17841400000000001",
+            "from": customer,
+            "text": "what are your opening hours?",
+        }
+        assert httpx.post(f"{sandbox}/_sandbox/inbound", json=event, timeout=30).status_code == 200
+
+    try:
+        _wait_ready(url, proc)
+        dm("before-crash")
+        _wait_for(lambda: answered("before-crash"))
+        [worker] = [pid for pid, args in _children(proc.pid).items() if " worker -Q" in args]
+        os.killpg(worker, signal.SIGKILL)
+        _wait_for(lambda: "worker restarted" in log.read_text())
+        assert proc.poll() is None, "the stack kept running"
+        assert httpx.get(f"{url}/health", timeout=5).status_code == 200
+        dm("after-worker-crash")
+        _wait_for(lambda: answered("after-worker-crash"))
+
+        children = _children(proc.pid)
+        valkeys = [pid for pid, args in children.items() if "valkey-server" in args]
+        assert len(valkeys) == 1, children
+        [valkey] = valkeys
+        os.kill(valkey, signal.SIGKILL)
+        _wait_for(lambda: "valkey restarted" in log.read_text())
+        _wait_for(lambda: httpx.get(f"{url}/ready", timeout=5).status_code == 200)
+        dm("after-valkey-crash")
+        _wait_for(lambda: answered("after-valkey-crash"))
+        assert proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0, log.read_text()[-3000:]

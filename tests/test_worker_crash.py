@@ -5,7 +5,6 @@ re-enqueues it), with Celery's own redelivery left at its production setting."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -14,22 +13,10 @@ import httpx
 import pytest
 
 from tests.support import processes
+from tests.support.conversation import submit_reply
 from tests.support.factories import instagram_shop
 
 ANSWER = "We are open 9 to 6, Monday to Saturday."
-
-
-def _submit(reply: str) -> dict[str, Any]:
-    arguments = json.dumps({"reply": reply, "confidence": 0.95, "source_ids": []})
-    return {
-        "tool_calls": [
-            {
-                "id": "c1",
-                "type": "function",
-                "function": {"name": "submit_reply", "arguments": arguments},
-            }
-        ]
-    }
 
 
 @pytest.mark.parametrize("moment", ["drafting", "sending"])
@@ -51,7 +38,7 @@ async def test_sigkill_mid_reply_then_restart_replies_once(
         "WEBHOOK_SWEEP_STALE_AFTER_S": "10",
     }
     # however many times the model is asked (the killed run, replays), it drafts the answer
-    fake_ai_state.chat_default = _submit(ANSWER)
+    fake_ai_state.chat_default = submit_reply(ANSWER)
     if moment == "drafting":
         fake_ai_state.chat_delays.append(60)
     else:
@@ -161,7 +148,7 @@ def test_a_task_step_over_the_soft_limit_is_cancelled() -> None:
 
 def test_executor_work_runs_on_the_task_thread_and_errors_reach_the_caller() -> None:
     """Libraries' `run_in_executor(None, ...)` (LangChain per chat response, `to_thread`) runs on
-    the worker thread itself: no thread hop per step; a failure still surfaces in the task."""
+    the loop's own thread: no thread hop per step; a failure still surfaces in the task."""
     import asyncio
     import threading
 

@@ -9,10 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-import pytest
-
 from tests.support import processes
+from tests.support.conversation import dm_replies, send_dm
 from tests.support.factories import instagram_shop
 
 HOURS = ("What are your opening hours?", "We are open 9 to 6, Monday to Saturday.")
@@ -27,25 +25,6 @@ def _env(fake_ai: Any) -> dict[str, str]:
     }
 
 
-def _dm(sandbox: Any, ig: str, sender: str, text: str) -> None:
-    response = httpx.post(
-        f"{sandbox.url}/_sandbox/inbound",
-        json={"platform": "instagram", "account_id": ig, "from": sender, "text": text},
-    )
-    assert response.status_code == 200, response.text
-
-
-def _replies(sandbox: Any, ig: str) -> list[dict[str, Any]]:
-    return [
-        o for o in sandbox.state.outbox if o["account"] == ig and o["endpoint"] == "send_message"
-    ]
-
-
-@pytest.fixture
-def clean_broker(redis_client: Any) -> None:
-    redis_client.delete("high", "default", "low", "unacked", "unacked_index")
-
-
 async def test_llm_down_falls_back_or_escalates_nothing_dropped(
     client, sandbox, admin, fake_ai, fake_ai_state, clean_broker, tmp_path: Path
 ) -> None:
@@ -53,8 +32,8 @@ async def test_llm_down_falls_back_or_escalates_nothing_dropped(
     fake_ai_state.fail_next = 10_000  # chat and moderation answer 503 throughout
     worker = processes.start_worker(_env(fake_ai), tmp_path / "worker.log")
     try:
-        _dm(sandbox, ig, "c1", "when are you open?")
-        _dm(sandbox, ig, "c2", "can you make a custom wedding dress for my dog?")
+        send_dm(sandbox, ig, "c1", "when are you open?")
+        send_dm(sandbox, ig, "c2", "can you make a custom wedding dress for my dog?")
 
         def settled() -> list[dict[str, Any]] | None:
             rows = admin.execute(
@@ -66,13 +45,13 @@ async def test_llm_down_falls_back_or_escalates_nothing_dropped(
             return rows if len(rows) == 2 else None
 
         answered, escalated = processes.wait_for(settled, 60)
-        processes.wait_for(lambda: _replies(sandbox, ig), 20)
+        processes.wait_for(lambda: dm_replies(sandbox, ig), 20)
     finally:
         processes.stop(worker)
     assert answered["decision"] == "respond" and answered["model"] == "offline"
     assert any("chat model unavailable" in r for r in answered["reasons"])
     assert escalated["decision"] == "escalate" and escalated["external_id"] == "c2"
-    [reply] = _replies(sandbox, ig)
+    [reply] = dm_replies(sandbox, ig)
     assert reply["recipient"] == "c1" and reply["text"] == HOURS[1]
     opened = admin.execute(
         "select count(*) as n from escalations where workspace_id = %s and status = 'open'", (ws,)
@@ -97,7 +76,7 @@ async def test_takeover_while_the_model_drafts_sends_nothing(
     fake_ai_state.chat_delays.append(4)
     worker = processes.start_worker(_env(fake_ai), tmp_path / "worker.log")
     try:
-        _dm(sandbox, ig, "c1", "when are you open?")
+        send_dm(sandbox, ig, "c1", "when are you open?")
         processes.wait_for(
             lambda: any(r["api"] == "openai.chat" for r in fake_ai_state.requests), 30
         )
@@ -120,7 +99,7 @@ async def test_takeover_while_the_model_drafts_sends_nothing(
         time.sleep(1)
     finally:
         processes.stop(worker)
-    assert _replies(sandbox, ig) == [], "the bot's draft never went out"
+    assert dm_replies(sandbox, ig) == [], "the bot's draft never went out"
     assert "human took over" in escalation["reason"] and escalation["draft_reply"] == HOURS[1]
     row = admin.execute(
         "select status from outbound_messages where workspace_id = %s", (ws,)

@@ -1,9 +1,13 @@
-"""An event loop, a database pool, a Redis client, an HTTP client and the agent's models for each
-worker thread (or forked process).
+"""One event loop per worker process, in a thread of its own, with one database pool, Redis
+client, HTTP client and the agent's models, shared by every task of the process.
 
-Celery tasks are synchronous; our services are async. Each execution thread lazily makes its own
-loop and clients on first use (never shared across threads, never inherited across fork) and
-reuses them for every task, so the prefork, solo and threads pools all work."""
+Celery tasks are synchronous; our services are async. A task's thread hands each step to the
+process's loop and waits for it (`run`). Replies are I/O-bound (a model answers in seconds), so
+a worker runs many tasks at once (WORKER_CONCURRENCY threads, mostly waiting) while the loop
+multiplexes them over a few database connections (WORKER_DB_POOL_MAX_SIZE): no connection is
+held while a model thinks (replies/service.py), so a handful serves dozens of waiting replies.
+The loop is made lazily in each process (never inherited across fork), so the prefork, solo and
+threads pools all work."""
 
 from __future__ import annotations
 
@@ -49,9 +53,9 @@ class Resources:
 class InlineExecutor(Executor):
     """Runs what libraries hand to `run_in_executor(None, ...)` right away, on the calling thread.
 
-    A worker thread's loop runs one task at a time, so moving a short CPU step (LangChain turns
-    every chat response into a result this way) to another thread buys no concurrency and costs
-    two thread switches and a GIL handover."""
+    The steps handed over are short CPU work (LangChain turns every chat response into a result
+    this way): another thread would buy no concurrency under the GIL and cost two thread
+    switches and a GIL handover."""
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         future: Future[T] = Future()
@@ -75,74 +79,95 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
-_local = threading.local()
-# every thread's loop and clients, so shutdown can release them all (the threads pool's threads
-# never run shutdown code of their own)
-_registry: list[tuple[asyncio.AbstractEventLoop, Resources]] = []
-_registry_lock = threading.Lock()
+@dataclass
+class _Runtime:
+    loop: asyncio.AbstractEventLoop
+    thread: threading.Thread
+    resources: Resources
 
 
-def _ensure() -> tuple[asyncio.AbstractEventLoop, Resources]:
-    loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)
-    if loop is None or loop.is_closed():
+_runtime: _Runtime | None = None
+_runtime_lock = threading.Lock()
+
+
+async def _make_resources() -> Resources:
+    settings = get_settings()
+    assert settings.database_url and settings.redis_url, (
+        "DATABASE_URL and REDIS_URL must be set for workers"
+    )
+    kit = AgentKit(
+        settings,
+        Embedders(settings),
+        create_moderator(settings),
+        ChatModels(settings, httpx.AsyncClient(timeout=settings.chat_timeout_s)),
+    )
+    pool = create_pool(
+        settings.model_copy(
+            update={
+                "db_pool_max_size": settings.worker_db_pool_max_size,
+                "db_pool_min_size": min(
+                    settings.db_pool_min_size, settings.worker_db_pool_max_size
+                ),
+            }
+        ),
+        settings.database_url,
+    )
+    await pool.open(wait=True, timeout=30)
+    return Resources(
+        pool,
+        create_redis(settings.redis_url, socket_timeout=5),
+        httpx.AsyncClient(timeout=settings.graph_timeout_s),
+        kit,
+    )
+
+
+def _ensure() -> _Runtime:
+    global _runtime
+    with _runtime_lock:
+        if _runtime is not None and _runtime.thread.is_alive():
+            return _runtime
         loop = new_event_loop()
-        _local.loop, _local.resources = loop, None
-    resources: Resources | None = getattr(_local, "resources", None)
-    if resources is None:
-        settings = get_settings()
-        assert settings.database_url and settings.redis_url, (
-            "DATABASE_URL and REDIS_URL must be set for workers"
-        )
-        kit = AgentKit(
-            settings,
-            Embedders(settings),
-            create_moderator(settings),
-            ChatModels(settings, httpx.AsyncClient(timeout=settings.chat_timeout_s)),
-        )
-        pool = create_pool(
-            settings.model_copy(update={"db_pool_max_size": settings.worker_db_pool_max_size}),
-            settings.database_url,
-        )
-        loop.run_until_complete(pool.open(wait=True, timeout=30))
-        resources = Resources(
-            pool,
-            create_redis(settings.redis_url, socket_timeout=5),
-            httpx.AsyncClient(timeout=settings.graph_timeout_s),
-            kit,
-        )
-        _local.resources = resources
-        with _registry_lock:
-            _registry.append((loop, resources))
-    return loop, resources
+        thread = threading.Thread(target=loop.run_forever, name="worker-loop", daemon=True)
+        thread.start()
+        resources = asyncio.run_coroutine_threadsafe(_make_resources(), loop).result(timeout=60)
+        _runtime = _Runtime(loop, thread, resources)
+        return _runtime
 
 
 def run(fn: Callable[[Resources], Awaitable[T]], *, timeout: float | None = None) -> T:
-    """Run one step of a task on this thread's loop, cancelled after the soft time limit (the
-    threads pool cannot enforce Celery's limits; the caller's retry takes over)."""
-    loop, resources = _ensure()
+    """Run one step of a task on the process's loop and wait for it, cancelled after the soft
+    time limit (the threads pool cannot enforce Celery's limits; the caller's retry takes
+    over)."""
+    runtime = _ensure()
     limit = timeout if timeout is not None else get_settings().task_soft_time_limit_s
-    return loop.run_until_complete(asyncio.wait_for(fn(resources), limit))
+
+    async def step() -> T:
+        return await asyncio.wait_for(fn(runtime.resources), limit)
+
+    return asyncio.run_coroutine_threadsafe(step(), runtime.loop).result()
 
 
-def _release(loop: asyncio.AbstractEventLoop, resources: Resources) -> None:
-    if loop.is_closed() or loop.is_running():
-        return
-    loop.run_until_complete(resources.pool.close())
-    loop.run_until_complete(resources.redis.aclose())
-    loop.run_until_complete(resources.http.aclose())
+async def _release(resources: Resources) -> None:
+    await resources.pool.close()
+    await resources.redis.aclose()
+    await resources.http.aclose()
     if resources.kit.chat_models is not None:
-        loop.run_until_complete(resources.kit.chat_models.aclose())
-    loop.close()
+        await resources.kit.chat_models.aclose()
 
 
 def close() -> None:
-    """Release every thread's loop and clients (worker shutdown; the embedded test worker)."""
-    with _registry_lock:
-        entries = list(_registry)
-        _registry.clear()
-    for loop, resources in entries:
-        _release(loop, resources)
-    _local.loop, _local.resources = None, None
+    """Release the loop and its clients (worker shutdown; the embedded test worker)."""
+    global _runtime
+    with _runtime_lock:
+        runtime, _runtime = _runtime, None
+    if runtime is None or not runtime.thread.is_alive():
+        return
+    with contextlib.suppress(Exception):
+        asyncio.run_coroutine_threadsafe(_release(runtime.resources), runtime.loop).result(30)
+    runtime.loop.call_soon_threadsafe(runtime.loop.stop)
+    runtime.thread.join(timeout=10)
+    if not runtime.loop.is_running():
+        runtime.loop.close()
 
 
 @worker_init.connect
@@ -159,10 +184,10 @@ def _preload(**_: Any) -> None:
 
 @worker_process_init.connect
 def _reset_after_fork(**_: Any) -> None:
-    # the parent's loops and connections are not this process's to use or close
-    _local.loop, _local.resources = None, None
-    with _registry_lock:
-        _registry.clear()
+    # the parent's loop thread did not survive the fork, and its connections are not this
+    # process's to use or close
+    global _runtime
+    _runtime = None
 
 
 @worker_process_shutdown.connect

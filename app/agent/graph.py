@@ -27,7 +27,7 @@ from app.agent.responder import in_customer_language, offline_reply
 from app.agent.tools import TOOLS, ToolLog, format_hits
 from app.config import Settings
 from app.kb.embeddings import Embedder
-from app.kb.service import SearchHit, search
+from app.kb.service import KnowledgeReader, SearchHit
 
 CHANNEL_LABELS = {
     "instagram_dm": "Instagram Direct",
@@ -51,7 +51,7 @@ class AgentState(TypedDict, total=False):
 
 @dataclass
 class AgentDeps:
-    conn: Any
+    knowledge: KnowledgeReader
     embedder: Embedder
     moderator: Moderator
     chat_model: BaseChatModel | None
@@ -126,7 +126,6 @@ def compiled_graph(with_model: bool) -> Any:
     async def retrieve(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         run = _run(config)
         deps = run.deps
-        ai = run.deps.ai
         settings = run.deps.settings
         log = run.log
         # A burst ("hi" / "quick question" / "do you ship to Spain?") is searched as a whole and
@@ -136,17 +135,11 @@ def compiled_graph(with_model: bool) -> Any:
         if len(lines) > 1:
             queries += lines[-5:]
         best: dict[str, SearchHit] = {}
-        for query in queries:
-            for hit in await search(
-                deps.conn,
-                deps.embedder,
-                workspace_id=ai.workspace_id,
-                query=query,
-                limit=settings.kb_search_results,
-            ):
-                key = f"{hit.kind}:{hit.id}"
-                if key not in best or (hit.similarity or 0) > (best[key].similarity or 0):
-                    best[key] = hit
+        found = await deps.knowledge.search_many(queries, limit=settings.kb_search_results)
+        for hit in (hit for hits in found for hit in hits):
+            key = f"{hit.kind}:{hit.id}"
+            if key not in best or (hit.similarity or 0) > (best[key].similarity or 0):
+                best[key] = hit
         hits = sorted(best.values(), key=lambda h: -(h.similarity or 0))
         log.remember(hits)
         return {"hits": hits, "reasons": [f"retrieved {len(hits)} passages"]}

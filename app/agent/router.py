@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.agent import service
 from app.agent.ai_settings import load_ai_settings
 from app.deps import CurrentWorkspace
+from app.kb.service import KnowledgeReader
 from app.ratelimit import api_limit
 
 router = APIRouter(prefix="/api/agent", tags=["agent"])
@@ -44,15 +45,17 @@ async def preview(request: Request, ws: CurrentWorkspace, body: PreviewIn) -> Pr
     state = request.app.state
     async with ws.session() as conn:
         ai = await load_ai_settings(conn, ws.workspace_id)
-        decision = await service.run_agent(
-            conn=conn,
-            settings=state.settings,
-            ai=ai,
-            embedder=state.embedders.get(ai.embedding_provider),
-            moderator=state.moderator,
-            chat_model=service.create_chat_model(state.settings, ai),
-            channel=body.channel,
-            text=body.text,
-        )
+    # no transaction is held while the agent (maybe a model of seconds) runs
+    decision = await service.run_agent(
+        knowledge=KnowledgeReader(
+            ws.pool, ws.claims, state.embedders.get(ai.embedding_provider), str(ws.workspace_id)
+        ),
+        settings=state.settings,
+        ai=ai,
+        moderator=state.moderator,
+        chat_model=service.create_chat_model(state.settings, ai),
+        channel=body.channel,
+        text=body.text,
+    )
     data = decision.to_dict()
     return PreviewOut(**{k: data[k] for k in PreviewOut.model_fields})

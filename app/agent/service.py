@@ -17,7 +17,8 @@ from app.agent.graph import AgentDeps, run_config
 from app.agent.moderation import Moderator
 from app.config import Settings
 from app.db.session import Conn
-from app.kb.embeddings import Embedder, EmbeddingUnavailable
+from app.kb.embeddings import EmbeddingUnavailable
+from app.kb.service import KnowledgeReader
 from app.logging import get_logger
 
 log = get_logger("agent")
@@ -76,10 +77,9 @@ class ChatModels:
 
 async def run_agent(
     *,
-    conn: Conn,
+    knowledge: KnowledgeReader,
     settings: Settings,
     ai: AiSettings,
-    embedder: Embedder,
     moderator: Moderator,
     chat_model: BaseChatModel | None,
     channel: str,
@@ -88,6 +88,8 @@ async def run_agent(
     history: list[tuple[str, str]] | None = None,
     now: datetime | None = None,
 ) -> Decision:
+    """Holds no database connection of its own: each knowledge search takes a short session
+    (KnowledgeReader), so model calls of seconds never keep a transaction open."""
     started = time.perf_counter()
     state = {
         "text": text or "",
@@ -98,7 +100,7 @@ async def run_agent(
     }
     try:
         graph, config = run_config(
-            AgentDeps(conn, embedder, moderator, chat_model, settings, ai, now)
+            AgentDeps(knowledge, knowledge.embedder, moderator, chat_model, settings, ai, now)
         )
         result = await graph.ainvoke(state, config)
         decision: Decision = result["decision"]
@@ -111,10 +113,9 @@ async def run_agent(
         # the model's provider failed: the offline responder still answers what it can
         log.warning("chat model failed; using the offline responder", error=type(exc).__name__)
         decision = await run_agent(
-            conn=conn,
+            knowledge=knowledge,
             settings=settings,
             ai=ai,
-            embedder=embedder,
             moderator=moderator,
             chat_model=None,
             channel=channel,

@@ -9,7 +9,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool
 
-from app.kb.service import SearchHit, search
+from app.kb.service import SearchHit
 
 
 @dataclass
@@ -41,13 +41,7 @@ def format_hits(hits: list[SearchHit]) -> str:
 async def _search(config: RunnableConfig, query: str, kind: str) -> str:
     run = config["configurable"]["run"]
     deps = run.deps
-    hits = await search(
-        deps.conn,
-        deps.embedder,
-        workspace_id=deps.ai.workspace_id,
-        query=query,
-        limit=deps.settings.kb_search_results,
-    )
+    hits = await deps.knowledge.search(query, limit=deps.settings.kb_search_results)
     hits = [h for h in hits if h.kind == kind]
     run.log.remember(hits)
     return format_hits(hits)

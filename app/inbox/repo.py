@@ -29,16 +29,32 @@ async def lock_event(
 
 
 async def set_event_status(
-    conn: Conn, *, event_id: int, status: str, error: str | None = None
+    conn: Conn,
+    *,
+    event_id: int,
+    status: str,
+    error: str | None = None,
+    lease_s: float | None = None,
 ) -> None:
+    """`lease_s`: the event stays this worker's for that long (renewed with renew_lease)."""
     await conn.execute(
         """
         update public.webhook_events
            set status = %(status)s, last_error = %(error)s, attempts = attempts + 1,
-               processed_at = case when %(status)s in ('done', 'ignored', 'failed') then now() else processed_at end
+               processed_at = case when %(status)s in ('done', 'ignored', 'failed') then now() else processed_at end,
+               lease_until = case when %(lease)s::float8 is null then null
+                                  else now() + make_interval(secs => %(lease)s::float8) end
          where id = %(id)s
         """,
-        {"id": event_id, "status": status, "error": error},
+        {"id": event_id, "status": status, "error": error, "lease": lease_s},
+    )
+
+
+async def renew_lease(conn: Conn, *, event_id: int, lease_s: float) -> None:
+    await conn.execute(
+        "update public.webhook_events set lease_until = now() + make_interval(secs => %(lease)s)"
+        " where id = %(id)s and status = 'processing'",
+        {"id": event_id, "lease": lease_s},
     )
 
 
@@ -214,3 +230,15 @@ async def is_our_outbound(
     )
     row = await cur.fetchone()
     return bool(row and row["ours"])
+
+
+async def platform_message_ids(conn: Conn, *, conversation_id: UUID | str | None) -> set[str]:
+    """Meta's ids of the messages we already hold for a conversation (both directions)."""
+    if conversation_id is None:
+        return set()
+    cur = await conn.execute(
+        "select platform_message_id from public.messages"
+        " where conversation_id = %(id)s and platform_message_id is not null",
+        {"id": conversation_id},
+    )
+    return {row["platform_message_id"] for row in await cur.fetchall()}

@@ -5,6 +5,10 @@ transaction and finished events are skipped, so a redelivered or duplicated task
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -183,7 +187,9 @@ async def _handle_echo(
     )
 
 
-async def record_event(conn: Conn, *, event_id: int, workspace_id: UUID | str) -> ProcessOutcome:
+async def record_event(
+    conn: Conn, *, event_id: int, workspace_id: UUID | str, lease_s: float
+) -> ProcessOutcome:
     """Inside the caller's worker transaction: store what the event says, mark it, and return
     the customer's message when there is one to answer."""
     event = await repo.lock_event(conn, event_id=event_id, workspace_id=workspace_id)
@@ -203,9 +209,38 @@ async def record_event(conn: Conn, *, event_id: int, workspace_id: UUID | str) -
     # A customer's message stays `processing` until its reply is decided (in that transaction) or,
     # for comments, planned (finish_event); a crash in between leaves it for the sweeper, and
     # replaying it is safe.
-    status = "processing" if outcome.inbound is not None else outcome.status
-    await repo.set_event_status(conn, event_id=event_id, status=status)
+    if outcome.inbound is not None:
+        # held for the burst window and the decision; renewed while the agent thinks
+        await repo.set_event_status(conn, event_id=event_id, status="processing", lease_s=lease_s)
+    else:
+        await repo.set_event_status(conn, event_id=event_id, status=outcome.status)
     return outcome
+
+
+@asynccontextmanager
+async def leased(
+    pool: Pool, *, event_id: int | None, workspace_id: str, lease_s: float
+) -> AsyncIterator[None]:
+    """Keep the event's lease while the body runs (a model may think for seconds), renewing
+    it every third of its length; a worker that dies stops renewing, and within `lease_s` the
+    sweeper gives the event to another worker."""
+    if event_id is None:
+        yield
+        return
+
+    async def renew() -> None:
+        while True:
+            async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
+                await repo.renew_lease(conn, event_id=event_id, lease_s=lease_s)
+            await asyncio.sleep(lease_s / 3)
+
+    task = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
 
 async def finish_event(pool: Pool, *, event_id: int, workspace_id: str) -> None:
@@ -213,8 +248,12 @@ async def finish_event(pool: Pool, *, event_id: int, workspace_id: str) -> None:
         await repo.set_event_status(conn, event_id=event_id, status="done")
 
 
-async def process_event(pool: Pool, *, event_id: int, workspace_id: str) -> ProcessOutcome:
+async def process_event(
+    pool: Pool, *, event_id: int, workspace_id: str, lease_s: float
+) -> ProcessOutcome:
     async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
-        outcome = await record_event(conn, event_id=event_id, workspace_id=workspace_id)
+        outcome = await record_event(
+            conn, event_id=event_id, workspace_id=workspace_id, lease_s=lease_s
+        )
     log.info("event processed", event_id=event_id, status=outcome.status, reason=outcome.reason)
     return outcome

@@ -248,11 +248,57 @@ async def _fail(pool: Pool, claims: Claims, document_id: str, reason: str) -> No
     log.info("document failed", document_id=document_id, reason=reason)
 
 
+@dataclass(frozen=True)
+class KnowledgeReader:
+    """The agent's way into the knowledge base: the query is embedded outside any transaction
+    (it may be a call to Gemini or OpenAI) and each search runs in a short tenant session of its
+    own, so no connection is held while a model thinks."""
+
+    pool: Pool
+    claims: Claims
+    embedder: Embedder
+    workspace_id: str
+
+    async def search(self, query: str, *, limit: int) -> list[SearchHit]:
+        [hits] = await self.search_many([query], limit=limit)
+        return hits
+
+    async def search_many(self, queries: list[str], *, limit: int) -> list[list[SearchHit]]:
+        """Several queries' hits, embedded first and searched in one short session."""
+        vectors = [await self.embedder.embed_query(q) for q in queries]
+        async with tenant_session(self.pool, self.claims) as conn:
+            return [
+                await search_with_vector(
+                    conn,
+                    self.embedder,
+                    workspace_id=self.workspace_id,
+                    query=query,
+                    vector=vector,
+                    limit=limit,
+                )
+                for query, vector in zip(queries, vectors, strict=True)
+            ]
+
+
 async def search(
     conn: Any, embedder: Embedder, *, workspace_id: UUID | str, query: str, limit: int
 ) -> list[SearchHit]:
     """Chunks (hybrid) and FAQ answers, best first. Runs in the caller's tenant session."""
     vector = await embedder.embed_query(query)
+    return await search_with_vector(
+        conn, embedder, workspace_id=workspace_id, query=query, vector=vector, limit=limit
+    )
+
+
+async def search_with_vector(
+    conn: Any,
+    embedder: Embedder,
+    *,
+    workspace_id: UUID | str,
+    query: str,
+    vector: list[float],
+    limit: int,
+) -> list[SearchHit]:
     chunks = await repo.hybrid_search(
         conn,
         workspace_id=workspace_id,

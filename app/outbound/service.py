@@ -184,6 +184,9 @@ async def send_outbound(
             "unconfirmed",
             str(exc),
             SendOutcome(SendResult.UNCONFIRMED, error=str(exc)),
+            # an Instagram DM is looked up later (Beat re-enqueues it); anything else offers no
+            # listing to check, so staff are told now rather than never
+            escalate=None if _checkable(row) else UNCONFIRMED_FOR_STAFF,
         )
     except (OutsideWindowError, TokenExpiredError) as exc:
         expired = isinstance(exc, TokenExpiredError)
@@ -233,6 +236,17 @@ async def send_outbound(
     return SendOutcome(SendResult.SENT)
 
 
+UNCONFIRMED_FOR_STAFF = (
+    "Meta did not confirm whether the bot's reply went out: check the chat, then answer or "
+    "resend the draft"
+)
+
+
+def _checkable(row: dict[str, Any]) -> bool:
+    """Only an Instagram DM can be looked up in Meta's conversation listing."""
+    return bool(row["platform"] == "instagram" and row["kind"] == "dm")
+
+
 async def _escalate(conn: Any, row: dict[str, Any], reason: str) -> None:
     """The message is not going out: its conversation goes to staff with it as the draft."""
     if row["conversation_id"]:
@@ -266,7 +280,7 @@ async def _settle_uncertain(
             retry_after_s=settings.send_stale_after_s - age,
             error="send in progress",
         )
-    if row["platform"] != "instagram" or row["kind"] != "dm":
+    if not _checkable(row):
         # WhatsApp and comments offer no listing to check against: staff decide
         await repo.set_status(
             conn,
@@ -274,11 +288,14 @@ async def _settle_uncertain(
             status="unconfirmed",
             error="the send may have reached Meta; check before resending",
         )
+        if row["status"] == "sending":  # a dead worker's send: nobody has told staff yet
+            await _escalate(conn, row, UNCONFIRMED_FOR_STAFF)
         return SendOutcome(SendResult.UNCONFIRMED)
     try:
         client = clients_for(row, settings=settings, http=http, redis=redis)
         assert isinstance(client, InstagramClient)
-        delivered = await _find_in_conversation(client, row)
+        known = await inbox_repo.platform_message_ids(conn, conversation_id=row["conversation_id"])
+        delivered = await _find_in_conversation(client, row, known)
     except GraphAPIError as exc:
         return SendOutcome(SendResult.RETRY, retry_after_s=exc.retry_after_s, error=str(exc))
     if delivered is not None:
@@ -289,17 +306,21 @@ async def _settle_uncertain(
     return None
 
 
-async def _find_in_conversation(client: InstagramClient, row: dict[str, Any]) -> str | None:
-    """Our message in the customer's conversation, sent after the row was written."""
+async def _find_in_conversation(
+    client: InstagramClient, row: dict[str, Any], known_ids: set[str]
+) -> str | None:
+    """Our message in this recipient's own conversation (never another customer's, whatever
+    its text: FAQ answers are the same for everyone), sent by the account after the row was
+    written, and not one we already know (an earlier reply, staff's answer from the app).
+    Sends to one conversation are serialised, so such a message is this row's."""
     since = row["created_at"] - timedelta(seconds=5)
-    text = row["payload"].get("text")
-    for conversation in await client.list_conversations():
+    for conversation in await client.list_conversations(user_id=str(row["recipient"])):
         for message in await client.list_messages(conversation["id"]):
             sent = message.get("created_time")
             when = datetime.strptime(sent, "%Y-%m-%dT%H:%M:%S%z") if sent else None
             if (
                 str((message.get("from") or {}).get("id")) == client.ig_id
-                and message.get("message") == text
+                and str(message.get("id")) not in known_ids
                 and (when is None or when >= since)
             ):
                 return str(message["id"])
@@ -341,22 +362,27 @@ async def requeue_pending(
     pool: Pool, redis: aioredis.Redis, *, older_than_s: float, sending_stale_after_s: float
 ) -> int:
     """Beat: enqueue the sends nobody is working on. `pending` ones (released by staff, or their
-    task was lost) and `sending` ones whose worker died mid-send, which send_outbound checks
-    against the conversation before sending again. Sending is idempotent (row lock, status
+    task was lost), `failed` ones whose retry task was lost, `sending` ones whose worker died
+    mid-send and `unconfirmed` Instagram DMs, which send_outbound looks up in the recipient's
+    conversation before sending again. Sending is idempotent (row lock, status
     check), so a duplicate task is harmless."""
     async with privileged_session(pool) as conn:
         cur = await conn.execute(
             """
             with due as (
                 select id, status from public.outbound_messages
-                 where (status = 'pending' and updated_at < now() - make_interval(secs => %(pending)s))
+                 where (status in ('pending', 'failed')
+                        and updated_at < now() - make_interval(secs => %(pending)s))
                     or (status = 'sending' and updated_at < now() - make_interval(secs => %(sending)s))
+                    -- an Instagram DM whose send timed out: looked up, then resent if absent
+                    or (status = 'unconfirmed' and kind = 'dm'
+                        and updated_at < now() - make_interval(secs => %(sending)s))
                  for update skip locked limit 500
             ), bumped as (
                 -- a pending row waits another interval; a sending row keeps its age, which is
                 -- what tells send_outbound its worker is gone
                 update public.outbound_messages o set updated_at = now()
-                  from due where o.id = due.id and due.status = 'pending'
+                  from due where o.id = due.id and due.status in ('pending', 'failed', 'unconfirmed')
             )
             select o.id::text as id, o.workspace_id::text as workspace_id
               from public.outbound_messages o join due on due.id = o.id

@@ -6,15 +6,19 @@ from uuid import UUID
 from app.db.session import Conn
 
 
-async def lock_conversation(conn: Conn, *, conversation_id: UUID | str) -> dict[str, Any] | None:
-    """One decision per conversation at a time, serialised by a transaction-scoped advisory
-    lock rather than the row lock: drafting may take seconds (a model call), and meanwhile new
-    messages must still be stored and staff must be able to take the conversation over (the
-    send-time check then keeps the bot's draft from going out)."""
+async def lock_conversation(conn: Conn, *, conversation_id: UUID | str) -> None:
+    """Decisions about one conversation are written one at a time, serialised by a
+    transaction-scoped advisory lock rather than the row lock, so new messages are still stored
+    and staff can still take the conversation over meanwhile (the send-time check then keeps the
+    bot's draft from going out). It is taken only for the short write, never while a model
+    thinks."""
     await conn.execute(
         "select pg_advisory_xact_lock(hashtextextended('reply:' || %(id)s::text, 0))",
         {"id": str(conversation_id)},
     )
+
+
+async def read_conversation(conn: Conn, *, conversation_id: UUID | str) -> dict[str, Any] | None:
     cur = await conn.execute(
         """
         select c.id, c.workspace_id, c.owner, c.channel, c.social_account_id, c.last_inbound_at,

@@ -1,9 +1,11 @@
 """Deciding what to do about a customer's messages, once.
 
-DMs and WhatsApp: the decision waits out a short burst window, then takes the conversation's lock
-(an advisory lock, see replies.repo.lock_conversation), collects every unanswered message, runs the agent once and writes the reply row keyed by
-the newest message: duplicates and redeliveries find that key and add nothing. Comments: one
-decision per comment. Held-by-human conversations and channels with auto-reply off are skipped."""
+DMs and WhatsApp: after a short burst window the run collects every unanswered message, runs the
+agent once with no connection held, and writes the reply row keyed by the newest message under
+the conversation's lock (an advisory lock, replies.repo.lock_conversation), after checking that
+nothing changed meanwhile: duplicates and redeliveries find that key and add nothing, a newer
+message supersedes the run. Comments: one decision per comment. Held-by-human conversations and
+channels with auto-reply off are skipped."""
 
 from __future__ import annotations
 
@@ -20,8 +22,9 @@ from app.agent.service import ChatModels, create_chat_model, record_decision, ru
 from app.config import Settings
 from app.db.session import Claims, Conn, Pool, tenant_session
 from app.inbox import repo as inbox_repo
-from app.inbox.service import InboundItem
+from app.inbox.service import InboundItem, leased
 from app.kb.embeddings import Embedders
+from app.kb.service import KnowledgeReader
 from app.logging import get_logger
 from app.outbound import repo as outbound_repo
 from app.replies import repo
@@ -48,21 +51,33 @@ class Planned:
     outbound_ids: list[str]
 
 
+@dataclass(frozen=True)
+class ReplyContext:
+    """What the agent needs about a conversation, read in one short transaction."""
+
+    conversation: dict[str, Any]
+    ai: AiSettings
+    text: str
+    has_attachments: bool
+    history: list[tuple[str, str]]
+
+
 async def _decide(
-    conn: Conn,
+    pool: Pool,
     kit: AgentKit,
     ai: AiSettings,
     *,
+    workspace_id: str,
     channel: str,
     text: str,
     has_attachments: bool,
     history: list[tuple[str, str]],
 ) -> Decision:
+    embedder = kit.embedders.get(ai.embedding_provider)
     return await run_agent(
-        conn=conn,
+        knowledge=KnowledgeReader(pool, Claims.for_worker(workspace_id), embedder, workspace_id),
         settings=kit.settings,
         ai=ai,
-        embedder=kit.embedders.get(ai.embedding_provider),
         moderator=kit.moderator,
         chat_model=kit.chat_model(ai),
         channel=channel,
@@ -81,36 +96,91 @@ async def plan_conversation_reply(
     message_id: str,
     event_id: int | None = None,
 ) -> Planned:
-    """Decide once for the conversation's unanswered messages. The triggering event is finished
-    in the same transaction as the decision and the reply row: from then on the reply row is the
-    durable record (Beat re-sends a pending or stale one), and before it nothing is finished."""
-    async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
-        planned = await _plan_conversation_reply(
+    """Decide once for the conversation's unanswered messages, in three steps: read what the
+    agent needs (a short transaction), run the agent holding no connection (a model may take
+    seconds), then write the decision in a second short transaction that first checks, under
+    the conversation's lock, that nothing changed meanwhile (a newer message, a staff take-over,
+    auto-reply switched off, another worker's decision): if something did, this run stands down
+    and never sends a stale draft. The triggering event is finished with the decision; before
+    that nothing is finished, so a crash leaves it to the sweeper."""
+    claims = Claims.for_worker(workspace_id)
+    async with tenant_session(pool, claims) as conn:
+        context = await _reply_context(
             conn,
             kit,
             workspace_id=workspace_id,
             conversation_id=conversation_id,
             message_id=message_id,
-            event_id=event_id,
         )
-        if event_id is not None:
-            await inbox_repo.set_event_status(conn, event_id=event_id, status="done")
+        if isinstance(context, Planned):
+            await _finish(conn, event_id)
+            return context
+    async with leased(
+        pool, event_id=event_id, workspace_id=workspace_id, lease_s=kit.settings.event_lease_s
+    ):
+        decision = await _decide(
+            pool,
+            kit,
+            context.ai,
+            workspace_id=workspace_id,
+            channel=context.conversation["channel"],
+            text=context.text,
+            has_attachments=context.has_attachments,
+            history=context.history,
+        )
+    async with tenant_session(pool, claims) as conn:
+        await repo.lock_conversation(conn, conversation_id=conversation_id)
+        # staff taking over meanwhile does not stop the write: the reply row is written and
+        # the send-time check cancels it and hands the draft to staff in an escalation
+        current = await _current(
+            conn,
+            workspace_id=workspace_id,
+            conversation_id=conversation_id,
+            message_id=message_id,
+            human_blocks=False,
+        )
+        if isinstance(current, Planned):
+            await _finish(conn, event_id)
+            return current
+        planned = await _record_reply(
+            conn,
+            workspace_id=workspace_id,
+            conversation=context.conversation,
+            message_id=message_id,
+            event_id=event_id,
+            decision=decision,
+        )
+        await _finish(conn, event_id)
     return planned
 
 
-async def _plan_conversation_reply(
+async def _finish(conn: Conn, event_id: int | None) -> None:
+    if event_id is not None:
+        await inbox_repo.set_event_status(conn, event_id=event_id, status="done")
+
+
+@dataclass(frozen=True)
+class Current:
+    """The conversation still waits for the bot's answer to `message_id`."""
+
+    conversation: dict[str, Any]
+    ai: AiSettings
+    unanswered: list[dict[str, Any]]
+
+
+async def _current(
     conn: Conn,
-    kit: AgentKit,
     *,
     workspace_id: str,
     conversation_id: str,
     message_id: str,
-    event_id: int | None,
-) -> Planned:
-    conversation = await repo.lock_conversation(conn, conversation_id=conversation_id)
+    human_blocks: bool = True,
+) -> Current | Planned:
+    """What a decision for `message_id` needs, or why none should be made now."""
+    conversation = await repo.read_conversation(conn, conversation_id=conversation_id)
     if conversation is None:
         return Planned("missing", [])
-    if conversation["owner"] == "human":
+    if human_blocks and conversation["owner"] == "human":
         return Planned("held by a human", [])
     ai = await load_ai_settings(conn, workspace_id)
     if not ai.auto_reply.get(conversation["channel"], True):
@@ -119,31 +189,58 @@ async def _plan_conversation_reply(
     if not unanswered:
         return Planned("already answered", [])
     if str(unanswered[-1]["id"]) != message_id:
+        # the newer message's own run answers all of them
         return Planned("superseded by a newer message", [])
-    key = f"reply:{conversation_id}:{message_id}"
-    existing = await outbound_repo.find_by_key(conn, idempotency_key=key)
+    existing = await outbound_repo.find_by_key(
+        conn, idempotency_key=_reply_key(conversation_id, message_id)
+    )
     if existing is not None:
-        # an earlier run decided and crashed before sending: send that reply, decide nothing new
+        # an earlier run decided (and maybe crashed before sending): send that reply
         return Planned(
             "reply queued earlier",
             [str(existing["id"])] if existing["status"] in ("pending", "failed") else [],
         )
-    text = "\n".join(m["text"] for m in unanswered if m["text"])
+    return Current(conversation, ai, unanswered)
+
+
+def _reply_key(conversation_id: str, message_id: str) -> str:
+    return f"reply:{conversation_id}:{message_id}"
+
+
+async def _reply_context(
+    conn: Conn, kit: AgentKit, *, workspace_id: str, conversation_id: str, message_id: str
+) -> ReplyContext | Planned:
+    current = await _current(
+        conn, workspace_id=workspace_id, conversation_id=conversation_id, message_id=message_id
+    )
+    if isinstance(current, Planned):
+        return current
+    unanswered = current.unanswered
     history = await repo.history(
         conn,
         conversation_id=conversation_id,
         before=unanswered[0]["sent_at"],
         limit=kit.settings.history_messages,
     )
-    decision = await _decide(
-        conn,
-        kit,
-        ai,
-        channel=conversation["channel"],
-        text=text,
+    return ReplyContext(
+        conversation=current.conversation,
+        ai=current.ai,
+        text="\n".join(m["text"] for m in unanswered if m["text"]),
         has_attachments=any(m["attachments"] for m in unanswered),
         history=history,
     )
+
+
+async def _record_reply(
+    conn: Conn,
+    *,
+    workspace_id: str,
+    conversation: dict[str, Any],
+    message_id: str,
+    event_id: int | None,
+    decision: Decision,
+) -> Planned:
+    conversation_id = str(conversation["id"])
     decision_id = await record_decision(
         conn,
         workspace_id=workspace_id,
@@ -158,7 +255,7 @@ async def _plan_conversation_reply(
             workspace_id=workspace_id,
             conversation_id=conversation_id,
             social_account_id=conversation["social_account_id"],
-            idempotency_key=key,
+            idempotency_key=_reply_key(conversation_id, message_id),
             kind=kind,
             recipient=conversation["contact_external_id"],
             payload={"text": decision.reply},
@@ -185,17 +282,20 @@ async def plan_comment_reply(pool: Pool, kit: AgentKit, item: InboundItem) -> Pl
     workspace_id = str(item.workspace_id)
     async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
         ai = await load_ai_settings(conn, workspace_id)
-        if not ai.auto_reply.get("instagram_comment", True):
-            return Planned("auto-reply off for comments", [])
-        decision = await _decide(
-            conn,
-            kit,
-            ai,
-            channel="instagram_comment",
-            text=item.text or "",
-            has_attachments=False,
-            history=[],
-        )
+    if not ai.auto_reply.get("instagram_comment", True):
+        return Planned("auto-reply off for comments", [])
+    # no connection is held while the agent runs (see plan_conversation_reply)
+    decision = await _decide(
+        pool,
+        kit,
+        ai,
+        workspace_id=workspace_id,
+        channel="instagram_comment",
+        text=item.text or "",
+        has_attachments=False,
+        history=[],
+    )
+    async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
         decision_id = await record_decision(
             conn,
             workspace_id=workspace_id,

@@ -1,10 +1,13 @@
 """`make run`: the embedded servers (unless DATABASE_URL / REDIS_URL point elsewhere),
 migrations, the demo workspace, then the API, the Meta sandbox, a Celery worker and Celery Beat
-as child processes. Ctrl-C stops everything in order; the data stays under DATA_DIR."""
+as child processes. A child or embedded server that dies is restarted with backoff while the
+rest keeps running (restarts.py). Ctrl-C stops everything in order; the data stays under
+DATA_DIR."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -23,6 +26,7 @@ from app.db.pool import create_pool
 from app.demo.seed import seed_demo
 from app.runtime.embedded_postgres import EmbeddedPostgres
 from app.runtime.embedded_valkey import create_valkey
+from app.runtime.restarts import RestartPolicy, Supervised
 
 READY_TIMEOUT_S = 60
 
@@ -34,6 +38,7 @@ class Stack:
     postgres: EmbeddedPostgres | None = None
     valkey: object | None = None
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    commands: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def data_dir(self) -> Path:
@@ -85,9 +90,50 @@ class Stack:
         return asyncio.run(run())
 
     def spawn(self, name: str, args: list[str]) -> None:
+        self.commands[name] = args
+        self._start_child(name)
+
+    def _start_child(self, name: str) -> None:
         self.children[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
-            [sys.executable, *args], env=self.env, start_new_session=True
+            [sys.executable, *self.commands[name]], env=self.env, start_new_session=True
         )
+
+    def supervised(self, policy: RestartPolicy) -> list[Supervised]:
+        """Everything `make run` keeps alive: each child process, and the embedded servers."""
+        now = time.monotonic()
+        watched = [
+            Supervised(
+                name,
+                alive=lambda n=name: self.children[n].poll() is None,  # type: ignore[misc]
+                start=lambda n=name: self._start_child(n),  # type: ignore[misc]
+                policy=policy,
+                started_at=now,
+            )
+            for name in self.children
+        ]
+        if self.valkey is not None:
+            valkey = self.valkey
+            watched.append(
+                Supervised(
+                    "valkey",
+                    alive=lambda: _process_alive(valkey),
+                    start=lambda: _restart(valkey),
+                    policy=policy,
+                    started_at=now,
+                )
+            )
+        if self.postgres is not None:
+            postgres = self.postgres
+            watched.append(
+                Supervised(
+                    "postgres",
+                    alive=postgres.is_running,
+                    start=postgres.start,
+                    policy=policy,
+                    started_at=now,
+                )
+            )
+        return watched
 
     def start_processes(self) -> None:
         s = self.settings
@@ -187,6 +233,21 @@ def migrate_external(settings: Settings) -> None:
     _say(f"applied {len(applied)} migration(s)")
 
 
+def _process_alive(server: object) -> bool:
+    """Whether the embedded server's process still exists; a stalled one counts as alive (it
+    may come back, and restarting it would drop what it holds in memory)."""
+    process = getattr(server, "_process", None)
+    return process is not None and process.poll() is None
+
+
+def _restart(server: object) -> None:
+    """Start an embedded server again once its process is gone (its wrapper first forgets the
+    dead process: it refuses to start while it remembers one)."""
+    with contextlib.suppress(Exception):
+        server.stop()  # type: ignore[attr-defined]
+    server.start()  # type: ignore[attr-defined]
+
+
 def _say(text: str) -> None:
     print(f"[socialsync] {text}", flush=True)
 
@@ -225,11 +286,13 @@ def run_stack(settings: Settings) -> int:
             + f"  Data           {stack.data_dir}\n\n  Ctrl-C stops everything; data is kept.\n",
             flush=True,
         )
+        # a crashed child (or embedded server) is restarted with backoff; the others keep
+        # running, so a worker crash delays replies by seconds instead of stopping the product
+        watched = stack.supervised(RestartPolicy())
         while not stopping:
-            dead = [name for name, p in stack.children.items() if p.poll() is not None]
-            if dead:
-                _say(f"{', '.join(dead)} exited; stopping")
-                return 1
+            now = time.monotonic()
+            for item in watched:
+                item.check(now, _say)
             time.sleep(0.5)
         return 0
     finally:

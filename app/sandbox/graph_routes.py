@@ -287,7 +287,13 @@ async def list_comments(version: str, media_id: str, request: Request) -> JSONRe
 async def list_conversations(version: str, ig_id: str, request: Request) -> JSONResponse:
     if (error := await _guard(request, "list_conversations")) is not None:
         return error
-    conversations = [c for c in _state(request).conversations.values() if c["account"] == ig_id]
+    # `user_id` narrows the listing to the conversation with that person, as Meta's does
+    user = request.query_params.get("user_id")
+    conversations = [
+        c
+        for c in _state(request).conversations.values()
+        if c["account"] == ig_id and (user is None or c["user"] == user)
+    ]
     return JSONResponse(
         {
             "data": [

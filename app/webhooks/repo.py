@@ -97,16 +97,21 @@ async def mark_pending(conn: Conn, event_ids: list[int]) -> None:
 async def claim_stale_events(
     conn: Conn, *, pending_after_s: int, enqueued_after_s: int, limit: int
 ) -> list[dict[str, Any]]:
-    """Events the broker may have lost: pending (enqueue failed), or enqueued/processing for
-    longer than any task may take. Processing is idempotent, so enqueuing twice is harmless."""
+    """Events the broker may have lost: pending (enqueue failed), enqueued for long (a dead
+    worker held them unacknowledged), or processing with a lease that ran out (its worker
+    died). Processing is idempotent, so enqueuing twice is harmless."""
     cur = await conn.execute(
         """
         select id, workspace_id::text as workspace_id, kind
           from public.webhook_events
          where workspace_id is not null
            and ((status = 'pending' and received_at < now() - make_interval(secs => %(pending)s))
-             or (status in ('enqueued', 'processing')
-                 and coalesce(enqueued_at, received_at) < now() - make_interval(secs => %(enqueued)s)))
+             or (status = 'enqueued'
+                 and coalesce(enqueued_at, received_at) < now() - make_interval(secs => %(enqueued)s))
+             or (status = 'processing' and coalesce(lease_until, enqueued_at, received_at)
+                                           < now() - case when lease_until is null
+                                                          then make_interval(secs => %(enqueued)s)
+                                                          else interval '0' end))
          order by received_at
          limit %(limit)s
          for update skip locked
@@ -116,10 +121,15 @@ async def claim_stale_events(
     return await cur.fetchall()
 
 
-async def mark_enqueued(conn: Conn, event_ids: list[int]) -> None:
+async def mark_enqueued(conn: Conn, event_ids: list[int], *, grace_s: float) -> None:
+    """Handed to the broker again; a processing event gets `grace_s` for a worker to take it
+    before it counts as abandoned again."""
     if event_ids:
         await conn.execute(
             "update public.webhook_events set status = case when status = 'pending' then 'enqueued' else status end,"
-            " enqueued_at = now() where id = any(%(ids)s)",
-            {"ids": event_ids},
+            " enqueued_at = now(),"
+            " lease_until = case when status = 'processing'"
+            "                    then now() + make_interval(secs => %(grace)s) else lease_until end"
+            " where id = any(%(ids)s)",
+            {"ids": event_ids, "grace": grace_s},
         )

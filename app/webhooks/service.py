@@ -148,6 +148,8 @@ async def sweep_stale_events(settings: Settings, pool: Pool, redis: aioredis.Red
             redis, [(r["id"], r["workspace_id"], r["kind"]) for r in stale]
         ):
             return 0
-        await repo.mark_enqueued(conn, [r["id"] for r in stale])
+        await repo.mark_enqueued(
+            conn, [r["id"] for r in stale], grace_s=settings.webhook_sweep_stale_after_s
+        )
     log.info("re-enqueued stale webhook events", count=len(stale))
     return len(stale)

@@ -28,14 +28,16 @@ def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[
         )
 
 
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def start_worker(
+    env: dict[str, str], log: Path, *, pool: str = "prefork", concurrency: int = 1
+) -> subprocess.Popen[bytes]:
     return _spawn(
         [
             "worker",
             "--pool",
-            "prefork",
+            pool,
             "--concurrency",
-            "1",
+            str(concurrency),
             "-Q",
             "high,default,low",
             "--loglevel",

@@ -18,7 +18,7 @@ def process_event(self, event_id: int, workspace_id: str) -> str:  # type: ignor
     try:
         outcome = runtime.run(
             lambda r: inbox_service.process_event(
-                r.pool, event_id=event_id, workspace_id=workspace_id
+                r.pool, event_id=event_id, workspace_id=workspace_id, lease_s=settings.event_lease_s
             )
         )
         item = outcome.inbound

@@ -114,11 +114,18 @@ class InstagramClient:
         )
         return list(result.get("data", []))
 
-    async def list_conversations(self, limit: int = 25) -> list[dict[str, Any]]:
+    async def list_conversations(
+        self, limit: int = 25, *, user_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The account's conversations, newest first; with `user_id` (an IGSID), only the one
+        with that person."""
+        params: dict[str, Any] = {"platform": "instagram", "limit": limit}
+        if user_id is not None:
+            params["user_id"] = user_id
         result = await self.graph.request(
             "GET",
             f"{self.ig_id}/conversations",
-            params={"platform": "instagram", "limit": limit},
+            params=params,
             bucket="conversations",
             rate=self._conversations,
         )

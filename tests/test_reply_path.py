@@ -1,0 +1,125 @@
+"""The reply path with a real worker process, a slow model (the local OpenAI-speaking server)
+and the sandbox: no database connection is held while the model thinks, a message that
+arrives meanwhile supersedes the draft (one coherent reply), and a worker killed mid-draft
+costs seconds, not the old quarter of an hour."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.support import processes
+from tests.support.conversation import dm_replies, send_dm, submit_reply
+from tests.support.factories import instagram_shop
+
+HOURS = ("What are your opening hours?", "We are open 9 to 6, Monday to Saturday.")
+
+
+def _env(fake_ai: Any, **extra: str) -> dict[str, str]:
+    return {
+        "CHAT_MODEL": "gpt-4o-mini",
+        "OPENAI_API_KEY": "sk-test",
+        "OPENAI_BASE_URL": f"{fake_ai.url}/v1",
+        "REPLY_BURST_WINDOW_S": "0.3",
+        **extra,
+    }
+
+
+def _chats(fake_ai_state: Any) -> int:
+    return sum(1 for r in fake_ai_state.requests if r["api"] == "openai.chat")
+
+
+async def test_no_connection_is_held_while_the_model_thinks(
+    client, sandbox, admin, fake_ai, fake_ai_state, clean_broker, tmp_path: Path
+) -> None:
+    _, _, ig = await instagram_shop(client, admin, HOURS, "thinking")
+    fake_ai_state.chat_default = submit_reply(HOURS[1])
+    fake_ai_state.chat_delays.extend([3, 3, 3])
+    worker = processes.start_worker(_env(fake_ai), tmp_path / "worker.log")
+    try:
+        for n in range(3):
+            send_dm(sandbox, ig, f"c{n}", "when are you open?")
+        processes.wait_for(lambda: _chats(fake_ai_state) >= 1, 30)
+        samples = []
+        for _ in range(10):  # while the model takes its 3 s
+            samples.append(
+                admin.execute(
+                    "select count(*) filter (where state like 'idle in transaction%%') as idle_tx,"
+                    " count(*) filter (where xact_start is not null) as in_tx"
+                    " from pg_stat_activity where usename = 'socialsync_app' and pid <> pg_backend_pid()"
+                ).fetchone()
+            )
+            time.sleep(0.15)
+        processes.wait_for(lambda: len(dm_replies(sandbox, ig)) == 3, 60)
+    finally:
+        processes.stop(worker)
+    assert all(s["idle_tx"] == 0 for s in samples), samples
+    assert {r["recipient"] for r in dm_replies(sandbox, ig)} == {"c0", "c1", "c2"}
+
+
+async def test_a_message_that_arrives_while_the_model_drafts_supersedes_the_draft(
+    client, sandbox, admin, fake_ai, fake_ai_state, clean_broker, tmp_path: Path
+) -> None:
+    _, _, ig = await instagram_shop(client, admin, HOURS, "superseded")
+    fake_ai_state.chat_default = submit_reply(HOURS[1])
+    fake_ai_state.chat_delays.append(3)  # the first draft is slow; the second is not
+    # the production pool: the second message is stored while the first draft is thinking
+    worker = processes.start_worker(
+        _env(fake_ai), tmp_path / "worker.log", pool="threads", concurrency=4
+    )
+    try:
+        send_dm(sandbox, ig, "c1", "hi!")
+        processes.wait_for(lambda: _chats(fake_ai_state) >= 1, 30)
+        send_dm(sandbox, ig, "c1", "when are you open on saturday?")
+        processes.wait_for(lambda: dm_replies(sandbox, ig), 30)
+        processes.wait_for(
+            lambda: (
+                admin.execute(
+                    "select count(*) as n from webhook_events where account_external_id = %s"
+                    " and kind = 'ig_message' and status = 'done'",
+                    (ig,),
+                ).fetchone()["n"]
+                == 2
+            ),
+            30,
+        )
+    finally:
+        processes.stop(worker)
+    [reply] = dm_replies(sandbox, ig)
+    assert reply["recipient"] == "c1"
+    last_request = [r for r in fake_ai_state.requests if r["api"] == "openai.chat"][-1]
+    assert "saturday" in json.dumps(last_request["body"]).lower(), "one draft for both messages"
+
+
+async def test_a_worker_killed_mid_draft_is_replaced_within_seconds(
+    client, sandbox, admin, fake_ai, fake_ai_state, clean_broker, tmp_path: Path
+) -> None:
+    _, _, ig = await instagram_shop(client, admin, HOURS, "leased")
+    fake_ai_state.chat_default = submit_reply(HOURS[1])
+    fake_ai_state.chat_delays.append(60)  # the first run never finishes: its worker dies
+    env = _env(fake_ai, EVENT_LEASE_S="3", WEBHOOK_SWEEP_INTERVAL_S="1")
+    beat = processes.start_beat(env, tmp_path / "beat.log", tmp_path / "beat-schedule")
+    first = processes.start_worker(env, tmp_path / "worker-1.log")
+    try:
+        send_dm(sandbox, ig, "c1", "when are you open?")
+        processes.wait_for(lambda: _chats(fake_ai_state) >= 1, 30)
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+        killed_at = time.monotonic()
+        second = processes.start_worker(env, tmp_path / "worker-2.log")
+        try:
+            processes.wait_for(lambda: dm_replies(sandbox, ig), 60)
+            delay = time.monotonic() - killed_at
+        finally:
+            processes.stop(second)
+    finally:
+        processes.stop(beat)
+        if first.poll() is None:
+            processes.stop(first)
+    assert delay < 30, f"answered {delay:.0f} s after the crash"
+    [reply] = dm_replies(sandbox, ig)
+    assert reply["recipient"] == "c1" and reply["text"] == HOURS[1]
