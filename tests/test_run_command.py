@@ -90,7 +90,10 @@ def test_run_twice_keeps_data(tmp_path) -> None:
 
 def _children(pid: int) -> dict[int, str]:
     out = subprocess.run(
-        ["ps", "-ww", "-o", "pid=,args=", "--ppid", str(pid)], capture_output=True, text=True, check=False
+        ["ps", "-ww", "-o", "pid=,args=", "--ppid", str(pid)],
+        capture_output=True,
+        text=True,
+        check=False,
     ).stdout
     return {int(line.split(None, 1)[0]): line.split(None, 1)[1] for line in out.splitlines()}
 
