@@ -229,10 +229,11 @@ async def leased(
         return
 
     async def renew() -> None:
+        # the lease was just taken or renewed: most bodies end before the first renewal
         while True:
+            await asyncio.sleep(lease_s / 3)
             async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
                 await repo.renew_lease(conn, event_id=event_id, lease_s=lease_s)
-            await asyncio.sleep(lease_s / 3)
 
     task = asyncio.create_task(renew())
     try:

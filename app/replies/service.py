@@ -115,6 +115,10 @@ async def plan_conversation_reply(
         if isinstance(context, Planned):
             await _finish(conn, event_id)
             return context
+        if event_id is not None:  # this run holds the event from here (a retry may come late)
+            await inbox_repo.renew_lease(
+                conn, event_id=event_id, lease_s=kit.settings.event_lease_s
+            )
     async with leased(
         pool, event_id=event_id, workspace_id=workspace_id, lease_s=kit.settings.event_lease_s
     ):

@@ -57,10 +57,29 @@ async def _due_accounts(pool: Pool, horizon: datetime) -> list[dict[str, Any]]:
         return await cur.fetchall()
 
 
+async def _claim(pool: Pool, account_id: Any, issued_at: datetime) -> bool:
+    """This run refreshes the account, unless another run claimed it or refreshed it since."""
+    async with privileged_session(pool) as conn:
+        cur = await conn.execute(
+            """
+            update public.social_accounts
+               set token_refresh_claimed_until = now() + interval '5 minutes'
+             where id = %(id)s
+               and coalesce(token_refreshed_at, connected_at) = %(issued)s
+               and (token_refresh_claimed_until is null or token_refresh_claimed_until < now())
+            returning id
+            """,
+            {"id": account_id, "issued": issued_at},
+        )
+        return await cur.fetchone() is not None
+
+
 async def _set_status(pool: Pool, account_id: Any, status: str) -> None:
     async with privileged_session(pool) as conn:
         await conn.execute(
-            "update public.social_accounts set token_status = %(status)s where id = %(id)s",
+            # a run that ends this way gives its claim back: the next run may try again
+            "update public.social_accounts set token_status = %(status)s,"
+            " token_refresh_claimed_until = null where id = %(id)s",
             {"id": account_id, "status": status},
         )
 
@@ -73,7 +92,8 @@ async def _store_token(
             """
             update public.social_accounts
                set access_token_encrypted = %(token)s, token_expires_at = %(expires)s,
-                   token_refreshed_at = %(now)s, token_status = 'ok'
+                   token_refreshed_at = %(now)s, token_status = 'ok',
+                   token_refresh_claimed_until = null
              where id = %(id)s
             """,
             {"id": account_id, "token": encrypt_secret(token), "expires": expires_at, "now": now},
@@ -98,6 +118,8 @@ async def refresh_expiring_tokens(
             continue
         if now - account["token_issued_at"] < MIN_TOKEN_AGE:
             continue  # Meta refuses to refresh a token younger than a day
+        if not await _claim(pool, account["id"], account["token_issued_at"]):
+            continue  # another run has it, or refreshed it since we looked
         try:
             # clients_for refuses an account without a usable token (TokenExpiredError)
             client = clients_for(account, settings=settings, http=http, redis=redis)
