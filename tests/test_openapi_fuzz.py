@@ -16,7 +16,7 @@ import pytest
 
 TESTS = Path(__file__).resolve().parent
 SCHEMATHESIS = Path(sys.executable).with_name("st")
-MAX_EXAMPLES = 15
+MAX_EXAMPLES = 12
 SEED = 20261201  # a fixed seed: the same bounded run each time
 
 
@@ -53,18 +53,14 @@ def identities(live_api: Any) -> dict[str, list[str]]:
     }
 
 
-@pytest.mark.parametrize("who", ["owner", "agent", "anonymous"])
-def test_schemathesis_finds_nothing(
-    live_api: Any, identities: dict[str, list[str]], who: str
-) -> None:
-    headers = [arg for header in identities[who] for arg in ("-H", header)]
-    run = subprocess.run(
+def _schemathesis(url: str, headers: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [
             str(SCHEMATHESIS),
             "--config-file",
             str(TESTS / "schemathesis.toml"),
             "run",
-            f"{live_api.url}/openapi.json",
+            f"{url}/openapi.json",
             "--checks",
             "all",
             "--phases",
@@ -73,8 +69,10 @@ def test_schemathesis_finds_nothing(
             str(MAX_EXAMPLES),
             "--seed",
             str(SEED),
+            # one worker: with two, Hypothesis parses lambdas' source in two threads at once and
+            # CPython 3.11 can fail with "AST constructor recursion depth mismatch"
             "--workers",
-            "2",
+            "1",
             "--request-timeout",
             "20",
             *headers,
@@ -85,6 +83,20 @@ def test_schemathesis_finds_nothing(
         check=False,
         cwd=TESTS,
     )
-    summary = run.stdout[-6000:]
+
+
+@pytest.mark.parametrize("who", ["owner", "agent", "anonymous"])
+def test_schemathesis_finds_nothing(
+    live_api: Any, identities: dict[str, list[str]], who: str
+) -> None:
+    headers = [arg for header in identities[who] for arg in ("-H", header)]
+    for _attempt in range(2):
+        run = _schemathesis(live_api.url, headers)
+        # CPython 3.11 can fail inside Hypothesis while it parses a lambda's source ("AST
+        # constructor recursion depth mismatch"): a crash of the tool, not a finding; run again
+        if "AST constructor recursion depth mismatch" not in run.stdout:
+            break
+    found = [run.stdout.find(h) for h in ("FAILURES", "ERRORS") if h in run.stdout]
+    summary = run.stdout[min(found) :][:8000] if found else run.stdout[-6000:]
     assert run.returncode == 0, summary
     assert " passed" in summary and "failures" not in summary.split("SUMMARY")[-1], summary
