@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.processes import wait_for
 from tests.support.servers import free_port
 
 
@@ -98,14 +99,11 @@ def _children(pid: int) -> dict[int, str]:
     return {int(line.split(None, 1)[0]): line.split(None, 1)[1] for line in out.splitlines()}
 
 
-def _wait_for(check, timeout: float = 90):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError("condition not met in time")
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/ready", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False  # the API answers slowly while Valkey comes back
 
 
 def test_a_crashed_worker_or_valkey_is_restarted_and_replies_go_on(tmp_path) -> None:
@@ -132,24 +130,24 @@ def test_a_crashed_worker_or_valkey_is_restarted_and_replies_go_on(tmp_path) -> 
     try:
         _wait_ready(url, proc)
         dm("before-crash")
-        _wait_for(lambda: answered("before-crash"))
+        wait_for(lambda: answered("before-crash"), 90)
         [worker] = [pid for pid, args in _children(proc.pid).items() if " worker -Q" in args]
         os.killpg(worker, signal.SIGKILL)
-        _wait_for(lambda: "worker restarted" in log.read_text())
+        wait_for(lambda: "worker restarted" in log.read_text(), 90)
         assert proc.poll() is None, "the stack kept running"
         assert httpx.get(f"{url}/health", timeout=5).status_code == 200
         dm("after-worker-crash")
-        _wait_for(lambda: answered("after-worker-crash"))
+        wait_for(lambda: answered("after-worker-crash"), 90)
 
         children = _children(proc.pid)
         valkeys = [pid for pid, args in children.items() if "valkey-server" in args]
         assert len(valkeys) == 1, children
         [valkey] = valkeys
         os.kill(valkey, signal.SIGKILL)
-        _wait_for(lambda: "valkey restarted" in log.read_text())
-        _wait_for(lambda: httpx.get(f"{url}/ready", timeout=5).status_code == 200)
+        wait_for(lambda: "valkey restarted" in log.read_text(), 90)
+        wait_for(lambda: _ready(url), 90)
         dm("after-valkey-crash")
-        _wait_for(lambda: answered("after-valkey-crash"))
+        wait_for(lambda: answered("after-valkey-crash"), 90)
         assert proc.poll() is None
     finally:
         proc.send_signal(signal.SIGINT)
