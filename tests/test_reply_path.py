@@ -44,17 +44,20 @@ async def test_no_connection_is_held_while_the_model_thinks(
         for n in range(3):
             send_dm(sandbox, ig, f"c{n}", "when are you open?")
         processes.wait_for(lambda: _chats(fake_ai_state) >= 1, 30)
-        samples = []
-        for _ in range(10):  # while the model takes its 3 s
+        samples: list[dict[str, Any]] = []
+
+        def sampled_until_all_answered() -> bool:
+            # pg_stat_activity, sampled at every poll for as long as the three drafts take
             samples.append(
                 admin.execute(
-                    "select count(*) filter (where state like 'idle in transaction%%') as idle_tx,"
-                    " count(*) filter (where xact_start is not null) as in_tx"
+                    "select count(*) filter (where state like 'idle in transaction%%') as idle_tx"
                     " from pg_stat_activity where usename = 'socialsync_app' and pid <> pg_backend_pid()"
                 ).fetchone()
             )
-            time.sleep(0.15)
-        processes.wait_for(lambda: len(dm_replies(sandbox, ig)) == 3, 60)
+            return len(dm_replies(sandbox, ig)) == 3
+
+        processes.wait_for(sampled_until_all_answered, 60)
+        assert len(samples) >= 20, "sampled through the model's 9 s of thinking"
     finally:
         processes.stop(worker)
     assert all(s["idle_tx"] == 0 for s in samples), samples
