@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
 from celery import Celery
@@ -72,8 +73,19 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
     }
 
 
+def broker_tls(url: str | None) -> dict[str, Any] | None:
+    """`rediss://` without `ssl_cert_reqs`: verify the server (kombu's own default for that URL
+    is no verification, and it applies only to its built-in transport name, not to ours)."""
+    if url is None or not url.startswith("rediss://") or "ssl_cert_reqs" in url:
+        return None
+    return {"ssl_cert_reqs": ssl.CERT_REQUIRED}
+
+
 celery_app = Celery("socialsync", broker=settings.redis_url, backend=settings.redis_url)
 celery_app.conf.update(
+    # kombu's Redis transport, but a broker killed under the worker is a reconnect, not a crash
+    broker_transport="workers.broker:Transport",
+    broker_use_ssl=broker_tls(settings.redis_url),
     task_serializer="json",
     accept_content=["json"],
     result_serializer="json",
