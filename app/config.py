@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     # dies, the sweeper hands the event to another one this long after the last renewal
     event_lease_s: float = 15.0
     webhook_sweep_batch: int = 500
-    webhook_sweep_interval_s: float = 15.0
+    webhook_sweep_interval_s: float = 5.0
     # Group commit: concurrent webhooks share one transaction of at most this many events
     webhook_batch_max_events: int = 500
     # the longest an enqueue may wait on the broker (a stalled Redis); the work then stays
@@ -177,11 +177,17 @@ class Settings(BaseSettings):
     # comments of posts under a day old are polled on every run; older posts less often
     reconcile_comments_week_interval_s: float = 1800.0
     reconcile_comments_old_interval_s: float = 6 * 3600.0
-    # a send still `sending` after this long belonged to a worker that died: it is checked
-    # against the conversation and sent again only if it never arrived
-    send_stale_after_s: float = 120.0
+    # the worker that writes or claims a send owns it this long (longer than one Graph call,
+    # GRAPH_TIMEOUT_S): if it dies, Beat's requeue job hands the send on once the lease is over,
+    # and a send cut off mid-call is looked up in the conversation before it is sent again
+    send_lease_s: float = 20.0
+    # an Instagram DM whose delivery cannot be looked up for this long goes to staff
+    send_settle_bound_s: float = 600.0
     send_max_retries: int = 5
     send_retry_base_s: float = 2.0
+    send_retry_max_s: float = 300.0
+    # how often Beat looks for sends nobody owns (a dead worker's, a lost retry's)
+    outbound_requeue_interval_s: float = 5.0
 
     # Beat's housekeeping (each job runs once per interval, however many Beats are running)
     token_refresh_interval_s: float = 6 * 3600.0
@@ -194,9 +200,6 @@ class Settings(BaseSettings):
     # finished raw webhook events are deleted after this many days
     raw_event_retention_days: float = 30.0
     retention_batch: int = 5000
-    # outbound messages still `pending` after this long (released by staff, or their task was
-    # lost) are enqueued again
-    outbound_sweep_after_s: float = 600.0
 
     # Publishing scheduled posts (Beat): each run advances every due post by a step or a few
     publish_interval_s: float = 30.0
@@ -272,6 +275,16 @@ class Settings(BaseSettings):
     def app_secret_for(self, platform: str) -> SecretStr:
         specific = {"instagram": self.instagram_app_secret, "whatsapp": self.whatsapp_app_secret}
         return specific.get(platform) or self.meta_app_secret
+
+    @model_validator(mode="after")
+    def _leases_outlast_the_calls_they_cover(self) -> Settings:
+        # a send lease shorter than a Graph call would hand a send in progress to a second worker
+        if self.send_lease_s <= self.graph_timeout_s:
+            raise ValueError(
+                f"SEND_LEASE_S ({self.send_lease_s}) must be longer than GRAPH_TIMEOUT_S "
+                f"({self.graph_timeout_s})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:

@@ -319,15 +319,10 @@ async def test_released_dead_letter_is_sent_by_beat_sweep(
     ).fetchone()["id"]
     # staff release it while the broker is unavailable to the API: only the row changes
     admin.execute(
-        "update outbound_messages set status = 'pending', updated_at = now() - interval '1 hour' where id = %s",
+        "update outbound_messages set status = 'pending', lease_until = null where id = %s",
         (outbound_id,),
     )
-    assert (
-        await requeue_pending(
-            app.state.pool, app.state.redis, older_than_s=600, sending_stale_after_s=120
-        )
-        >= 1
-    )
+    assert await requeue_pending(app.state.pool, app.state.redis, lease_s=20) >= 1
 
     def sent() -> list[dict[str, Any]]:
         return [o for o in sandbox.state.outbox if o["account"] == ig]
@@ -339,6 +334,42 @@ async def test_released_dead_letter_is_sent_by_beat_sweep(
         "select status from outbound_messages where id = %s", (outbound_id,)
     ).fetchone()
     assert row["status"] == "sent"
+
+
+async def test_a_send_is_handed_on_only_once_its_lease_has_run_out(app, client, admin) -> None:
+    """A worker that wrote a reply and died before sending it: the send waits out its writer's
+    lease (the writer may still be sending it), then Beat's requeue job takes it."""
+    from app.db.session import privileged_session
+    from app.outbound import repo as outbound_repo
+
+    _, ws = await _workspace(client)
+    ig = _instagram(admin, ws, token="sandbox-token", expires_in=None, age=timedelta(days=1))
+    account_id = _account(admin, ig)["id"]
+    outbound_id = admin.execute(
+        "insert into outbound_messages (workspace_id, social_account_id, idempotency_key, kind, recipient, payload, lease_until)"
+        " values (%s, %s, %s, 'dm', 'r2', '{\"text\": \"hi\"}', now() + interval '1 hour') returning id",
+        (ws, account_id, f"k-{uuid.uuid4()}"),
+    ).fetchone()["id"]
+
+    async def requeue() -> list[str]:
+        # the claim Beat's requeue job enqueues (a worker of this module may be consuming the
+        # queue itself, so the claim is what is looked at)
+        async with privileged_session(app.state.pool) as conn:
+            rows = await outbound_repo.claim_unowned_sends(conn, lease_s=20)
+        return [r["id"] for r in rows if r["id"] == str(outbound_id)]
+
+    assert await requeue() == [], "its writer still owns it"
+    admin.execute(
+        "update outbound_messages set lease_until = now() - interval '1 second' where id = %s",
+        (outbound_id,),
+    )
+    assert await requeue() == [str(outbound_id)]
+    lease = admin.execute(
+        "select lease_until > now() + interval '15 seconds' as leased from outbound_messages where id = %s",
+        (outbound_id,),
+    ).fetchone()
+    assert lease["leased"], "leased again to the task just enqueued"
+    assert await requeue() == [], "and not enqueued twice while that task owns it"
 
 
 @pytest.mark.timeout(120)

@@ -308,6 +308,7 @@ async def test_outside_the_window_becomes_an_escalation(app, bot, admin, sandbox
             kind="dm",
             recipient="old",
             payload={"text": "late"},
+            lease_s=20,
         )
     async with httpx.AsyncClient() as http:
         outcome = await outbound_service.send_outbound(
@@ -450,6 +451,7 @@ async def test_a_stuck_send_is_looked_up_in_its_own_conversation_never_by_text(
                 kind="dm",
                 recipient="same-b",
                 payload={"text": HOURS[1]},
+                lease_s=20,
             )
         # the first customer gets the same text again after the stuck row was written
         inbound(
@@ -464,7 +466,7 @@ async def test_a_stuck_send_is_looked_up_in_its_own_conversation_never_by_text(
             lambda: len([o for o in sent_to(sandbox, bot["ig"]) if o["recipient"] == "same-a"]) == 2
         )
         admin.execute(
-            "update outbound_messages set status = 'sending', updated_at = now() - interval '1 hour'"
+            "update outbound_messages set status = 'sending', lease_until = now() - interval '1 second'"
             " where id = %s",
             (row["id"],),
         )

@@ -32,8 +32,9 @@ async def test_sigkill_mid_reply_then_restart_replies_once(
         "CHAT_MODEL": "gpt-4o-mini",
         "OPENAI_API_KEY": "sk-test",
         "OPENAI_BASE_URL": f"{fake_ai.url}/v1",
-        "GRAPH_TIMEOUT_S": "30",
-        "SEND_STALE_AFTER_S": "4",
+        "GRAPH_TIMEOUT_S": "5",
+        "SEND_LEASE_S": "6",
+        "OUTBOUND_REQUEUE_INTERVAL_S": "1",
         "WEBHOOK_SWEEP_INTERVAL_S": "2",
         "WEBHOOK_SWEEP_STALE_AFTER_S": "10",
     }
@@ -42,8 +43,8 @@ async def test_sigkill_mid_reply_then_restart_replies_once(
     if moment == "drafting":
         fake_ai_state.chat_delays.append(60)
     else:
-        # Meta takes 2.5 s over the send the worker dies in: finished before the send counts as
-        # stale (SEND_STALE_AFTER_S, as in production where it is well above the Graph timeout)
+        # Meta takes 2.5 s over the send the worker dies in: finished long before the send's
+        # lease, which the dead worker no longer renews, runs out (SEND_LEASE_S)
         httpx.post(
             f"{sandbox.url}/_sandbox/faults",
             json={"endpoint": "send_message", "kind": "latency", "latency_ms": 2500, "count": 1},

@@ -35,7 +35,7 @@ BEAT_JOBS = (
     (
         "requeue-pending-outbound",
         "socialsync.maintenance.requeue_outbound",
-        settings.webhook_sweep_interval_s,
+        settings.outbound_requeue_interval_s,
         "low",
     ),
     # publishing shares the default queue with comments: a post is due at a set time

@@ -194,10 +194,11 @@ async def reply(
             recipient=conversation["contact_external_id"],
             payload=payload,
             sender="human",
+            # the publish below owns it; if the broker is down, Beat's requeue job sends it
+            lease_s=settings.send_lease_s,
         )
         if row["created"]:
             await _audit(conn, ws, "conversation.reply", "outbound_message", row["id"])
     if row["created"]:
-        # if the broker is down the row stays pending and Beat's outbound sweep sends it later
         await publish(redis, [(SEND_OUTBOUND, [str(row["id"]), str(ws.workspace_id)], "high")])
     return StaffReply(outbound_id=row["id"], status=row["status"], tag=eligibility.tag)

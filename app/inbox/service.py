@@ -5,8 +5,6 @@ transaction and finished events are skipped, so a redelivered or duplicated task
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from app.db.leases import renewing
 from app.db.session import Claims, Conn, Pool, tenant_session
 from app.inbox import repo
 from app.logging import get_logger
@@ -221,27 +220,18 @@ async def record_event(
 async def leased(
     pool: Pool, *, event_id: int | None, workspace_id: str, lease_s: float
 ) -> AsyncIterator[None]:
-    """Keep the event's lease while the body runs (a model may think for seconds), renewing
-    it every third of its length; a worker that dies stops renewing, and within `lease_s` the
-    sweeper gives the event to another worker."""
+    """Keep the event's lease while the body runs (a model may think for seconds); within
+    `lease_s` of its worker's death the sweeper gives the event to another worker."""
     if event_id is None:
         yield
         return
 
     async def renew() -> None:
-        # the lease was just taken or renewed: most bodies end before the first renewal
-        while True:
-            await asyncio.sleep(lease_s / 3)
-            async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
-                await repo.renew_lease(conn, event_id=event_id, lease_s=lease_s)
+        async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
+            await repo.renew_lease(conn, event_id=event_id, lease_s=lease_s)
 
-    task = asyncio.create_task(renew())
-    try:
+    async with renewing(lease_s, renew):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
 
 
 async def finish_event(pool: Pool, *, event_id: int, workspace_id: str) -> None:

@@ -20,16 +20,20 @@ async def create_outbound(
     kind: str,
     recipient: str,
     payload: dict[str, Any],
+    lease_s: float,
     decision_id: UUID | None = None,
     sender: str = "bot",
 ) -> dict[str, Any]:
     """The message for this key: new, or the one a previous (crashed, retried, duplicated) run
-    wrote, never a second one. `created` tells which."""
+    wrote, never a second one. `created` tells which. A new one is leased to its writer, who
+    sends it at once; if the writer dies first, the requeue job takes it when the lease ends."""
     cur = await conn.execute(
         """
         insert into public.outbound_messages
-            (workspace_id, conversation_id, social_account_id, idempotency_key, kind, recipient, payload, decision_id, sender)
-        values (%(ws)s, %(conv)s, %(acct)s, %(key)s, %(kind)s, %(recipient)s, %(payload)s, %(decision)s, %(sender)s)
+            (workspace_id, conversation_id, social_account_id, idempotency_key, kind, recipient, payload, decision_id, sender,
+             lease_until)
+        values (%(ws)s, %(conv)s, %(acct)s, %(key)s, %(kind)s, %(recipient)s, %(payload)s, %(decision)s, %(sender)s,
+                now() + make_interval(secs => %(lease)s::float8))
         on conflict (idempotency_key) do update set idempotency_key = excluded.idempotency_key
         returning id, status, (xmax = 0) as created
         """,
@@ -43,6 +47,7 @@ async def create_outbound(
             "payload": Jsonb(payload),
             "decision": decision_id,
             "sender": sender,
+            "lease": lease_s,
         },
     )
     row = await cur.fetchone()
@@ -63,7 +68,7 @@ async def claim_for_send(conn: Conn, *, outbound_id: UUID | str) -> dict[str, An
     cur = await conn.execute(
         """
         select o.id, o.workspace_id, o.conversation_id, o.social_account_id, o.kind, o.recipient, o.payload, o.status,
-               o.attempts, o.sender, o.created_at, o.updated_at, c.owner, c.last_inbound_at, c.channel,
+               o.attempts, o.sender, o.created_at, o.updated_at, o.lease_until, c.owner, c.last_inbound_at, c.channel,
                a.platform, a.external_id as account_external_id, a.access_token_encrypted, a.token_status
           from public.outbound_messages o
           join public.social_accounts a on a.id = o.social_account_id
@@ -84,11 +89,15 @@ async def set_status(
     error: str | None = None,
     platform_message_id: str | None = None,
     count_attempt: bool = False,
+    lease_s: float | None = None,
 ) -> None:
+    """`lease_s`: who set the status owns the send that long (sending it, or retrying it later);
+    without one, the requeue job may hand it to any worker."""
     await conn.execute(
         """
         update public.outbound_messages
            set status = %(status)s, last_error = %(error)s, updated_at = now(),
+               lease_until = now() + make_interval(secs => %(lease)s::float8),
                platform_message_id = coalesce(%(pmid)s, platform_message_id),
                attempts = attempts + %(inc)s,
                sent_at = case when %(status)s = 'sent' then coalesce(sent_at, now()) else sent_at end
@@ -100,6 +109,7 @@ async def set_status(
             "error": error,
             "pmid": platform_message_id,
             "inc": 1 if count_attempt else 0,
+            "lease": lease_s,
         },
     )
 
@@ -111,7 +121,7 @@ async def mark_sent_by_echo(
     cur = await conn.execute(
         """
         update public.outbound_messages set status = 'sent', platform_message_id = %(pmid)s, sent_at = coalesce(sent_at, now()),
-               updated_at = now(), last_error = null
+               updated_at = now(), last_error = null, lease_until = null
          where workspace_id = %(ws)s and id::text = %(id)s and status in ('sending', 'unconfirmed', 'failed', 'pending')
         """,
         {"ws": workspace_id, "id": outbound_id, "pmid": platform_message_id},
@@ -174,3 +184,41 @@ async def release_dead(conn: Conn, *, workspace_id: UUID, outbound_id: UUID) -> 
         {"ws": workspace_id, "id": outbound_id},
     )
     return cur.rowcount > 0
+
+
+async def claim_unowned_sends(
+    conn: Conn, *, lease_s: float, limit: int = 500
+) -> list[dict[str, Any]]:
+    """The unfinished sends whose lease ran out (their worker died, their retry task was lost) or
+    that never had one (released by staff): each is leased again for the task about to be
+    enqueued, except a `sending` one, whose lapsed lease is what tells send_outbound that its
+    worker is gone."""
+    cur = await conn.execute(
+        """
+        with due as (
+            select id, status from public.outbound_messages
+             where status in ('pending', 'sending', 'failed', 'unconfirmed')
+               and coalesce(lease_until, '-infinity') < now()
+               -- only an Instagram DM can be looked up; other unconfirmed sends are staff's
+               and (status <> 'unconfirmed' or kind = 'dm')
+             for update skip locked limit %(limit)s
+        ), leased as (
+            update public.outbound_messages o set lease_until = now() + make_interval(secs => %(lease)s::float8)
+              from due where o.id = due.id and due.status <> 'sending'
+        )
+        select o.id::text as id, o.workspace_id::text as workspace_id
+          from public.outbound_messages o join due on due.id = o.id
+        """,
+        {"lease": lease_s, "limit": limit},
+    )
+    return await cur.fetchall()
+
+
+async def renew_send_lease(conn: Conn, *, outbound_id: UUID | str, lease_s: float) -> None:
+    await conn.execute(
+        """
+        update public.outbound_messages set lease_until = now() + make_interval(secs => %(lease)s::float8)
+         where id = %(id)s and status = 'sending'
+        """,
+        {"id": outbound_id, "lease": lease_s},
+    )

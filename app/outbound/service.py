@@ -3,9 +3,9 @@
 The row was written (and committed) before this runs. Here it is claimed under a row lock,
 checked against the conversation's owner and Meta's windows *at send time*, marked `sending`,
 sent, and marked with the outcome. A send that may have left (a timeout after the request left:
-`unconfirmed`; a worker that died mid-send: a stale `sending`) is never resent blindly: the echo
-webhook (which carries our outbound id) settles it, and an Instagram DM is first looked up in the
-conversation; what cannot be checked is left to staff."""
+`unconfirmed`; a worker that died mid-send: a `sending` whose lease ran out) is never resent
+blindly: the echo webhook (which carries our outbound id) settles it, and an Instagram DM is
+first looked up in the conversation; what cannot be checked is left to staff."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import httpx
 import redis.asyncio as aioredis
 
 from app.config import Settings
+from app.db.leases import renewing
 from app.db.session import Claims, Pool, privileged_session, tenant_session
 from app.inbox import repo as inbox_repo
 from app.logging import get_logger
@@ -171,11 +172,26 @@ async def send_outbound(
             await repo.set_status(conn, outbound_id=outbound_id, status="cancelled", error=reason)
             await _escalate(conn, row, reason)
             return SendOutcome(SendResult.ESCALATED, error=reason)
-        await repo.set_status(conn, outbound_id=outbound_id, status="sending", count_attempt=True)
+        # the lease outlasts one Graph call: while it runs, nobody else touches this send
+        await repo.set_status(
+            conn,
+            outbound_id=outbound_id,
+            status="sending",
+            count_attempt=True,
+            lease_s=settings.send_lease_s,
+        )
+
+    async def renew() -> None:
+        async with tenant_session(pool, claims) as conn:
+            await repo.renew_send_lease(
+                conn, outbound_id=outbound_id, lease_s=settings.send_lease_s
+            )
 
     try:
         client = clients_for(row, settings=settings, http=http, redis=redis)
-        platform_id = await _call(client, row, eligibility.tag)
+        # renewed while the Graph client retries and waits out throttling
+        async with renewing(settings.send_lease_s, renew):
+            platform_id = await _call(client, row, eligibility.tag)
     except UnknownOutcome as exc:
         return await _finish(
             pool,
@@ -184,9 +200,10 @@ async def send_outbound(
             "unconfirmed",
             str(exc),
             SendOutcome(SendResult.UNCONFIRMED, error=str(exc)),
-            # an Instagram DM is looked up later (Beat re-enqueues it); anything else offers no
-            # listing to check, so staff are told now rather than never
+            # an Instagram DM is looked up once the lease ends (its echo may settle it first);
+            # anything else offers no listing to check, so staff are told now rather than never
             escalate=None if _checkable(row) else UNCONFIRMED_FOR_STAFF,
+            lease_s=settings.send_lease_s,
         )
     except (OutsideWindowError, TokenExpiredError) as exc:
         expired = isinstance(exc, TokenExpiredError)
@@ -196,13 +213,16 @@ async def send_outbound(
         )
     except GraphAPIError as exc:
         if exc.transient:
+            delay = retry_delay(settings, attempts=row["attempts"] + 1, asked=exc.retry_after_s)
             return await _finish(
                 pool,
                 claims,
                 row,
                 "failed",
                 str(exc),
-                SendOutcome(SendResult.RETRY, retry_after_s=exc.retry_after_s, error=str(exc)),
+                SendOutcome(SendResult.RETRY, retry_after_s=delay, error=str(exc)),
+                # the retry task owns it until a little after its countdown
+                lease_s=delay + settings.send_lease_s,
             )
         return await _finish(
             pool, claims, row, "dead", str(exc), SendOutcome(SendResult.DEAD, error=str(exc))
@@ -272,14 +292,10 @@ async def _settle_uncertain(
 ) -> SendOutcome | None:
     """A send that may have reached Meta: its worker died mid-send (`sending`) or the request
     timed out (`unconfirmed`). None means "not delivered: send it"; otherwise the outcome."""
-    age = (now - row["updated_at"]).total_seconds()
-    if row["status"] == "sending" and age < settings.send_stale_after_s:
-        # another worker may be sending it right now: look again later
-        return SendOutcome(
-            SendResult.RETRY,
-            retry_after_s=settings.send_stale_after_s - age,
-            error="send in progress",
-        )
+    lease_left = (row["lease_until"] - now).total_seconds() if row["lease_until"] else 0.0
+    if row["status"] == "sending" and lease_left > 0:
+        # another worker is sending it right now: look again once its lease is over
+        return SendOutcome(SendResult.RETRY, retry_after_s=lease_left, error="send in progress")
     if not _checkable(row):
         # WhatsApp and comments offer no listing to check against: staff decide
         await repo.set_status(
@@ -297,7 +313,22 @@ async def _settle_uncertain(
         known = await inbox_repo.platform_message_ids(conn, conversation_id=row["conversation_id"])
         delivered = await _find_in_conversation(client, row, known)
     except GraphAPIError as exc:
-        return SendOutcome(SendResult.RETRY, retry_after_s=exc.retry_after_s, error=str(exc))
+        if (now - row["created_at"]).total_seconds() < settings.send_settle_bound_s:
+            delay = retry_delay(settings, attempts=row["attempts"], asked=exc.retry_after_s)
+            await repo.set_status(
+                conn,
+                outbound_id=row["id"],
+                status="unconfirmed",
+                error=f"could not look the send up yet: {exc}",
+                lease_s=delay + settings.send_lease_s,
+            )
+            return SendOutcome(SendResult.RETRY, retry_after_s=delay, error=str(exc))
+        # unsettled for too long: never left in limbo, staff decide with the draft in hand
+        await repo.set_status(
+            conn, outbound_id=row["id"], status="dead", error=f"{UNCONFIRMED_FOR_STAFF} ({exc})"
+        )
+        await _escalate(conn, row, UNCONFIRMED_FOR_STAFF)
+        return SendOutcome(SendResult.ESCALATED, error=str(exc))
     if delivered is not None:
         await repo.set_status(
             conn, outbound_id=row["id"], status="sent", platform_message_id=delivered
@@ -336,9 +367,12 @@ async def _finish(
     outcome: SendOutcome,
     escalate: str | None = None,
     token_expired: bool = False,
+    lease_s: float | None = None,
 ) -> SendOutcome:
     async with tenant_session(pool, claims) as conn:
-        await repo.set_status(conn, outbound_id=row["id"], status=status, error=error)
+        await repo.set_status(
+            conn, outbound_id=row["id"], status=status, error=error, lease_s=lease_s
+        )
         if escalate:
             await _escalate(conn, row, escalate)
         if token_expired:
@@ -358,38 +392,20 @@ async def give_up(pool: Pool, *, outbound_id: str, workspace_id: str, error: str
         )
 
 
-async def requeue_pending(
-    pool: Pool, redis: aioredis.Redis, *, older_than_s: float, sending_stale_after_s: float
-) -> int:
-    """Beat: enqueue the sends nobody is working on. `pending` ones (released by staff, or their
-    task was lost), `failed` ones whose retry task was lost, `sending` ones whose worker died
-    mid-send and `unconfirmed` Instagram DMs, which send_outbound looks up in the recipient's
-    conversation before sending again. Sending is idempotent (row lock, status
-    check), so a duplicate task is harmless."""
+def retry_delay(settings: Settings, *, attempts: int, asked: float | None) -> float:
+    """Exponential backoff from the attempt count, never sooner than Meta asked."""
+    backoff = settings.send_retry_base_s * 2 ** max(attempts - 1, 0)
+    return float(max(asked or 0.0, min(backoff, settings.send_retry_max_s)))
+
+
+async def requeue_pending(pool: Pool, redis: aioredis.Redis, *, lease_s: float) -> int:
+    """Beat: enqueue the sends nobody owns any more: their lease ran out (a worker died between
+    the decision and the send or in the middle of it, a retry task was lost) or they never had
+    one (released by staff). send_outbound settles a lapsed `sending` one and an `unconfirmed`
+    Instagram DM by looking it up in the recipient's conversation before sending again. Sending
+    is idempotent (row lock, status check), so a duplicate task is harmless."""
     async with privileged_session(pool) as conn:
-        cur = await conn.execute(
-            """
-            with due as (
-                select id, status from public.outbound_messages
-                 where (status in ('pending', 'failed')
-                        and updated_at < now() - make_interval(secs => %(pending)s))
-                    or (status = 'sending' and updated_at < now() - make_interval(secs => %(sending)s))
-                    -- an Instagram DM whose send timed out: looked up, then resent if absent
-                    or (status = 'unconfirmed' and kind = 'dm'
-                        and updated_at < now() - make_interval(secs => %(sending)s))
-                 for update skip locked limit 500
-            ), bumped as (
-                -- a pending row waits another interval; a sending row keeps its age, which is
-                -- what tells send_outbound its worker is gone
-                update public.outbound_messages o set updated_at = now()
-                  from due where o.id = due.id and due.status in ('pending', 'failed', 'unconfirmed')
-            )
-            select o.id::text as id, o.workspace_id::text as workspace_id
-              from public.outbound_messages o join due on due.id = o.id
-            """,
-            {"pending": older_than_s, "sending": sending_stale_after_s},
-        )
-        rows = await cur.fetchall()
+        rows = await repo.claim_unowned_sends(conn, lease_s=lease_s)
         if rows and not await publish(
             redis, [(SEND_OUTBOUND, [r["id"], r["workspace_id"]], "high") for r in rows]
         ):

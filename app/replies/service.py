@@ -153,6 +153,7 @@ async def plan_conversation_reply(
             message_id=message_id,
             event_id=event_id,
             decision=decision,
+            send_lease_s=kit.settings.send_lease_s,
         )
         await _finish(conn, event_id)
     return planned
@@ -243,6 +244,7 @@ async def _record_reply(
     message_id: str,
     event_id: int | None,
     decision: Decision,
+    send_lease_s: float,
 ) -> Planned:
     conversation_id = str(conversation["id"])
     decision_id = await record_decision(
@@ -264,6 +266,7 @@ async def _record_reply(
             recipient=conversation["contact_external_id"],
             payload={"text": decision.reply},
             decision_id=decision_id,
+            lease_s=send_lease_s,
         )
         return Planned(
             "reply queued", [str(row["id"])] if row["status"] in ("pending", "failed") else []
@@ -357,6 +360,7 @@ async def plan_comment_reply(pool: Pool, kit: AgentKit, item: InboundItem) -> Pl
                 kind=plan["kind"],
                 recipient=plan["recipient"],
                 decision_id=decision_id,
+                lease_s=kit.settings.send_lease_s,
                 payload={
                     "text": decision.reply,
                     "commented_at": (item.occurred_at or datetime.now(UTC)).isoformat(),

@@ -82,11 +82,4 @@ def clean_up_events() -> dict[str, Any]:
 def requeue_outbound() -> int:
     """Idempotent on its own (row claims), so it needs no slot."""
     settings = get_settings()
-    return runtime.run(
-        lambda r: requeue_pending(
-            r.pool,
-            r.redis,
-            older_than_s=settings.outbound_sweep_after_s,
-            sending_stale_after_s=settings.send_stale_after_s,
-        )
-    )
+    return runtime.run(lambda r: requeue_pending(r.pool, r.redis, lease_s=settings.send_lease_s))

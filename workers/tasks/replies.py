@@ -35,7 +35,11 @@ def send_now_or_later(outbound_ids: list[str], workspace_id: str) -> None:
     for outbound_id in outbound_ids:
         outcome = runtime.run(_sender(settings, outbound_id, workspace_id))
         if outcome.result == SendResult.RETRY:
-            delay = outcome.retry_after_s or settings.send_retry_base_s
+            delay = (
+                outcome.retry_after_s
+                if outcome.retry_after_s is not None
+                else settings.send_retry_base_s
+            )
             send_outbound.apply_async(
                 args=[outbound_id, workspace_id], countdown=delay, queue="high"
             )
@@ -94,8 +98,12 @@ def send_outbound(self, outbound_id: str, workspace_id: str) -> str:  # type: ig
                 )
             )
             return "dead"
-        delay = max(
-            outcome.retry_after_s or 0, settings.send_retry_base_s * 2**self.request.retries
+        # the service chose the delay (backoff from the attempts, what Meta asked, a lease's end)
+        # and leased the send to this retry for that long
+        delay = (
+            outcome.retry_after_s
+            if outcome.retry_after_s is not None
+            else settings.send_retry_base_s
         )
         raise self.retry(countdown=delay, max_retries=settings.send_max_retries)
     return outcome.result.value
