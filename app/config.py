@@ -83,11 +83,15 @@ class Settings(BaseSettings):
     instagram_private_replies_per_hour: int = 750
     instagram_conversations_per_s: float = 2.0
     whatsapp_send_per_s: float = 80.0
-    # Beat's sweeper re-enqueues events still pending after this long (broker was down)...
-    webhook_sweep_pending_after_s: int = 30
-    # ...and enqueued ones after this long (the broker lost them, or a dead worker held them);
-    # processing ones once their lease ran out
-    webhook_sweep_stale_after_s: int = 60
+    # Beat's sweeper re-enqueues events still pending after this long (their enqueue failed:
+    # they are not in the broker)...
+    webhook_sweep_pending_after_s: int = 5
+    # ...enqueued ones after this long while the broker's queues are empty (so they are not
+    # waiting there: a dead worker held them), or after the backlog delay while queues hold
+    # work (they may still be in line; re-enqueuing would only grow the line)...
+    webhook_sweep_stale_after_s: int = 20
+    webhook_sweep_backlog_after_s: int = 300
+    # ...and processing ones once their lease ran out
     # a worker holds a customer's event under a lease it renews while it works: when the worker
     # dies, the sweeper hands the event to another one this long after the last renewal
     event_lease_s: float = 15.0

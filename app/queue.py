@@ -41,6 +41,23 @@ QUEUE_BY_KIND = {
 _ORIGIN = f"{os.getpid()}@{socket.gethostname()}"
 
 
+QUEUES = ("high", "default", "low")
+
+
+async def queued_tasks(redis: aioredis.Redis) -> int | None:
+    """Tasks waiting in the broker's queues (not the ones workers hold), None when unknown."""
+    try:
+        async with redis.pipeline(transaction=False) as pipe:
+            for queue in QUEUES:
+                pipe.llen(queue)
+            lengths = await asyncio.wait_for(
+                pipe.execute(), timeout=get_settings().enqueue_timeout_s
+            )
+    except Exception:
+        return None
+    return int(sum(lengths))
+
+
 def queue_for(kind: str) -> str:
     return QUEUE_BY_KIND.get(kind, "low")
 

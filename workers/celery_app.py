@@ -10,6 +10,7 @@ from kombu import Queue
 
 from app.config import get_settings
 from app.logging import configure_logging
+from app.queue import QUEUES
 
 settings = get_settings()
 # the same structured logs (level, format) as the API; structlog's defaults would print every
@@ -106,7 +107,7 @@ celery_app.conf.update(
         "socket_connect_timeout": 1,
     },
     broker_connection_timeout=1,
-    task_queues=(Queue("high"), Queue("default"), Queue("low")),
+    task_queues=tuple(Queue(name) for name in QUEUES),
     task_default_queue="default",
     task_routes={
         "socialsync.events.sweep_stale": {"queue": "low"},

@@ -16,7 +16,8 @@ class RestartPolicy:
 
     first_delay_s: float = 1.0
     max_delay_s: float = 30.0
-    stable_after_s: float = 60.0
+    # a crash loop dies within seconds of its start; a process that ran this long did work
+    stable_after_s: float = 10.0
 
     def delay(self, failures: int) -> float:
         return float(min(self.max_delay_s, self.first_delay_s * 2 ** max(0, failures - 1)))

@@ -177,6 +177,10 @@ class Stack:
                 "worker",
                 "-Q",
                 "high,default,low",
+                # neither is used (no revokes to sync, no worker events) and mingle alone costs
+                # a second at every (re)start
+                "--without-mingle",
+                "--without-gossip",
                 "--loglevel",
                 "INFO",
             ],

@@ -19,7 +19,7 @@ from app.logging import get_logger
 from app.platforms.meta.events import Platform
 from app.platforms.meta.parse import PayloadError, parse_webhook
 from app.platforms.meta.signature import verify_signature
-from app.queue import publish_events
+from app.queue import publish_events, queued_tasks
 from app.security.text_safety import may_hold_unstorable, scrub
 from app.webhooks import repo
 from app.webhooks.batcher import IngestBatcher
@@ -137,11 +137,18 @@ async def receive_webhook(
 
 async def sweep_stale_events(settings: Settings, pool: Pool, redis: aioredis.Redis) -> int:
     """Beat: re-enqueue what the broker never got or lost. Returns how many were enqueued."""
+    # an enqueued event with the queues empty is not waiting in them: a dead worker held it
+    backlog = await queued_tasks(redis)
+    enqueued_after_s = (
+        settings.webhook_sweep_stale_after_s
+        if backlog == 0
+        else settings.webhook_sweep_backlog_after_s
+    )
     async with privileged_session(pool) as conn:
         stale = await repo.claim_stale_events(
             conn,
             pending_after_s=settings.webhook_sweep_pending_after_s,
-            enqueued_after_s=settings.webhook_sweep_stale_after_s,
+            enqueued_after_s=enqueued_after_s,
             limit=settings.webhook_sweep_batch,
         )
         if not stale or not await publish_events(
