@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 import psycopg
 from fastapi import FastAPI
 from psycopg_pool import PoolTimeout
@@ -12,6 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.agent.moderation import create_moderator
 from app.agent.router import router as agent_router
+from app.agent.service import ChatModels
 from app.agent.settings_router import router as ai_settings_router
 from app.analytics.router import router as analytics_router
 from app.auth.router import router as auth_router
@@ -79,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await app.state.ingest.stop()
+            await app.state.chat_models.aclose()
             await app.state.pool.close()
             await app.state.redis.aclose()
 
@@ -96,6 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limiter = limiter
     app.state.embedders = Embedders(settings)
     app.state.moderator = create_moderator(settings)
+    # the playground's chat models, built once per (model, temperature) like a worker's
+    app.state.chat_models = ChatModels(settings, httpx.AsyncClient(timeout=settings.chat_timeout_s))
 
     install_error_handlers(app)
     app.add_middleware(WebhookFastPath)

@@ -428,3 +428,41 @@ def test_business_hours_past_midnight_and_all_day() -> None:
     assert not within_business_hours(bar, at(0, 17, 59))
     assert within_business_hours(bar, at(2, 12)), "opening when it closes: all day"
     assert not within_business_hours(bar, at(3, 12)), "a missing day is closed"
+
+
+async def test_previews_with_a_model_reuse_one_client(settings, fake_ai, fake_ai_state) -> None:
+    """Each preview built a new ChatOpenAI, and the graph kept every one of them bound to its
+    tools: memory grew with every click in the playground. Previews share the API's models."""
+    import httpx
+
+    from app.agent import graph
+    from app.main import create_app
+    from tests.support.conversation import submit_reply
+    from tests.support.factories import create_workspace, register
+
+    configured = settings.model_copy(
+        update={
+            "openai_api_key": SecretStr("sk-test"),
+            "openai_base_url": f"{fake_ai.url}/v1",
+            "chat_model": "gpt-4o-mini",
+        }
+    )
+    fake_ai_state.chat_default = submit_reply("We are open 9 to 6.")
+    application = create_app(configured)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            owner = await register(http, "preview-model")
+            ws = (await create_workspace(http, owner, "Preview Shop"))["id"]
+            bound_before = len(graph._BOUND)
+            for _ in range(3):
+                response = await http.post(
+                    "/api/agent/preview",
+                    headers=owner.headers(ws),
+                    json={"text": "when are you open?", "channel": "instagram_dm"},
+                )
+                assert response.status_code == 200, response.text
+                assert response.json()["model"] == "gpt-4o-mini"
+    chats = [r for r in fake_ai_state.requests if r["api"] == "openai.chat"]
+    assert len(chats) >= 3, "every preview asked the model"
+    assert len(graph._BOUND) - bound_before <= 1, "one model object for every preview"

@@ -151,8 +151,7 @@ async def _release(resources: Resources) -> None:
     await resources.pool.close()
     await resources.redis.aclose()
     await resources.http.aclose()
-    if resources.kit.chat_models is not None:
-        await resources.kit.chat_models.aclose()
+    await resources.kit.chat_models.aclose()
 
 
 def close() -> None:

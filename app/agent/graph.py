@@ -326,6 +326,7 @@ def _run(config: RunnableConfig) -> Run:
     return run
 
 
+# bounded: every model comes from a process's ChatModels, one per (model, temperature)
 _BOUND: dict[int, tuple[BaseChatModel, Any]] = {}
 
 

@@ -53,7 +53,7 @@ async def preview(request: Request, ws: CurrentWorkspace, body: PreviewIn) -> Pr
         settings=state.settings,
         ai=ai,
         moderator=state.moderator,
-        chat_model=service.create_chat_model(state.settings, ai),
+        chat_model=state.chat_models.for_workspace(ai),
         channel=body.channel,
         text=body.text,
     )

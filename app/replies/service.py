@@ -18,7 +18,7 @@ from langchain_core.language_models import BaseChatModel
 from app.agent.ai_settings import AiSettings, load_ai_settings
 from app.agent.decisions import Action, Decision
 from app.agent.moderation import Moderator
-from app.agent.service import ChatModels, create_chat_model, record_decision, run_agent
+from app.agent.service import ChatModels, record_decision, run_agent
 from app.config import Settings
 from app.db.session import Claims, Conn, Pool, tenant_session
 from app.inbox import repo as inbox_repo
@@ -37,12 +37,10 @@ class AgentKit:
     settings: Settings
     embedders: Embedders
     moderator: Moderator
-    chat_models: ChatModels | None = None
+    chat_models: ChatModels
 
     def chat_model(self, ai: AiSettings) -> BaseChatModel | None:
-        if self.chat_models is not None:
-            return self.chat_models.for_workspace(ai)
-        return create_chat_model(self.settings, ai)
+        return self.chat_models.for_workspace(ai)
 
 
 @dataclass(frozen=True)
