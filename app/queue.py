@@ -24,10 +24,40 @@ from app.logging import get_logger
 
 log = get_logger("queue")
 
+QUEUES = ("high", "default", "low")
+
+# Every task's name and queue, shared by the workers' decorators, Celery's routes, Beat and the
+# publishers here: customers waiting in a chat are served first, housekeeping last.
 PROCESS_EVENT = "socialsync.events.process_event"
-INGEST_DOCUMENT = "socialsync.kb.ingest_document"
+SWEEP_STALE_EVENTS = "socialsync.events.sweep_stale"
+REPLY_TO_CONVERSATION = "socialsync.replies.reply_to_conversation"
 SEND_OUTBOUND = "socialsync.outbound.send"
+INGEST_DOCUMENT = "socialsync.kb.ingest_document"
 REEMBED_WORKSPACE = "socialsync.kb.reembed_workspace"
+PUBLISH_DUE_POSTS = "socialsync.publishing.publish_due"
+RECONCILE_RADAR = "socialsync.reconcile.radar"
+REQUEUE_OUTBOUND = "socialsync.maintenance.requeue_outbound"
+REFRESH_TOKENS = "socialsync.maintenance.refresh_tokens"
+ROLL_UP_ANALYTICS = "socialsync.maintenance.roll_up_analytics"
+CLEAN_UP_EVENTS = "socialsync.maintenance.clean_up_events"
+PING = "socialsync.maintenance.ping"
+
+TASK_QUEUES = {
+    PROCESS_EVENT: "high",  # by default; an event's kind chooses (QUEUE_BY_KIND)
+    REPLY_TO_CONVERSATION: "high",
+    SEND_OUTBOUND: "high",
+    INGEST_DOCUMENT: "default",
+    # a post is due at a set time: with comments, ahead of housekeeping
+    PUBLISH_DUE_POSTS: "default",
+    REEMBED_WORKSPACE: "low",
+    SWEEP_STALE_EVENTS: "low",
+    RECONCILE_RADAR: "low",
+    REQUEUE_OUTBOUND: "low",
+    REFRESH_TOKENS: "low",
+    ROLL_UP_ANALYTICS: "low",
+    CLEAN_UP_EVENTS: "low",
+    PING: "low",
+}
 
 # Customers waiting in a chat are served first; statuses and reads can wait.
 QUEUE_BY_KIND = {
@@ -39,9 +69,6 @@ QUEUE_BY_KIND = {
     "ig_mention": "default",
 }
 _ORIGIN = f"{os.getpid()}@{socket.gethostname()}"
-
-
-QUEUES = ("high", "default", "low")
 
 
 async def queued_tasks(redis: aioredis.Redis) -> int | None:
@@ -101,10 +128,14 @@ def celery_message(task: str, args: Sequence[object], queue: str) -> bytes:
     return json.dumps(envelope).encode()
 
 
-async def publish(
+async def publish(redis: aioredis.Redis, messages: Sequence[tuple[str, Sequence[object]]]) -> bool:
+    """(task name, args) -> True when every message reached the broker, on the task's queue."""
+    return await _push(redis, [(task, args, TASK_QUEUES[task]) for task, args in messages])
+
+
+async def _push(
     redis: aioredis.Redis, messages: Sequence[tuple[str, Sequence[object], str]]
 ) -> bool:
-    """(task name, args, queue) -> True when every message reached the broker."""
     if not messages:
         return True
     try:
@@ -124,7 +155,7 @@ async def publish(
 
 async def publish_events(redis: aioredis.Redis, events: Sequence[tuple[int, str, str]]) -> bool:
     """(event id, workspace id, kind) -> True when every message reached the broker."""
-    return await publish(
+    return await _push(
         redis,
         [
             (PROCESS_EVENT, [event_id, workspace_id], queue_for(kind))

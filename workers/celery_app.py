@@ -8,69 +8,38 @@ from typing import Any
 from celery import Celery
 from kombu import Queue
 
+from app import queue
 from app.config import get_settings
 from app.logging import configure_logging
-from app.queue import QUEUES
 
 settings = get_settings()
 # the same structured logs (level, format) as the API; structlog's defaults would print every
 # debug line through Celery's stdout redirection
 configure_logging(log_format=settings.log_format, level=settings.log_level)
 
-# Beat's one schedule: (entry, task, interval, queue). Every job is safe to run twice (row claims,
-# idempotent writes) and the housekeeping ones claim a slot in app_private.job_runs; a run that
-# would start after its next one is due expires instead of piling up.
+# Beat's one schedule: (entry, task, interval); each task's queue is in app/queue.py's table.
+# Every job is safe to run twice (row claims, idempotent writes) and the housekeeping ones claim
+# a slot in app_private.job_runs; a run that would start after its next one is due expires
+# instead of piling up.
 BEAT_JOBS = (
-    (
-        "reconcile-missed-events",
-        "socialsync.reconcile.radar",
-        settings.reconcile_interval_s,
-        "low",
-    ),
-    (
-        "sweep-stale-webhook-events",
-        "socialsync.events.sweep_stale",
-        settings.webhook_sweep_interval_s,
-        "low",
-    ),
-    (
-        "requeue-pending-outbound",
-        "socialsync.maintenance.requeue_outbound",
-        settings.outbound_requeue_interval_s,
-        "low",
-    ),
-    # publishing shares the default queue with comments: a post is due at a set time
-    (
-        "publish-due-posts",
-        "socialsync.publishing.publish_due",
-        settings.publish_interval_s,
-        "default",
-    ),
-    (
-        "refresh-tokens",
-        "socialsync.maintenance.refresh_tokens",
-        settings.token_refresh_interval_s,
-        "low",
-    ),
-    (
-        "roll-up-analytics",
-        "socialsync.maintenance.roll_up_analytics",
-        settings.analytics_rollup_interval_s,
-        "low",
-    ),
-    (
-        "clean-up-raw-events",
-        "socialsync.maintenance.clean_up_events",
-        settings.retention_interval_s,
-        "low",
-    ),
+    ("reconcile-missed-events", queue.RECONCILE_RADAR, settings.reconcile_interval_s),
+    ("sweep-stale-webhook-events", queue.SWEEP_STALE_EVENTS, settings.webhook_sweep_interval_s),
+    ("requeue-pending-outbound", queue.REQUEUE_OUTBOUND, settings.outbound_requeue_interval_s),
+    ("publish-due-posts", queue.PUBLISH_DUE_POSTS, settings.publish_interval_s),
+    ("refresh-tokens", queue.REFRESH_TOKENS, settings.token_refresh_interval_s),
+    ("roll-up-analytics", queue.ROLL_UP_ANALYTICS, settings.analytics_rollup_interval_s),
+    ("clean-up-raw-events", queue.CLEAN_UP_EVENTS, settings.retention_interval_s),
 )
 
 
 def beat_schedule() -> dict[str, dict[str, Any]]:
     return {
-        name: {"task": task, "schedule": every, "options": {"queue": queue, "expires": every}}
-        for name, task, every, queue in BEAT_JOBS
+        name: {
+            "task": task,
+            "schedule": every,
+            "options": {"queue": queue.TASK_QUEUES[task], "expires": every},
+        }
+        for name, task, every in BEAT_JOBS
     }
 
 
@@ -107,13 +76,10 @@ celery_app.conf.update(
         "socket_connect_timeout": 1,
     },
     broker_connection_timeout=1,
-    task_queues=tuple(Queue(name) for name in QUEUES),
+    task_queues=tuple(Queue(name) for name in queue.QUEUES),
     task_default_queue="default",
-    task_routes={
-        "socialsync.events.sweep_stale": {"queue": "low"},
-        "socialsync.reconcile.*": {"queue": "low"},
-        "socialsync.maintenance.*": {"queue": "low"},
-    },
+    # a retry or countdown (apply_async) goes back to its own queue
+    task_routes={task: {"queue": name} for task, name in queue.TASK_QUEUES.items()},
     timezone="UTC",
     beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
     imports=(

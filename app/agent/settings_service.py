@@ -69,7 +69,7 @@ async def queue_reembed(
 
 
 async def _publish_reembed(redis: aioredis.Redis, ws: WorkspaceContext) -> None:
-    if not await publish(redis, [(REEMBED_WORKSPACE, [str(ws.workspace_id)], "low")]):
+    if not await publish(redis, [(REEMBED_WORKSPACE, [str(ws.workspace_id)])]):
         raise ServiceUnavailable(
             "saved, but the re-embedding could not be queued; retry with POST /api/agent/settings/reembed",
             error_code="queue_unavailable",

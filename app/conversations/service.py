@@ -200,5 +200,5 @@ async def reply(
         if row["created"]:
             await _audit(conn, ws, "conversation.reply", "outbound_message", row["id"])
     if row["created"]:
-        await publish(redis, [(SEND_OUTBOUND, [str(row["id"]), str(ws.workspace_id)], "high")])
+        await publish(redis, [(SEND_OUTBOUND, [str(row["id"]), str(ws.workspace_id)])])
     return StaffReply(outbound_id=row["id"], status=row["status"], tag=eligibility.tag)

@@ -239,6 +239,13 @@ async def finish_event(pool: Pool, *, event_id: int, workspace_id: str) -> None:
         await repo.set_event_status(conn, event_id=event_id, status="done")
 
 
+async def fail_event(pool: Pool, *, event_id: int, workspace_id: str, error: str) -> None:
+    """An event that cannot be processed (the same input fails the same way): kept, with the
+    error, for support; the sweeper leaves `failed` events alone."""
+    async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
+        await repo.set_event_status(conn, event_id=event_id, status="failed", error=error[:2000])
+
+
 async def process_event(
     pool: Pool, *, event_id: int, workspace_id: str, lease_s: float
 ) -> ProcessOutcome:

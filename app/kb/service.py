@@ -89,9 +89,7 @@ async def upload_document(
         )
     # Postgres holds the upload: if the broker is down the document stays pending and the
     # sweeper (or a retry from staff) picks it up.
-    await publish(
-        redis, [(INGEST_DOCUMENT, [str(document["id"]), str(ws.workspace_id)], "default")]
-    )
+    await publish(redis, [(INGEST_DOCUMENT, [str(document["id"]), str(ws.workspace_id)])])
     return document
 
 

@@ -58,6 +58,6 @@ async def retry_outbound(
                 "no dead or failed message with this id", error_code="outbound_not_retryable"
             )
     await publish(
-        request.app.state.redis, [(SEND_OUTBOUND, [str(outbound_id), str(ws.workspace_id)], "high")]
+        request.app.state.redis, [(SEND_OUTBOUND, [str(outbound_id), str(ws.workspace_id)])]
     )
     return {"status": "pending"}

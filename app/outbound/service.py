@@ -407,7 +407,7 @@ async def requeue_pending(pool: Pool, redis: aioredis.Redis, *, lease_s: float) 
     async with privileged_session(pool) as conn:
         rows = await repo.claim_unowned_sends(conn, lease_s=lease_s)
         if rows and not await publish(
-            redis, [(SEND_OUTBOUND, [r["id"], r["workspace_id"]], "high") for r in rows]
+            redis, [(SEND_OUTBOUND, [r["id"], r["workspace_id"]]) for r in rows]
         ):
             raise RuntimeError("the broker did not take the outbound messages")
     return len(rows)

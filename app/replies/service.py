@@ -157,6 +157,31 @@ async def plan_conversation_reply(
     return planned
 
 
+BOT_FAILED = "the bot could not answer this message ({error}); please answer the customer"
+
+
+async def hand_over_after_failure(
+    pool: Pool, *, workspace_id: str, conversation_id: str, event_id: int | None, error: str
+) -> None:
+    """Deciding a reply failed for good: the customer is never left unanswered, staff get the
+    conversation with the reason, and the event is closed as failed (not swept again)."""
+    async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
+        await outbound_repo.open_escalation(
+            conn,
+            workspace_id=workspace_id,
+            conversation_id=conversation_id,
+            reason=BOT_FAILED.format(error=error[:300]),
+            draft=None,
+            decision_id=None,
+            event_id=event_id,
+        )
+        if event_id is not None:
+            await inbox_repo.set_event_status(
+                conn, event_id=event_id, status="failed", error=error[:2000]
+            )
+    log.error("reply failed; handed to staff", conversation_id=conversation_id, error=error)
+
+
 async def _finish(conn: Conn, event_id: int | None) -> None:
     if event_id is not None:
         await inbox_repo.set_event_status(conn, event_id=event_id, status="done")

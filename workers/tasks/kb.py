@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from app import queue
 from app.config import get_settings
 from app.kb import service as kb_service
 from app.kb.embeddings import EmbeddingUnavailable
@@ -10,7 +11,7 @@ from workers.celery_app import celery_app
 log = get_logger("workers.kb")
 
 
-@celery_app.task(name="socialsync.kb.ingest_document", bind=True, max_retries=10, acks_late=True)
+@celery_app.task(name=queue.INGEST_DOCUMENT, bind=True, max_retries=10, acks_late=True)
 def ingest_document(self, document_id: str, workspace_id: str) -> str:  # type: ignore[no-untyped-def]
     settings = get_settings()
     try:
@@ -28,7 +29,7 @@ def ingest_document(self, document_id: str, workspace_id: str) -> str:  # type: 
         raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 900)) from exc
 
 
-@celery_app.task(name="socialsync.kb.reembed_workspace", bind=True, max_retries=10, acks_late=True)
+@celery_app.task(name=queue.REEMBED_WORKSPACE, bind=True, max_retries=10, acks_late=True)
 def reembed_workspace(self, workspace_id: str) -> int:  # type: ignore[no-untyped-def]
     """After the workspace switched embedding provider: every vector again, with the new model."""
     settings = get_settings()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from app import queue
 from app.analytics.rollup import roll_up_analytics
 from app.config import get_settings
 from app.logging import get_logger
@@ -36,13 +37,13 @@ def once_per_slot(
     return result
 
 
-@celery_app.task(name="socialsync.maintenance.ping")
+@celery_app.task(name=queue.PING)
 def ping() -> str:
     """Liveness probe for the worker (used by `make run` and the tests)."""
     return "pong"
 
 
-@celery_app.task(name="socialsync.maintenance.refresh_tokens")
+@celery_app.task(name=queue.REFRESH_TOKENS)
 def refresh_tokens() -> dict[str, Any]:
     settings = get_settings()
 
@@ -55,7 +56,7 @@ def refresh_tokens() -> dict[str, Any]:
     return once_per_slot("refresh_tokens", settings.token_refresh_interval_s, work)
 
 
-@celery_app.task(name="socialsync.maintenance.roll_up_analytics")
+@celery_app.task(name=queue.ROLL_UP_ANALYTICS)
 def roll_up() -> dict[str, Any]:
     settings = get_settings()
 
@@ -65,7 +66,7 @@ def roll_up() -> dict[str, Any]:
     return once_per_slot("roll_up_analytics", settings.analytics_rollup_interval_s, work)
 
 
-@celery_app.task(name="socialsync.maintenance.clean_up_events")
+@celery_app.task(name=queue.CLEAN_UP_EVENTS)
 def clean_up_events() -> dict[str, Any]:
     settings = get_settings()
 
@@ -78,7 +79,7 @@ def clean_up_events() -> dict[str, Any]:
     return once_per_slot("clean_up_events", settings.retention_interval_s, work)
 
 
-@celery_app.task(name="socialsync.maintenance.requeue_outbound")
+@celery_app.task(name=queue.REQUEUE_OUTBOUND)
 def requeue_outbound() -> int:
     """Idempotent on its own (row claims), so it needs no slot."""
     settings = get_settings()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app import queue
 from app.config import get_settings
 from app.publishing.service import publish_due_posts
 from workers import runtime
@@ -11,7 +12,7 @@ from workers.celery_app import celery_app
 from workers.tasks.maintenance import once_per_slot
 
 
-@celery_app.task(name="socialsync.publishing.publish_due")
+@celery_app.task(name=queue.PUBLISH_DUE_POSTS)
 def publish_due() -> dict[str, Any]:
     """Row locks already keep two runs off one post; the slot makes a second Beat's tick a
     visible no-op instead of a second pass over the queue."""

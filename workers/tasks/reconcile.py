@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app import queue
 from app.config import get_settings
 from app.reconcile import service as reconcile_service
 from workers import runtime
@@ -9,7 +10,7 @@ from workers.celery_app import celery_app
 from workers.tasks.maintenance import once_per_slot
 
 
-@celery_app.task(name="socialsync.reconcile.radar")
+@celery_app.task(name=queue.RECONCILE_RADAR)
 def radar() -> dict[str, Any]:
     """Beat: poll recent conversations and comments; a second Beat by mistake only re-finds what
     the idempotent inbox already has."""

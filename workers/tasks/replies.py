@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from app import queue
 from app.config import Settings, get_settings
 from app.logging import get_logger
 from app.outbound import service as outbound_service
@@ -9,6 +10,7 @@ from app.outbound.service import SendOutcome, SendResult
 from app.replies import service as replies_service
 from workers import runtime
 from workers.celery_app import celery_app
+from workers.transient import is_transient
 
 log = get_logger("workers.replies")
 
@@ -40,14 +42,10 @@ def send_now_or_later(outbound_ids: list[str], workspace_id: str) -> None:
                 if outcome.retry_after_s is not None
                 else settings.send_retry_base_s
             )
-            send_outbound.apply_async(
-                args=[outbound_id, workspace_id], countdown=delay, queue="high"
-            )
+            send_outbound.apply_async(args=[outbound_id, workspace_id], countdown=delay)
 
 
-@celery_app.task(
-    name="socialsync.replies.reply_to_conversation", bind=True, max_retries=5, acks_late=True
-)
+@celery_app.task(name=queue.REPLY_TO_CONVERSATION, bind=True, max_retries=5, acks_late=True)
 def reply_to_conversation(  # type: ignore[no-untyped-def]
     self,
     workspace_id: str,
@@ -67,14 +65,32 @@ def reply_to_conversation(  # type: ignore[no-untyped-def]
             )
         )
     except Exception as exc:
-        log.exception("deciding a reply failed; will retry", conversation_id=conversation_id)
-        raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60)) from exc
+        if is_transient(exc):
+            # spent retries re-raise: the event's lease runs out and the sweeper drives it again
+            log.warning(
+                "deciding a reply failed; will retry",
+                conversation_id=conversation_id,
+                error=repr(exc),
+            )
+            raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60)) from exc
+        log.exception("deciding a reply failed for good", conversation_id=conversation_id)
+        error = repr(exc)
+        runtime.run(
+            lambda r: replies_service.hand_over_after_failure(
+                r.pool,
+                workspace_id=workspace_id,
+                conversation_id=conversation_id,
+                event_id=event_id,
+                error=error,
+            )
+        )
+        return "handed to staff"
     # the event was finished with the decision (plan_conversation_reply), in one transaction
     send_now_or_later(planned.outbound_ids, workspace_id)
     return planned.status
 
 
-@celery_app.task(name="socialsync.outbound.send", bind=True, acks_late=True)
+@celery_app.task(name=queue.SEND_OUTBOUND, bind=True, acks_late=True)
 def send_outbound(self, outbound_id: str, workspace_id: str) -> str:  # type: ignore[no-untyped-def]
     settings = get_settings()
     outcome = runtime.run(
