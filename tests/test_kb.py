@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from app.kb import service as kb_service
@@ -170,6 +172,13 @@ async def test_a_workspace_never_retrieves_another_workspaces_knowledge(client, 
         headers=owner.headers(ws),
         json={"question": "What is the supplier code?", "answer": "LINEN-SECRET-42"},
     )
+    # the owner finds it: what the rival must not see is really there
+    own = (
+        await client.get(
+            "/api/kb/search", params={"q": "supplier discount code"}, headers=owner.headers(ws)
+        )
+    ).json()["hits"]
+    assert any("LINEN-SECRET" in (h["text"] + (h["answer"] or "")) for h in own)
     rival = await register(client, "rival")
     rival_ws = (await create_workspace(client, rival))["id"]
     hits = (
@@ -188,14 +197,18 @@ async def test_a_workspace_never_retrieves_another_workspaces_knowledge(client, 
     from app.kb import repo
 
     vector = await app.state.embedders.get().embed_query("supplier discount code")
-    async with tenant_session(app.state.pool, Claims.for_user(rival.user_id)) as conn:
-        rows = await repo.hybrid_search(
-            conn,
-            workspace_id=ws,
-            query="supplier discount code",
-            embedding=vector,
-            model=app.state.embedders.get().model_id,
-            dimensions=256,
-            limit=10,
-        )
-    assert rows == []
+
+    async def search_as(user_id: str) -> list[Any]:
+        async with tenant_session(app.state.pool, Claims.for_user(user_id)) as conn:
+            return await repo.hybrid_search(
+                conn,
+                workspace_id=ws,
+                query="supplier discount code",
+                embedding=vector,
+                model=app.state.embedders.get().model_id,
+                dimensions=256,
+                limit=10,
+            )
+
+    assert await search_as(owner.user_id), "the owner's own search finds the chunks"
+    assert await search_as(rival.user_id) == []

@@ -67,9 +67,24 @@ async def eventually(check, timeout: float = 20.0):  # type: ignore[no-untyped-d
         await asyncio.sleep(0.1)
 
 
-async def settle(seconds: float = 2.0) -> None:
-    """Give duplicates and late tasks the chance to misbehave before counting."""
-    await asyncio.sleep(seconds)
+def _quiet(admin: Any, ws: str) -> bool:
+    """Nothing of the workspace's is still in flight: every event finished and every send
+    settled. A duplicate reply would need one or the other, so counting after this is final."""
+    row = admin.execute(
+        """
+        select (select count(*) from webhook_events where workspace_id = %(ws)s
+                 and status not in ('done', 'ignored', 'failed', 'quarantined'))
+             + (select count(*) from outbound_messages where workspace_id = %(ws)s
+                 and status in ('pending', 'sending', 'failed', 'unconfirmed')) as busy
+        """,
+        {"ws": ws},
+    ).fetchone()
+    return bool(row["busy"] == 0)
+
+
+async def settle(admin: Any, ws: str) -> None:
+    """Wait until the pipeline has done everything it will do for this workspace."""
+    await eventually(lambda: _quiet(admin, ws), timeout=60)
 
 
 async def test_dm_in_one_reply_out(sandbox, bot, admin, worker) -> None:
@@ -84,7 +99,7 @@ async def test_dm_in_one_reply_out(sandbox, bot, admin, worker) -> None:
     [reply] = await eventually(lambda: sent_to(sandbox, bot["ig"], "send_message"))
     assert reply["recipient"] == "c1" and reply["text"] == HOURS[1]
     assert reply["metadata"].startswith("socialsync:"), "our echo is recognisable"
-    await settle()
+    await settle(admin, bot["ws"])
     assert len(sent_to(sandbox, bot["ig"], "send_message")) == 1
     row = admin.execute(
         "select status, platform_message_id from outbound_messages where workspace_id = %s",
@@ -115,7 +130,7 @@ async def test_whatsapp_reply(sandbox, bot, worker) -> None:
     assert reply["recipient"] == "+34600111222" and reply["text"] == SHIPPING[1]
 
 
-async def test_same_webhook_five_times_concurrently_one_reply(sandbox, bot, worker) -> None:
+async def test_same_webhook_five_times_concurrently_one_reply(sandbox, bot, admin, worker) -> None:
     inbound(
         sandbox,
         platform="instagram",
@@ -126,7 +141,7 @@ async def test_same_webhook_five_times_concurrently_one_reply(sandbox, bot, work
         concurrent=True,
     )
     await eventually(lambda: sent_to(sandbox, bot["ig"], "send_message"))
-    await settle()
+    await settle(admin, bot["ws"])
     assert len(sent_to(sandbox, bot["ig"], "send_message")) == 1
 
 
@@ -134,7 +149,7 @@ async def test_burst_of_three_gets_one_coherent_reply(sandbox, bot, admin, worke
     for text in ("hi!", "quick question", "do you ship internationally?"):
         inbound(sandbox, platform="instagram", account_id=bot["ig"], **{"from": "c3"}, text=text)
     [reply] = await eventually(lambda: sent_to(sandbox, bot["ig"], "send_message"))
-    await settle()
+    await settle(admin, bot["ws"])
     assert len(sent_to(sandbox, bot["ig"], "send_message")) == 1
     assert reply["text"] == SHIPPING[1], "the reply answers the burst as a whole"
     stored = admin.execute(
@@ -163,7 +178,7 @@ async def test_comment_gets_public_and_private_replies_per_settings(
     private = await eventually(lambda: sent_to(sandbox, bot["ig"], "private_reply"))
     assert public[0]["recipient"] == comment["platform_id"] and public[0]["text"] == SHIPPING[1]
     assert private[0]["comment_id"] == comment["platform_id"]
-    await settle()
+    await settle(admin, bot["ws"])
     assert len(sent_to(sandbox, bot["ig"])) == 2
 
 
@@ -181,7 +196,7 @@ async def test_abusive_comment_is_hidden(sandbox, bot, worker) -> None:
     assert sent_to(sandbox, bot["ig"], "comment_reply") == []
 
 
-async def test_5xx_and_throttling_are_retried_into_one_reply(sandbox, bot, worker) -> None:
+async def test_5xx_and_throttling_are_retried_into_one_reply(sandbox, bot, admin, worker) -> None:
     httpx.post(
         f"{sandbox.url}/_sandbox/faults",
         json={"endpoint": "send_message", "kind": "server_error", "count": 2},
@@ -198,7 +213,7 @@ async def test_5xx_and_throttling_are_retried_into_one_reply(sandbox, bot, worke
         text="when are you open?",
     )
     await eventually(lambda: sent_to(sandbox, bot["ig"], "send_message"), timeout=40)
-    await settle()
+    await settle(admin, bot["ws"])
     assert len(sent_to(sandbox, bot["ig"], "send_message")) == 1
     httpx.delete(f"{sandbox.url}/_sandbox/faults")
 
@@ -225,7 +240,7 @@ async def test_human_takeover_during_the_burst_window_silences_the_bot(
             == "human"
         )
     )
-    await settle(3)
+    await settle(admin, bot["ws"])
     assert sent_to(sandbox, bot["ig"], "send_message") == []
 
 
@@ -245,12 +260,12 @@ async def test_escalation_keyword_opens_an_escalation_and_sends_nothing(
         ).fetchone()
     )
     assert "escalation keyword" in escalation["reason"] and escalation["status"] == "open"
-    await settle()
+    await settle(admin, bot["ws"])
     assert sent_to(sandbox, bot["ig"], "send_message") == []
 
 
 async def test_lost_webhook_is_found_by_reconciliation_and_answered(
-    sandbox, bot, app, worker
+    sandbox, bot, app, admin, worker
 ) -> None:
     from app.reconcile import service as reconcile_service
 
@@ -262,8 +277,7 @@ async def test_lost_webhook_is_found_by_reconciliation_and_answered(
         text="when are you open?",
         deliver=False,
     )
-    await settle(1)
-    assert sent_to(sandbox, bot["ig"]) == []
+    assert sent_to(sandbox, bot["ig"]) == [], "Meta never told us: nothing to answer yet"
     async with httpx.AsyncClient() as http:
         result = await reconcile_service.run_radar(
             app.state.pool, settings=app.state.settings, http=http, redis=app.state.redis
@@ -276,7 +290,7 @@ async def test_lost_webhook_is_found_by_reconciliation_and_answered(
             app.state.pool, settings=app.state.settings, http=http, redis=app.state.redis
         )
     assert again.found == 0, "a second poll (or a second Beat) finds nothing new"
-    await settle()
+    await settle(admin, bot["ws"])
     assert len(sent_to(sandbox, bot["ig"], "send_message")) == 1
 
 
@@ -351,7 +365,7 @@ async def test_unknown_outcome_is_settled_by_the_echo_not_resent(
 
     assert await eventually(lambda: outbound_status() == "unconfirmed", timeout=30)
     assert await eventually(lambda: outbound_status() == "sent", timeout=40), "the echo settled it"
-    await settle()
+    await settle(admin, bot["ws"])
     assert len(sent_to(sandbox, bot["ig"], "send_message")) == 1
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from app.agent import settings_repo
 from app.db.session import Conn
 from app.logging import get_logger
 
@@ -48,15 +49,7 @@ class AiSettings:
 
 
 async def load_ai_settings(conn: Conn, workspace_id: UUID | str) -> AiSettings:
-    cur = await conn.execute(
-        """
-        select s.*, w.name as business_name, w.timezone
-          from public.workspaces w left join public.ai_settings s on s.workspace_id = w.id
-         where w.id = %(ws)s
-        """,
-        {"ws": workspace_id},
-    )
-    row = await cur.fetchone()
+    row = await settings_repo.settings_row(conn, workspace_id)
     if row is None or row.get("workspace_id") is None:
         return AiSettings(
             workspace_id=str(workspace_id),

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import httpx
 from langchain_core.language_models import BaseChatModel
-from psycopg.types.json import Jsonb
 
+from app.agent import decisions_repo
 from app.agent.ai_settings import AiSettings
 from app.agent.decisions import Action, Decision
 from app.agent.graph import AgentDeps, run_config
@@ -139,29 +138,18 @@ async def record_decision(
     event_id: int | None,
     decision: Decision,
 ) -> UUID:
-    cur = await conn.execute(
-        """
-        insert into public.ai_decisions
-            (workspace_id, conversation_id, webhook_event_id, decision, reply_text, confidence, reasons, sources,
-             model, prompt_tokens, completion_tokens, latency_ms)
-        values (%(ws)s, %(conv)s, %(event)s, %(decision)s, %(reply)s, %(confidence)s, %(reasons)s, %(sources)s,
-                %(model)s, %(pt)s, %(ct)s, %(latency)s)
-        returning id
-        """,
-        {
-            "ws": workspace_id,
-            "conv": conversation_id,
-            "event": event_id,
-            "decision": decision.action.value,
-            "reply": decision.reply or decision.draft,
-            "confidence": decision.confidence,
-            "reasons": Jsonb(decision.reasons),
-            "sources": Jsonb(decision.citations),
-            "model": decision.model,
-            "pt": decision.prompt_tokens,
-            "ct": decision.completion_tokens,
-            "latency": decision.latency_ms,
-        },
+    return await decisions_repo.insert_decision(
+        conn,
+        workspace_id=workspace_id,
+        conversation_id=conversation_id,
+        event_id=event_id,
+        action=decision.action.value,
+        text=decision.reply or decision.draft,
+        confidence=decision.confidence,
+        reasons=decision.reasons,
+        citations=decision.citations,
+        model=decision.model,
+        prompt_tokens=decision.prompt_tokens,
+        completion_tokens=decision.completion_tokens,
+        latency_ms=decision.latency_ms,
     )
-    row: Any = await cur.fetchone()
-    return row["id"]

@@ -41,3 +41,27 @@ async def update_settings(conn: Conn, workspace_id: UUID, changes: dict[str, Any
             "update public.ai_settings set {}, updated_at = now() where workspace_id = {}"
         ).format(assignments, sql.Literal(workspace_id))
     )
+
+
+async def settings_row(conn: Conn, workspace_id: UUID | str) -> dict[str, Any] | None:
+    """The workspace's stored settings (all null when it has no row yet) with its name and
+    time zone; None when there is no such workspace."""
+    cur = await conn.execute(
+        """
+        select s.*, w.name as business_name, w.timezone
+          from public.workspaces w left join public.ai_settings s on s.workspace_id = w.id
+         where w.id = %(ws)s
+        """,
+        {"ws": workspace_id},
+    )
+    return await cur.fetchone()
+
+
+async def embedding_provider(conn: Conn, workspace_id: UUID | str) -> str | None:
+    """The workspace's chosen embedding provider; None means the deployment's default."""
+    cur = await conn.execute(
+        "select embedding_provider from public.ai_settings where workspace_id = %(ws)s",
+        {"ws": workspace_id},
+    )
+    row = await cur.fetchone()
+    return row["embedding_provider"] if row else None

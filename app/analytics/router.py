@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from app.analytics import repo
 from app.deps import CurrentWorkspace
 from app.ratelimit import api_limit
 
@@ -34,14 +35,5 @@ async def daily(
 ) -> list[DailyOut]:
     """Per day and channel, newest first, as of the last roll-up (Beat, every ANALYTICS_ROLLUP_INTERVAL_S)."""
     async with ws.session() as conn:
-        cur = await conn.execute(
-            """
-            select day, channel, messages_in, messages_out, auto_replied, escalated, ignored, hidden,
-                   median_response_ms, recovered
-              from public.analytics_daily
-             where workspace_id = %(ws)s and day >= current_date - %(days)s::int
-             order by day desc, channel
-            """,
-            {"ws": ws.workspace_id, "days": days},
-        )
-        return [DailyOut(**row) for row in await cur.fetchall()]
+        rows = await repo.daily_rows(conn, workspace_id=ws.workspace_id, days=days)
+    return [DailyOut(**row) for row in rows]

@@ -299,3 +299,20 @@ async def set_documents_model(conn: Conn, *, workspace_id: UUID | str, model: st
         " where workspace_id = %(ws)s and status = 'ready' and embedding_model is distinct from %(m)s",
         {"ws": workspace_id, "m": model},
     )
+
+
+async def embedding_counts(conn: Conn, *, workspace_id: UUID | str, model: str) -> dict[str, int]:
+    """Chunks and FAQ entries in all, and those embedded with `model`."""
+    cur = await conn.execute(
+        """
+        select (select count(*) from public.kb_chunks where workspace_id = %(ws)s) as chunks_total,
+               (select count(*) from public.kb_chunks where workspace_id = %(ws)s
+                                                       and embedding_model = %(m)s) as chunks_current,
+               (select count(*) from public.faq where workspace_id = %(ws)s) as faq_total,
+               (select count(*) from public.faq where workspace_id = %(ws)s
+                                                  and embedding_model = %(m)s) as faq_current
+        """,
+        {"ws": workspace_id, "m": model},
+    )
+    row: Any = await cur.fetchone()
+    return dict(row)

@@ -12,6 +12,7 @@ from uuid import UUID
 
 import redis.asyncio as aioredis
 
+from app.agent import settings_repo
 from app.config import Settings
 from app.db.session import Claims, Pool, tenant_session
 from app.deps import WorkspaceContext
@@ -95,12 +96,7 @@ async def upload_document(
 
 async def workspace_provider(conn: Any, workspace_id: UUID | str) -> str | None:
     """The workspace's chosen embedding provider; None means the deployment's default."""
-    cur = await conn.execute(
-        "select embedding_provider from public.ai_settings where workspace_id = %(ws)s",
-        {"ws": workspace_id},
-    )
-    row = await cur.fetchone()
-    return row["embedding_provider"] if row else None
+    return await settings_repo.embedding_provider(conn, workspace_id)
 
 
 async def workspace_embedder(conn: Any, embedders: Embedders, workspace_id: UUID | str) -> Embedder:
@@ -456,18 +452,7 @@ async def embedding_status(
     progress after a switch)."""
     provider = embedders.provider(await workspace_provider(conn, workspace_id))
     embedder = embedders.get(provider)
-    cur = await conn.execute(
-        """
-        select (select count(*) from public.kb_chunks where workspace_id = %(ws)s) as chunks_total,
-               (select count(*) from public.kb_chunks where workspace_id = %(ws)s
-                                                       and embedding_model = %(m)s) as chunks_current,
-               (select count(*) from public.faq where workspace_id = %(ws)s) as faq_total,
-               (select count(*) from public.faq where workspace_id = %(ws)s
-                                                  and embedding_model = %(m)s) as faq_current
-        """,
-        {"ws": workspace_id, "m": embedder.model_id},
-    )
-    row = await cur.fetchone()
+    row = await repo.embedding_counts(conn, workspace_id=workspace_id, model=embedder.model_id)
     return EmbeddingStatus(provider=provider, model=embedder.model_id, **row)
 
 

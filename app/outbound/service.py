@@ -35,6 +35,7 @@ from app.platforms.meta.errors import (
 from app.platforms.meta.instagram import InstagramClient
 from app.platforms.meta.whatsapp import WhatsAppClient
 from app.queue import SEND_OUTBOUND, publish
+from app.social_accounts import repo as social_accounts_repo
 
 log = get_logger("outbound")
 
@@ -376,9 +377,8 @@ async def _finish(
         if escalate:
             await _escalate(conn, row, escalate)
         if token_expired:
-            await conn.execute(
-                "update public.social_accounts set token_status = 'expired' where id = %(id)s",
-                {"id": row["social_account_id"]},
+            await social_accounts_repo.set_token_status(
+                conn, account_id=row["social_account_id"], status="expired"
             )
     log.warning("send did not complete", outbound_id=str(row["id"]), status=status, error=error)
     return outcome

@@ -19,6 +19,7 @@ from app.outbound.clients import clients_for
 from app.platforms.meta.errors import GraphAPIError
 from app.platforms.meta.events import EventKind, NormalizedEvent, Platform
 from app.platforms.meta.instagram import InstagramClient
+from app.social_accounts import repo as social_accounts_repo
 from app.webhooks.store import store_and_enqueue
 
 log = get_logger("reconcile")
@@ -42,11 +43,7 @@ def _parse_time(value: Any) -> datetime | None:
 
 async def _instagram_accounts(pool: Pool) -> list[dict[str, Any]]:
     async with privileged_session(pool) as conn:
-        cur = await conn.execute(
-            "select id, workspace_id, platform, external_id as account_external_id, access_token_encrypted"
-            " from public.social_accounts where platform = 'instagram' and token_status in ('ok', 'expiring')"
-        )
-        return await cur.fetchall()
+        return await social_accounts_repo.instagram_accounts_to_poll(conn)
 
 
 async def _conversation_events(client: InstagramClient, since: datetime) -> list[NormalizedEvent]:

@@ -309,23 +309,30 @@ async def _record_reply(
 
 
 async def plan_comment_reply(pool: Pool, kit: AgentKit, item: InboundItem) -> Planned:
+    """Decide what to do with a comment and write it with the event's end, in one transaction:
+    a crash before it leaves the event to the sweeper, after it nothing is decided twice."""
     workspace_id = str(item.workspace_id)
     async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
         ai = await load_ai_settings(conn, workspace_id)
-    if not ai.auto_reply.get("instagram_comment", True):
-        return Planned("auto-reply off for comments", [])
+        if not ai.auto_reply.get("instagram_comment", True):
+            await _finish(conn, item.event_id)
+            return Planned("auto-reply off for comments", [])
     # no connection is held while the agent runs (see plan_conversation_reply)
-    decision = await _decide(
-        pool,
-        kit,
-        ai,
-        workspace_id=workspace_id,
-        channel="instagram_comment",
-        text=item.text or "",
-        has_attachments=False,
-        history=[],
-    )
+    async with leased(
+        pool, event_id=item.event_id, workspace_id=workspace_id, lease_s=kit.settings.event_lease_s
+    ):
+        decision = await _decide(
+            pool,
+            kit,
+            ai,
+            workspace_id=workspace_id,
+            channel="instagram_comment",
+            text=item.text or "",
+            has_attachments=False,
+            history=[],
+        )
     async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
+        await _finish(conn, item.event_id)
         decision_id = await record_decision(
             conn,
             workspace_id=workspace_id,

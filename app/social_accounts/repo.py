@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -69,3 +70,71 @@ async def upsert_account(
     row = await cur.fetchone()
     assert row is not None
     return row
+
+
+async def tokens_expiring_before(conn: Conn, *, horizon: datetime) -> list[dict[str, Any]]:
+    """Instagram accounts with a working token that expires before `horizon`, soonest first."""
+    cur = await conn.execute(
+        """
+        select id, workspace_id, platform, external_id as account_external_id,
+               access_token_encrypted, token_expires_at,
+               coalesce(token_refreshed_at, connected_at) as token_issued_at
+          from public.social_accounts
+         where platform = 'instagram'
+           and token_status in ('ok', 'expiring')
+           and token_expires_at is not null
+           and token_expires_at < %(horizon)s
+         order by token_expires_at
+        """,
+        {"horizon": horizon},
+    )
+    return await cur.fetchall()
+
+
+async def claim_token_refresh(conn: Conn, *, account_id: Any, issued_at: datetime) -> bool:
+    """True when this run refreshes the account: nobody claimed it, nobody refreshed it since."""
+    cur = await conn.execute(
+        """
+        update public.social_accounts
+           set token_refresh_claimed_until = now() + interval '5 minutes'
+         where id = %(id)s
+           and coalesce(token_refreshed_at, connected_at) = %(issued)s
+           and (token_refresh_claimed_until is null or token_refresh_claimed_until < now())
+        returning id
+        """,
+        {"id": account_id, "issued": issued_at},
+    )
+    return await cur.fetchone() is not None
+
+
+async def set_token_status(conn: Conn, *, account_id: Any, status: str) -> None:
+    """Also gives a refresh claim back: the next run may try again."""
+    await conn.execute(
+        "update public.social_accounts set token_status = %(status)s,"
+        " token_refresh_claimed_until = null where id = %(id)s",
+        {"id": account_id, "status": status},
+    )
+
+
+async def store_refreshed_token(
+    conn: Conn, *, account_id: Any, token_encrypted: str, expires_at: datetime, now: datetime
+) -> None:
+    await conn.execute(
+        """
+        update public.social_accounts
+           set access_token_encrypted = %(token)s, token_expires_at = %(expires)s,
+               token_refreshed_at = %(now)s, token_status = 'ok',
+               token_refresh_claimed_until = null
+         where id = %(id)s
+        """,
+        {"id": account_id, "token": token_encrypted, "expires": expires_at, "now": now},
+    )
+
+
+async def instagram_accounts_to_poll(conn: Conn) -> list[dict[str, Any]]:
+    """What the missed-event radar polls: Instagram accounts whose token still works."""
+    cur = await conn.execute(
+        "select id, workspace_id, platform, external_id as account_external_id, access_token_encrypted"
+        " from public.social_accounts where platform = 'instagram' and token_status in ('ok', 'expiring')"
+    )
+    return await cur.fetchall()

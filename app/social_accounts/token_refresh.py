@@ -21,6 +21,7 @@ from app.outbound.clients import clients_for
 from app.platforms.meta.errors import GraphAPIError, PermanentError, TokenExpiredError
 from app.platforms.meta.instagram import InstagramClient
 from app.security.crypto import decrypt_secret, encrypt_secret
+from app.social_accounts import repo
 
 log = get_logger("token_refresh")
 
@@ -40,63 +41,31 @@ class RefreshResult:
 
 async def _due_accounts(pool: Pool, horizon: datetime) -> list[dict[str, Any]]:
     async with privileged_session(pool) as conn:
-        cur = await conn.execute(
-            """
-            select id, workspace_id, platform, external_id as account_external_id,
-                   access_token_encrypted, token_expires_at,
-                   coalesce(token_refreshed_at, connected_at) as token_issued_at
-              from public.social_accounts
-             where platform = 'instagram'
-               and token_status in ('ok', 'expiring')
-               and token_expires_at is not null
-               and token_expires_at < %(horizon)s
-             order by token_expires_at
-            """,
-            {"horizon": horizon},
-        )
-        return await cur.fetchall()
+        return await repo.tokens_expiring_before(conn, horizon=horizon)
 
 
 async def _claim(pool: Pool, account_id: Any, issued_at: datetime) -> bool:
-    """This run refreshes the account, unless another run claimed it or refreshed it since."""
+    """Take the account for one refresh: Meta's refresh call is not free to repeat, and two
+    overlapping runs (two Beat slots, two workers) must not both make it."""
     async with privileged_session(pool) as conn:
-        cur = await conn.execute(
-            """
-            update public.social_accounts
-               set token_refresh_claimed_until = now() + interval '5 minutes'
-             where id = %(id)s
-               and coalesce(token_refreshed_at, connected_at) = %(issued)s
-               and (token_refresh_claimed_until is null or token_refresh_claimed_until < now())
-            returning id
-            """,
-            {"id": account_id, "issued": issued_at},
-        )
-        return await cur.fetchone() is not None
+        return await repo.claim_token_refresh(conn, account_id=account_id, issued_at=issued_at)
 
 
 async def _set_status(pool: Pool, account_id: Any, status: str) -> None:
     async with privileged_session(pool) as conn:
-        await conn.execute(
-            # a run that ends this way gives its claim back: the next run may try again
-            "update public.social_accounts set token_status = %(status)s,"
-            " token_refresh_claimed_until = null where id = %(id)s",
-            {"id": account_id, "status": status},
-        )
+        await repo.set_token_status(conn, account_id=account_id, status=status)
 
 
 async def _store_token(
     pool: Pool, account_id: Any, token: str, expires_at: datetime, now: datetime
 ) -> None:
     async with privileged_session(pool) as conn:
-        await conn.execute(
-            """
-            update public.social_accounts
-               set access_token_encrypted = %(token)s, token_expires_at = %(expires)s,
-                   token_refreshed_at = %(now)s, token_status = 'ok',
-                   token_refresh_claimed_until = null
-             where id = %(id)s
-            """,
-            {"id": account_id, "token": encrypt_secret(token), "expires": expires_at, "now": now},
+        await repo.store_refreshed_token(
+            conn,
+            account_id=account_id,
+            token_encrypted=encrypt_secret(token),
+            expires_at=expires_at,
+            now=now,
         )
 
 

@@ -1,0 +1,54 @@
+"""SQL for the agent's decisions (`ai_decisions`), one row per decision with its reasons."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+
+from app.db.session import Conn
+
+
+async def insert_decision(
+    conn: Conn,
+    *,
+    workspace_id: UUID | str,
+    conversation_id: UUID | str | None,
+    event_id: int | None,
+    action: str,
+    text: str | None,
+    confidence: float | None,
+    reasons: list[str],
+    citations: list[dict[str, Any]],
+    model: str | None,
+    prompt_tokens: int | None,
+    completion_tokens: int | None,
+    latency_ms: int | None,
+) -> UUID:
+    cur = await conn.execute(
+        """
+        insert into public.ai_decisions
+            (workspace_id, conversation_id, webhook_event_id, decision, reply_text, confidence, reasons, sources,
+             model, prompt_tokens, completion_tokens, latency_ms)
+        values (%(ws)s, %(conv)s, %(event)s, %(decision)s, %(reply)s, %(confidence)s, %(reasons)s, %(sources)s,
+                %(model)s, %(pt)s, %(ct)s, %(latency)s)
+        returning id
+        """,
+        {
+            "ws": workspace_id,
+            "conv": conversation_id,
+            "event": event_id,
+            "decision": action,
+            "reply": text,
+            "confidence": confidence,
+            "reasons": Jsonb(reasons),
+            "sources": Jsonb(citations),
+            "model": model,
+            "pt": prompt_tokens,
+            "ct": completion_tokens,
+            "latency": latency_ms,
+        },
+    )
+    row: Any = await cur.fetchone()
+    return UUID(str(row["id"]))

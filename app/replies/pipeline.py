@@ -1,0 +1,63 @@
+"""What happens after a webhook event is taken from the queue: it becomes a message (inbox), and
+this says what comes next, for the task to schedule. A customer's message waits out the burst
+window before its reply is decided (the event stays `processing`, leased, until then); a
+comment is decided at once and written with the event's end; anything else is just recorded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.db.session import Pool
+from app.inbox import service as inbox_service
+from app.replies.service import AgentKit, plan_comment_reply
+
+
+@dataclass(frozen=True)
+class ReplyLater:
+    """Decide the conversation's reply after `after_s` (0: now, in the same task)."""
+
+    workspace_id: str
+    conversation_id: str
+    message_id: str
+    event_id: int
+    after_s: float
+
+    @property
+    def args(self) -> list[object]:
+        return [self.workspace_id, self.conversation_id, self.message_id, self.event_id]
+
+
+@dataclass(frozen=True)
+class EventHandled:
+    status: str
+    reply: ReplyLater | None = None
+    # outbound messages written and ready to send
+    sends: list[str] = field(default_factory=list)
+
+
+async def handle_event(
+    pool: Pool, kit: AgentKit, *, event_id: int, workspace_id: str
+) -> EventHandled:
+    settings = kit.settings
+    outcome = await inbox_service.process_event(
+        pool, event_id=event_id, workspace_id=workspace_id, lease_s=settings.event_lease_s
+    )
+    item = outcome.inbound
+    if item is None:
+        return EventHandled(outcome.status)
+    if item.channel == "instagram_comment":
+        planned = await plan_comment_reply(pool, kit, item)
+        return EventHandled(outcome.status, sends=planned.outbound_ids)
+    if item.message_id:
+        return EventHandled(
+            outcome.status,
+            reply=ReplyLater(
+                workspace_id,
+                str(item.conversation_id),
+                str(item.message_id),
+                event_id,
+                after_s=settings.reply_burst_window_s,
+            ),
+        )
+    await inbox_service.finish_event(pool, event_id=event_id, workspace_id=workspace_id)
+    return EventHandled(outcome.status)
