@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await app.state.ingest.stop()
             await app.state.chat_models.aclose()
+            await app.state.http.aclose()
             await app.state.pool.close()
             await app.state.redis.aclose()
 
@@ -99,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limiter = limiter
     app.state.embedders = Embedders(settings)
     app.state.moderator = create_moderator(settings)
+    # Graph API calls made for staff (checking credentials while connecting an account)
+    app.state.http = httpx.AsyncClient(timeout=settings.graph_timeout_s)
     # the playground's chat models, built once per (model, temperature) like a worker's
     app.state.chat_models = ChatModels(settings, httpx.AsyncClient(timeout=settings.chat_timeout_s))
 

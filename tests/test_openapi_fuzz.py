@@ -31,7 +31,8 @@ def _register(base: str, prefix: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def identities(live_api: Any) -> dict[str, list[str]]:
+def identities(live_api: Any, sandbox: Any) -> dict[str, list[str]]:
+    """Three callers; the sandbox stands in for Meta (connecting an account asks it)."""
     base = live_api.url
     owner = _register(base, "fuzz-owner")
     auth = {"Authorization": f"Bearer {owner['access_token']}"}

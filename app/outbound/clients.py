@@ -35,3 +35,19 @@ def clients_for(
     if account["platform"] == "whatsapp":
         return WhatsAppClient(graph, settings)
     return InstagramClient(graph, settings)
+
+
+def whatsapp_client_for_token(
+    token: str, phone_number_id: str, *, settings: Settings, http: httpx.AsyncClient
+) -> WhatsAppClient:
+    """A client for credentials not stored yet (a number being connected): no shared budget,
+    since nothing is sent with it."""
+    graph = GraphAPI(
+        http=http,
+        base_url=settings.graph_base,
+        version=settings.graph_api_version,
+        access_token=token,
+        account_id=phone_number_id,
+        policy=RetryPolicy.from_settings(settings),
+    )
+    return WhatsAppClient(graph, settings)

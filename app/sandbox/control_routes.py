@@ -41,7 +41,8 @@ class FaultSpec(BaseModel):
         description="send_message, private_reply, comment_reply, hide_comment, "
         "delete_comment, wa_send, list_media, list_comments, list_conversations, "
         "list_messages, create_container, container_status, publish, "
-        "publishing_limit, refresh_token, or * for any"
+        "publishing_limit, refresh_token, phone_numbers, phone_number, subscribed_apps, "
+        "or * for any"
     )
     kind: Literal["server_error", "throttle", "window", "token_expired", "bad_request", "latency"]
     count: int = Field(default=1, ge=1, le=10_000)
@@ -223,3 +224,19 @@ async def human_reply(reply: HumanReply, request: Request) -> dict[str, Any]:
         "instagram", payloads.instagram_echo(reply.account_id, reply.to, mid, reply.text)
     )
     return {"message_id": mid, "delivered": statuses}
+
+
+class NewWhatsAppBusiness(BaseModel):
+    verified_name: str = "Sandbox Shop"
+    display_phone_number: str = "+1 555 0100"
+
+
+@router.post("/whatsapp/businesses", status_code=201)
+async def create_whatsapp_business(body: NewWhatsAppBusiness, request: Request) -> dict[str, Any]:
+    """A WhatsApp Business account with a phone number and a token, for connecting it manually
+    (`POST /api/social-accounts/whatsapp` with these three values)."""
+    waba = _state(request).new_waba(
+        verified_name=body.verified_name, display_phone_number=body.display_phone_number
+    )
+    [phone_id] = waba["phone_numbers"]
+    return {"waba_id": waba["id"], "phone_number_id": phone_id, "access_token": waba["token"]}

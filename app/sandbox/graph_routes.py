@@ -309,6 +309,67 @@ async def list_conversations(version: str, ig_id: str, request: Request) -> JSON
     )
 
 
+def _bearer(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return request.query_params.get("access_token")
+
+
+def _waba_for_token(
+    request: Request, waba_id: str
+) -> tuple[dict[str, Any] | None, JSONResponse | None]:
+    """The WABA, if the caller's token is the one the sandbox issued for it (Meta: error 190 for
+    a token it does not know, 200 for one without access to this WABA)."""
+    state = _state(request)
+    token = _bearer(request)
+    if not token or not any(w["token"] == token for w in state.wabas.values()):
+        return None, graph_error(401, 190, "Invalid OAuth access token - Cannot parse access token")
+    waba = state.wabas.get(waba_id)
+    if waba is None:
+        return None, graph_error(
+            400, 100, f"Unsupported get request. Object with ID '{waba_id}' does not exist"
+        )
+    if waba["token"] != token:
+        return None, graph_error(
+            403, 200, "Permissions error: no access to this WhatsApp Business Account"
+        )
+    return waba, None
+
+
+@router.get("/{version}/{waba_id}/phone_numbers")
+async def waba_phone_numbers(version: str, waba_id: str, request: Request) -> JSONResponse:
+    if (error := await apply_fault(_state(request), "phone_numbers", whatsapp=True)) is not None:
+        return error
+    waba, error = _waba_for_token(request, waba_id)
+    if error is not None:
+        return error
+    assert waba is not None
+    return JSONResponse({"data": list(waba["phone_numbers"].values())})
+
+
+@router.post("/{version}/{node_id}/subscribed_apps")
+async def subscribe_app(version: str, node_id: str, request: Request) -> JSONResponse:
+    if (error := await apply_fault(_state(request), "subscribed_apps")) is not None:
+        return error
+    if node_id in _state(request).wabas:
+        _, error = _waba_for_token(request, node_id)
+        if error is not None:
+            return error
+    elif not _has_token(request):
+        return graph_error(400, 190, "An access token is required to request this resource.")
+    _state(request).subscribed.add(node_id)
+    return JSONResponse({"success": True})
+
+
+@router.delete("/{version}/{node_id}/subscribed_apps")
+async def unsubscribe_app(version: str, node_id: str, request: Request) -> JSONResponse:
+    if not _has_token(request):
+        return graph_error(400, 190, "An access token is required to request this resource.")
+    _state(request).subscribed.discard(node_id)
+    return JSONResponse({"success": True})
+
+
 @router.get("/refresh_access_token")
 async def refresh_access_token(request: Request) -> JSONResponse:
     if (error := await apply_fault(_state(request), "refresh_token")) is not None:
@@ -345,6 +406,18 @@ async def read_node(version: str, node_id: str, request: Request) -> JSONRespons
         ):
             container["status"] = "FINISHED"
         return JSONResponse({"id": node_id, "status_code": container["status"]})
+    waba = state.waba_of_phone(node_id)
+    if waba is not None:  # a WhatsApp phone number: its profile, for its own WABA's token only
+        if (error := await apply_fault(state, "phone_number", whatsapp=True)) is not None:
+            return error
+        _, error = _waba_for_token(request, waba["id"])
+        if error is not None:
+            return error
+        number = waba["phone_numbers"][node_id]
+        fields = [f for f in request.query_params.get("fields", "").split(",") if f]
+        return JSONResponse(
+            {k: v for k, v in number.items() if k == "id" or not fields or k in fields}
+        )
     if (error := await _guard(request, "list_messages")) is not None:
         return error
     conversation = state.conversation_by_id(node_id)

@@ -59,6 +59,10 @@ class SandboxState:
     published_24h: dict[str, int] = field(default_factory=dict)
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     token_refreshes: list[dict[str, str]] = field(default_factory=list)
+    # WhatsApp Business accounts the sandbox hosts: waba id -> its token and phone numbers
+    wabas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # accounts (WABA or Instagram) subscribed to our app's webhooks
+    subscribed: set[str] = field(default_factory=set)
     send_echoes: bool = True
     container_polls_until_finished: int = 1
     publishing_quota: int = 50
@@ -105,6 +109,33 @@ class SandboxState:
                 "updated_time": time.time(),
             }
         return self.conversations[key]
+
+    def new_waba(self, *, verified_name: str, display_phone_number: str) -> dict[str, Any]:
+        """A WhatsApp Business account with one phone number and a system-user token, as a
+        business would create them in Meta's Business Manager."""
+        waba_id, phone_id = self.new_id(), self.new_id()
+        waba = {
+            "id": waba_id,
+            "token": f"EAAsandbox{self.new_id()}",
+            "phone_numbers": {
+                phone_id: {
+                    "id": phone_id,
+                    "display_phone_number": display_phone_number,
+                    "verified_name": verified_name,
+                    "quality_rating": "GREEN",
+                    "code_verification_status": "VERIFIED",
+                    "name_status": "APPROVED",
+                    "platform_type": "CLOUD_API",
+                    "throughput": {"level": "STANDARD"},
+                    "status": "CONNECTED",
+                }
+            },
+        }
+        self.wabas[waba_id] = waba
+        return waba
+
+    def waba_of_phone(self, phone_id: str) -> dict[str, Any] | None:
+        return next((w for w in self.wabas.values() if phone_id in w["phone_numbers"]), None)
 
     def conversation_by_id(self, conversation_id: str) -> dict[str, Any] | None:
         return next((c for c in self.conversations.values() if c["id"] == conversation_id), None)

@@ -10,7 +10,7 @@ from app.db.session import Conn
 
 _PUBLIC_COLUMNS = """
     id, workspace_id, platform, external_id, display_name, username, page_id, waba_id,
-    token_expires_at, token_status, token_refreshed_at, connected_at,
+    token_expires_at, token_status, token_refreshed_at, connected_at, disconnected_at, settings,
     access_token_encrypted is not null as has_token
 """
 
@@ -50,7 +50,10 @@ async def upsert_account(
             username = excluded.username,
             access_token_encrypted = excluded.access_token_encrypted,
             token_expires_at = excluded.token_expires_at,
-            token_status = 'ok'
+            token_status = 'ok',
+            waba_id = coalesce(excluded.waba_id, social_accounts.waba_id),
+            settings = social_accounts.settings || excluded.settings,
+            disconnected_at = null
         where social_accounts.workspace_id = excluded.workspace_id
         returning {_PUBLIC_COLUMNS}
         """,  # noqa: S608 - constant columns
@@ -138,3 +141,38 @@ async def instagram_accounts_to_poll(conn: Conn) -> list[dict[str, Any]]:
         " from public.social_accounts where platform = 'instagram' and token_status in ('ok', 'expiring')"
     )
     return await cur.fetchall()
+
+
+async def taken_elsewhere(
+    conn: Conn, *, platform: str, external_id: str, workspace_id: UUID
+) -> bool:
+    """Whether another workspace has connected this account (the answer is all it learns)."""
+    cur = await conn.execute(
+        "select app.social_account_taken_elsewhere(%(p)s, %(e)s, %(ws)s) as taken",
+        {"p": platform, "e": external_id, "ws": workspace_id},
+    )
+    row: Any = await cur.fetchone()
+    return bool(row["taken"])
+
+
+async def get_account(conn: Conn, *, workspace_id: UUID, account_id: UUID) -> dict[str, Any] | None:
+    """The account with its encrypted token (for calls made on the workspace's behalf)."""
+    cur = await conn.execute(
+        f"select {_PUBLIC_COLUMNS}, access_token_encrypted from public.social_accounts"  # noqa: S608
+        " where workspace_id = %(ws)s and id = %(id)s",
+        {"ws": workspace_id, "id": account_id},
+    )
+    return await cur.fetchone()
+
+
+async def mark_disconnected(conn: Conn, *, workspace_id: UUID, account_id: UUID) -> None:
+    """The token is deleted; the account row and its conversations stay, read-only."""
+    await conn.execute(
+        """
+        update public.social_accounts
+           set access_token_encrypted = null, token_status = 'revoked', disconnected_at = now(),
+               token_expires_at = null
+         where workspace_id = %(ws)s and id = %(id)s
+        """,
+        {"ws": workspace_id, "id": account_id},
+    )

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class SocialAccountOut(BaseModel):
@@ -19,3 +19,31 @@ class SocialAccountOut(BaseModel):
     token_expires_at: datetime | None
     has_token: bool
     connected_at: datetime
+    disconnected_at: datetime | None = None
+    waba_id: str | None = None
+    quality_rating: str | None = Field(
+        default=None, description="WhatsApp: the number's quality rating when it was connected"
+    )
+
+
+class WhatsAppConnectIn(BaseModel):
+    """A system-user token with whatsapp_business_management and whatsapp_business_messaging,
+    the WhatsApp Business Account's id and the phone number's id (Meta's WhatsApp Manager or
+    the API setup page shows both)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "waba_id": "102290129340398",
+                    "phone_number_id": "106540352242922",
+                    "access_token": "EAAGm0PX4ZCpsBAPexampletoken",
+                }
+            ]
+        },
+    )
+
+    waba_id: str = Field(pattern=r"^[0-9]{1,30}$", examples=["102290129340398"])
+    phone_number_id: str = Field(pattern=r"^[0-9]{1,30}$", examples=["106540352242922"])
+    access_token: str = Field(min_length=10, max_length=2048, pattern=r"^[A-Za-z0-9._\-|]+$")

@@ -74,3 +74,25 @@ class WhatsAppClient:
         await self.graph.request(
             "POST", f"{self.phone_number_id}/messages", json=body, bucket="send", rate=self._send
         )
+
+    # --- onboarding: checking a number and subscribing its WABA (META-CONNECT.md §3)
+
+    PHONE_FIELDS = (
+        "display_phone_number,verified_name,quality_rating,code_verification_status,"
+        "name_status,platform_type,throughput,status"
+    )
+
+    async def phone_number_profile(self) -> dict[str, Any]:
+        return await self.graph.request(
+            "GET", self.phone_number_id, params={"fields": self.PHONE_FIELDS}
+        )
+
+    async def waba_phone_numbers(self, waba_id: str) -> list[dict[str, Any]]:
+        result = await self.graph.request("GET", f"{waba_id}/phone_numbers")
+        return list(result.get("data") or [])
+
+    async def subscribe_waba(self, waba_id: str) -> None:
+        await self.graph.request("POST", f"{waba_id}/subscribed_apps")
+
+    async def unsubscribe_waba(self, waba_id: str) -> None:
+        await self.graph.request("DELETE", f"{waba_id}/subscribed_apps")
