@@ -67,6 +67,14 @@ class Settings(BaseSettings):
     instagram_app_secret: SecretStr | None = None
     whatsapp_app_secret: SecretStr | None = None
     meta_verify_token: SecretStr = SecretStr(DEV_VERIFY_TOKEN)
+    # Instagram Login (the Instagram app of "API setup with Instagram login", not the Meta app
+    # id); the authorize and token URLs default to the sandbox's, production uses
+    # https://www.instagram.com/oauth/authorize and https://api.instagram.com/oauth/access_token
+    instagram_app_id: str = "sandbox-instagram-app"
+    instagram_authorize_url: str | None = None
+    instagram_token_url: str | None = None
+    # how long a connect link stays valid (its signed `state`)
+    oauth_state_ttl_s: int = 900
     graph_api_base: str | None = None
     graph_api_version: str = "v24.0"
     webhook_max_body_bytes: int = 4 * 1024 * 1024

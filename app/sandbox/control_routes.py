@@ -58,6 +58,9 @@ class SandboxConfig(BaseModel):
     send_echoes: bool | None = None
     container_polls_until_finished: int | None = Field(default=None, ge=1, le=100)
     publishing_quota: int | None = Field(default=None, ge=0)
+    oauth_deny: bool | None = Field(
+        default=None, description="Instagram Login's authorize page says no (access_denied)"
+    )
 
 
 class HumanReply(BaseModel):
@@ -126,6 +129,7 @@ async def configure(config: SandboxConfig, request: Request) -> dict[str, Any]:
         "send_echoes": state.send_echoes,
         "container_polls_until_finished": state.container_polls_until_finished,
         "publishing_quota": state.publishing_quota,
+        "oauth_deny": state.oauth_deny,
     }
 
 

@@ -12,7 +12,7 @@ import httpx
 from fastapi import FastAPI
 
 from app.config import Settings, get_settings
-from app.sandbox import control_routes, graph_routes
+from app.sandbox import control_routes, graph_routes, oauth_routes
 from app.sandbox.delivery import deliver, delivery_record
 from app.sandbox.state import SandboxState
 
@@ -61,5 +61,7 @@ def create_sandbox_app(settings: Settings | None = None) -> FastAPI:
     app.state.deliver_now = deliver_now
     app.state.schedule_delivery = schedule_delivery
     app.include_router(control_routes.router)
+    # before the Graph routes: their `/{version}/{node_id}` would take `/oauth/authorize`
+    app.include_router(oauth_routes.router)
     app.include_router(graph_routes.router)
     return app

@@ -63,6 +63,11 @@ class SandboxState:
     wabas: dict[str, dict[str, Any]] = field(default_factory=dict)
     # accounts (WABA or Instagram) subscribed to our app's webhooks
     subscribed: set[str] = field(default_factory=set)
+    # Instagram Login: test accounts by id, single-use codes, the tokens issued for each account
+    ig_accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    oauth_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ig_tokens: dict[str, str] = field(default_factory=dict)
+    oauth_deny: bool = False
     send_echoes: bool = True
     container_polls_until_finished: int = 1
     publishing_quota: int = 50
@@ -133,6 +138,24 @@ class SandboxState:
         }
         self.wabas[waba_id] = waba
         return waba
+
+    def ig_account(self, username: str | None, account_type: str) -> dict[str, Any]:
+        """The test account of that username, or a new one ("approves as a new test account")."""
+        for account in self.ig_accounts.values():
+            if username and account["username"] == username:
+                return account
+        ig_id = f"1784{self.new_id()}"
+        name = username or f"sandbox_shop_{ig_id[-6:]}"
+        account = {
+            "user_id": ig_id,
+            "id": self.new_id(),  # app-scoped, as Meta's `id` is
+            "username": name,
+            "name": name.replace("_", " ").title(),
+            "account_type": account_type,
+            "profile_picture_url": f"https://sandbox.invalid/{ig_id}.jpg",
+        }
+        self.ig_accounts[ig_id] = account
+        return account
 
     def waba_of_phone(self, phone_id: str) -> dict[str, Any] | None:
         return next((w for w in self.wabas.values() if phone_id in w["phone_numbers"]), None)

@@ -15,6 +15,7 @@ from app.deps import WorkspaceContext
 from app.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from app.logging import get_logger
 from app.outbound.clients import whatsapp_client_for_token
+from app.platforms.meta import instagram_login
 from app.platforms.meta.errors import GraphAPIError, TokenExpiredError
 from app.security.crypto import decrypt_secret, encrypt_secret
 from app.social_accounts import repo
@@ -127,14 +128,16 @@ async def disconnect(
     if account is None:
         raise NotFound("no such account in this workspace", error_code="account_not_found")
     token = decrypt_secret(account["access_token_encrypted"] or "")
-    if token and account["platform"] == "whatsapp" and account["waba_id"]:
-        client = whatsapp_client_for_token(
-            token, account["external_id"], settings=settings, http=http
-        )
-        try:
+    try:
+        if token and account["platform"] == "whatsapp" and account["waba_id"]:
+            client = whatsapp_client_for_token(
+                token, account["external_id"], settings=settings, http=http
+            )
             await client.unsubscribe_waba(account["waba_id"])
-        except GraphAPIError as exc:
-            log.warning("unsubscribe failed; disconnecting anyway", error=str(exc))
+        elif token and account["platform"] == "instagram":
+            await instagram_login.unsubscribe(settings, http, token, account["external_id"])
+    except GraphAPIError as exc:
+        log.warning("unsubscribe failed; disconnecting anyway", error=str(exc))
     async with ws.session() as conn:
         await repo.mark_disconnected(conn, workspace_id=ws.workspace_id, account_id=account_id)
         await write_audit(

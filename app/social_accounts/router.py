@@ -1,16 +1,21 @@
 from __future__ import annotations
 
-from typing import Any
+import html
+from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel
 
 from app.deps import CurrentWorkspace
 from app.ratelimit import api_limit
-from app.social_accounts import connect, repo
+from app.social_accounts import connect, instagram_connect, repo
 from app.social_accounts.schemas import SocialAccountOut, WhatsAppConnectIn
 
 router = APIRouter(prefix="/api/social-accounts", tags=["social accounts"])
+pages = APIRouter(tags=["social accounts"])
 
 
 @router.get("", response_model=list[SocialAccountOut])
@@ -50,3 +55,59 @@ async def disconnect_account(request: Request, ws: CurrentWorkspace, account_id:
         ws, account_id, settings=request.app.state.settings, http=request.app.state.http
     )
     return Response(status_code=204)
+
+
+class AuthorizeOut(BaseModel):
+    authorize_url: str
+
+
+@router.post("/instagram/connect", response_model=AuthorizeOut)
+@api_limit
+async def connect_instagram(request: Request, ws: CurrentWorkspace) -> AuthorizeOut:
+    """Start connecting an Instagram professional account (owners and managers): open
+    `authorize_url` in a browser, log in to Instagram and allow SocialSync. The link is bound to
+    this workspace and to you, and expires (`OAUTH_STATE_TTL_S`)."""
+    return AuthorizeOut(authorize_url=instagram_connect.start(ws, request.app.state.settings))
+
+
+@router.get("/instagram/callback", response_class=RedirectResponse, status_code=303)
+@api_limit
+async def instagram_callback(
+    request: Request,
+    code: Annotated[str | None, Query(max_length=2048)] = None,
+    state: Annotated[str | None, Query(max_length=4096)] = None,
+    error: Annotated[str | None, Query(max_length=200)] = None,
+) -> RedirectResponse:
+    """Where Instagram sends the browser back (with a code, or an error when the person said
+    no). Answers with a redirect to a page that says what happened."""
+    state_app = request.app.state
+    outcome = await instagram_connect.finish(
+        state_app.pool, state_app.settings, state_app.http, code=code, state=state, error=error
+    )
+    query = {
+        "result": outcome.result,
+        **({"username": outcome.username} if outcome.username else {}),
+    }
+    if outcome.detail:
+        query["detail"] = outcome.detail
+    return RedirectResponse(f"/connect/instagram/done?{urlencode(query)}", status_code=303)
+
+
+@pages.get("/connect/instagram/done", response_class=HTMLResponse, include_in_schema=False)
+async def instagram_connected_page(
+    result: Annotated[str, Query(max_length=40)] = "invalid_state",
+    username: Annotated[str | None, Query(max_length=100)] = None,
+    detail: Annotated[str | None, Query(max_length=300)] = None,
+) -> HTMLResponse:
+    known = result if result in instagram_connect.MESSAGES else "invalid_state"
+    message = instagram_connect.Outcome(known, username, detail).message
+    title = "Instagram connected" if known == "connected" else "Instagram not connected"
+    body = (
+        "<!doctype html><html lang=en><meta charset=utf-8>"
+        '<meta name=viewport content="width=device-width,initial-scale=1">'
+        f"<title>{html.escape(title)}</title>"
+        '<body style="font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem">'
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>"
+        "<p>You can close this window.</p></body></html>"
+    )
+    return HTMLResponse(body, status_code=200 if known == "connected" else 400)

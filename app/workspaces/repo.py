@@ -34,6 +34,22 @@ async def create_workspace(conn: Conn, *, name: str) -> UUID:
     return row["id"]
 
 
+async def update_workspace(
+    conn: Conn, *, workspace_id: UUID, name: str | None, timezone: str | None
+) -> dict[str, Any] | None:
+    """None when the caller may not change it (RLS: owners only) or it does not exist."""
+    cur = await conn.execute(
+        """
+        update public.workspaces
+           set name = coalesce(%(name)s, name), timezone = coalesce(%(tz)s, timezone)
+         where id = %(id)s
+        returning id, name, timezone, created_at
+        """,
+        {"id": workspace_id, "name": name, "tz": timezone},
+    )
+    return await cur.fetchone()
+
+
 async def list_workspaces(conn: Conn, *, user_id: UUID) -> list[dict[str, Any]]:
     cur = await conn.execute(
         """

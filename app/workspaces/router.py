@@ -14,6 +14,7 @@ from app.workspaces.schemas import (
     WorkspaceCreate,
     WorkspaceDetail,
     WorkspaceOut,
+    WorkspaceUpdate,
 )
 
 router = APIRouter(prefix="/api/workspaces", tags=["workspaces"])
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/api/workspaces", tags=["workspaces"])
 async def create_workspace(
     request: Request, body: WorkspaceCreate, user: CurrentUserSession
 ) -> WorkspaceOut:
-    return await service.create_workspace(user, name=body.name)
+    return await service.create_workspace(user, name=body.name, timezone=body.timezone)
 
 
 @router.get("", response_model=list[WorkspaceOut])
@@ -37,6 +38,16 @@ async def list_workspaces(request: Request, user: CurrentUserSession) -> list[Wo
 @api_limit
 async def get_workspace(request: Request, ws: PathWorkspace) -> WorkspaceDetail:
     return await service.get_workspace(ws)
+
+
+@router.patch("/{workspace_id:uuid}", response_model=WorkspaceOut)
+@api_limit
+async def update_workspace(
+    request: Request, ws: PathWorkspace, body: WorkspaceUpdate
+) -> WorkspaceOut:
+    """Rename the workspace or set its time zone, an IANA name such as `Europe/Madrid`
+    (owners). Business hours, the calendar and analytics follow the time zone."""
+    return await service.update_workspace(ws, body)
 
 
 @router.post("/{workspace_id:uuid}/members", response_model=MemberOut, status_code=201)

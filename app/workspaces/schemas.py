@@ -1,22 +1,73 @@
 from __future__ import annotations
 
+import zoneinfo
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from app.auth.email import EmailAddress
 
 Role = Literal["owner", "manager", "agent"]
 
 
+def iana_timezone(value: str) -> str:
+    """A time zone by its IANA name (business hours, the calendar and analytics use it)."""
+    if value not in ZONES:
+        raise ValueError(f"{value!r} is not an IANA time zone name, e.g. Europe/Madrid or UTC")
+    return value
+
+
+ZONES = sorted(zoneinfo.available_timezones())
+# the schema lists the names, so a client (or a fuzzer) knows exactly what is accepted
+TimeZoneName = Annotated[
+    str,
+    Field(examples=["Europe/Madrid"], json_schema_extra={"enum": ZONES}),
+    AfterValidator(iana_timezone),
+]
+
+
+def _no_nulls(data: Any) -> Any:
+    if isinstance(data, dict) and any(v is None for v in data.values()):
+        raise ValueError("null is not a value here: leave the field out to keep it")
+    return data
+
+
 class WorkspaceCreate(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"name": "Bella's Bakery"}]}
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "Bella's Bakery", "timezone": "Europe/Madrid"}]},
     )
 
     name: str = Field(min_length=1, max_length=200)
+    timezone: TimeZoneName | SkipJsonSchema[None] = None
+
+    _refuse_nulls = model_validator(mode="before")(_no_nulls)
+
+
+class WorkspaceUpdate(BaseModel):
+    """Rename the workspace or set its time zone (owners)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"name": "Bella's Bakery & Café", "timezone": "Europe/Lisbon"}],
+            "minProperties": 1,
+        },
+    )
+
+    name: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = None
+    timezone: TimeZoneName | SkipJsonSchema[None] = None
+
+    _refuse_nulls = model_validator(mode="before")(_no_nulls)
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> WorkspaceUpdate:
+        if self.name is None and self.timezone is None:
+            raise ValueError("give a name, a timezone or both")
+        return self
 
 
 class WorkspaceOut(BaseModel):

@@ -9,14 +9,26 @@ from app.audit import repo as audit_repo
 from app.auth import repo as auth_repo
 from app.db.session import Conn, privileged_session
 from app.deps import UserSession, WorkspaceContext
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, InvalidInput, NotFound
 from app.workspaces import repo
-from app.workspaces.schemas import MemberInvite, MemberOut, WorkspaceDetail, WorkspaceOut
+from app.workspaces.schemas import (
+    MemberInvite,
+    MemberOut,
+    WorkspaceDetail,
+    WorkspaceOut,
+    WorkspaceUpdate,
+)
 
 
-async def create_workspace(user: UserSession, *, name: str) -> WorkspaceOut:
+async def create_workspace(
+    user: UserSession, *, name: str, timezone: str | None = None
+) -> WorkspaceOut:
     async with user.session() as conn:
         workspace_id = await repo.create_workspace(conn, name=name)
+        if timezone is not None:  # its creator is its owner: allowed to set it
+            await repo.update_workspace(
+                conn, workspace_id=workspace_id, name=None, timezone=timezone
+            )
         await audit_repo.write_audit(
             conn,
             workspace_id=workspace_id,
@@ -34,6 +46,26 @@ async def list_workspaces(user: UserSession) -> list[WorkspaceOut]:
     async with user.session() as conn:
         rows = await repo.list_workspaces(conn, user_id=user.principal.user_id)
     return [WorkspaceOut(**row) for row in rows]
+
+
+async def update_workspace(ws: WorkspaceContext, body: WorkspaceUpdate) -> WorkspaceOut:
+    ws.require("owner")
+    async with ws.session() as conn:
+        row = await repo.update_workspace(
+            conn, workspace_id=ws.workspace_id, name=body.name, timezone=body.timezone
+        )
+        if row is None:
+            raise NotFound("workspace not found", error_code="workspace_not_found")
+        await audit_repo.write_audit(
+            conn,
+            workspace_id=ws.workspace_id,
+            actor_user_id=ws.principal.user_id,
+            action="workspace.updated",
+            target_type="workspace",
+            target_id=str(ws.workspace_id),
+            details=body.model_dump(exclude_none=True),
+        )
+    return WorkspaceOut(**row, role=ws.role)
 
 
 async def get_workspace(ws: WorkspaceContext) -> WorkspaceDetail:
@@ -54,7 +86,8 @@ async def _resolve_invitee(ws: WorkspaceContext, invite: MemberInvite) -> tuple[
     async with privileged_session(ws.pool) as conn:
         user = await auth_repo.find_user_by_email(conn, invite.email)
     if user is None:
-        raise NotFound(
+        # the workspace exists; the person does not (yet): a 400, not a missing resource
+        raise InvalidInput(
             "no account with this email: ask them to register first", error_code="user_not_found"
         )
     return user["id"], user["email"]

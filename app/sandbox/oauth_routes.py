@@ -1,0 +1,119 @@
+"""Instagram Login as Meta runs it (META-CONNECT.md §1): the authorize page approves at once
+(or denies, when configured to) and sends the browser back with a single-use code; the code
+and token exchanges; and `/me`, the account behind a token."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+
+from app.sandbox.state import SandboxState, graph_error
+
+router = APIRouter(tags=["sandbox: Instagram Login"])
+
+SHORT_LIVED_S = 3600
+LONG_LIVED_S = 5183944
+GRANTED = (
+    "instagram_business_basic,instagram_business_manage_messages,"
+    "instagram_business_manage_comments,instagram_business_content_publish"
+)
+
+
+def _state(request: Request) -> SandboxState:
+    return request.app.state.sandbox
+
+
+def _oauth_error(message: str) -> JSONResponse:
+    return JSONResponse(
+        {"error_type": "OAuthException", "code": 400, "error_message": message}, status_code=400
+    )
+
+
+@router.get("/oauth/authorize", response_model=None)
+async def authorize(
+    request: Request,
+    client_id: str = "",
+    redirect_uri: str = "",
+    response_type: str = "",
+    state: str = "",
+    account: str | None = None,
+    account_type: str = "BUSINESS",
+    deny: bool = False,
+) -> RedirectResponse | JSONResponse:
+    """A plain GET (browser or script) approves at once as a new test account, or as the one
+    named by `account`; `account_type=PERSONAL` plays a personal account; `deny=true` (or the
+    sandbox's `oauth_deny`) plays a person who said no."""
+    if not client_id or not redirect_uri.startswith(("http://", "https://")):
+        return _oauth_error("Invalid platform app")
+    if response_type != "code":
+        return _oauth_error("response_type must be code")
+    sandbox = _state(request)
+    if deny or sandbox.oauth_deny:
+        query = {
+            "error": "access_denied",
+            "error_reason": "user_denied",
+            "error_description": "The user denied your request.",
+            "state": state,
+        }
+        return RedirectResponse(f"{redirect_uri}?{urlencode(query)}", status_code=302)
+    ig = sandbox.ig_account(account, account_type.upper())
+    code = secrets.token_urlsafe(24)
+    sandbox.oauth_codes[code] = {"ig_id": ig["user_id"], "redirect_uri": redirect_uri}
+    # Meta appends `#_` to the redirect
+    return RedirectResponse(
+        f"{redirect_uri}?{urlencode({'code': code, 'state': state})}#_", status_code=302
+    )
+
+
+@router.post("/oauth/access_token")
+async def exchange_code(request: Request) -> JSONResponse:
+    form = dict(await request.form())
+    if form.get("grant_type") != "authorization_code" or not form.get("client_secret"):
+        return _oauth_error("Missing or invalid grant_type or client_secret")
+    grant = _state(request).oauth_codes.pop(str(form.get("code", "")), None)  # single use
+    if grant is None:
+        return _oauth_error("This authorization code has been used or has expired")
+    if grant["redirect_uri"] != form.get("redirect_uri"):
+        return _oauth_error(
+            "Error validating verification code. Please make sure your redirect_uri is identical"
+        )
+    token = f"IGQsandbox{secrets.token_urlsafe(16)}"
+    _state(request).ig_tokens[token] = grant["ig_id"]
+    return JSONResponse(
+        {"access_token": token, "user_id": int(grant["ig_id"]), "permissions": GRANTED}
+    )
+
+
+@router.get("/access_token")
+async def long_lived_token(request: Request) -> JSONResponse:
+    params = request.query_params
+    if params.get("grant_type") != "ig_exchange_token" or not params.get("client_secret"):
+        return graph_error(400, 100, "grant_type must be ig_exchange_token")
+    ig_id = _state(request).ig_tokens.get(params.get("access_token", ""))
+    if ig_id is None:
+        return graph_error(400, 190, "Invalid OAuth access token - Cannot parse access token")
+    token = f"IGAAsandbox{secrets.token_urlsafe(24)}"
+    _state(request).ig_tokens[token] = ig_id
+    return JSONResponse({"access_token": token, "token_type": "bearer", "expires_in": LONG_LIVED_S})
+
+
+@router.get("/{version}/me")
+async def me(version: str, request: Request) -> JSONResponse:
+    auth = request.headers.get("authorization", "")
+    token = (
+        auth[7:].strip()
+        if auth.lower().startswith("bearer ")
+        else request.query_params.get("access_token", "")
+    )
+    ig_id = _state(request).ig_tokens.get(token)
+    if ig_id is None:
+        return graph_error(400, 190, "Invalid OAuth access token - Cannot parse access token")
+    account: dict[str, Any] = _state(request).ig_accounts[ig_id]
+    fields = [f for f in request.query_params.get("fields", "").split(",") if f]
+    return JSONResponse(
+        {k: v for k, v in account.items() if k == "id" or not fields or k in fields}
+    )
