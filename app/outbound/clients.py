@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 from app.config import Settings
 from app.platforms.meta.budget import AccountBudget
 from app.platforms.meta.errors import TokenExpiredError
-from app.platforms.meta.graph_api import GraphAPI, RetryPolicy
+from app.platforms.meta.graph_api import GraphAPI
 from app.platforms.meta.instagram import InstagramClient
 from app.platforms.meta.whatsapp import WhatsAppClient
 from app.security.crypto import decrypt_secret
@@ -23,13 +23,11 @@ def clients_for(
     token = decrypt_secret(encrypted) if encrypted else None
     if not token:
         raise TokenExpiredError("the account has no usable access token; reconnect it", code=190)
-    graph = GraphAPI(
-        http=http,
-        base_url=settings.graph_base,
-        version=settings.graph_api_version,
-        access_token=token,
+    graph = GraphAPI.for_token(
+        settings,
+        http,
+        token=token,
         account_id=account["account_external_id"],
-        policy=RetryPolicy.from_settings(settings),
         budget=AccountBudget(redis),
     )
     if account["platform"] == "whatsapp":
@@ -42,12 +40,5 @@ def whatsapp_client_for_token(
 ) -> WhatsAppClient:
     """A client for credentials not stored yet (a number being connected): no shared budget,
     since nothing is sent with it."""
-    graph = GraphAPI(
-        http=http,
-        base_url=settings.graph_base,
-        version=settings.graph_api_version,
-        access_token=token,
-        account_id=phone_number_id,
-        policy=RetryPolicy.from_settings(settings),
-    )
+    graph = GraphAPI.for_token(settings, http, token=token, account_id=phone_number_id)
     return WhatsAppClient(graph, settings)

@@ -77,6 +77,27 @@ class GraphAPI:
             multiplier=policy.backoff_base_s, max=policy.backoff_max_s
         )
 
+    @classmethod
+    def for_token(
+        cls,
+        settings: Settings,
+        http: httpx.AsyncClient,
+        *,
+        token: str,
+        account_id: str,
+        budget: AccountBudget | None = None,
+    ) -> GraphAPI:
+        """The deployment's Graph API (GRAPH_API_BASE, version, retry policy) with this token."""
+        return cls(
+            http=http,
+            base_url=settings.graph_base,
+            version=settings.graph_api_version,
+            access_token=token,
+            account_id=account_id,
+            policy=RetryPolicy.from_settings(settings),
+            budget=budget,
+        )
+
     def _url(self, path: str, versioned: bool) -> str:
         return (
             f"{self._base}/{self._version}/{path.lstrip('/')}"

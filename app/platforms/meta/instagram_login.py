@@ -11,7 +11,7 @@ import httpx
 
 from app.config import Settings
 from app.platforms.meta.errors import PermanentError, TransientError
-from app.platforms.meta.graph_api import GraphAPI, RetryPolicy
+from app.platforms.meta.graph_api import GraphAPI
 
 # messages, comments and publishing: what SocialSync does with an account
 SCOPES = (
@@ -42,14 +42,7 @@ def authorize_url(settings: Settings, *, state: str, redirect_uri: str) -> str:
 
 
 def _graph(settings: Settings, http: httpx.AsyncClient, token: str, account_id: str) -> GraphAPI:
-    return GraphAPI(
-        http=http,
-        base_url=settings.graph_base,
-        version=settings.graph_api_version,
-        access_token=token,
-        account_id=account_id,
-        policy=RetryPolicy.from_settings(settings),
-    )
+    return GraphAPI.for_token(settings, http, token=token, account_id=account_id)
 
 
 async def exchange_code(
