@@ -205,6 +205,10 @@ class Settings(BaseSettings):
     token_refresh_interval_s: float = 6 * 3600.0
     # Instagram tokens expiring within this many days are refreshed
     token_refresh_before_days: float = 10.0
+    # a token Meta refuses without a definite reason flags the account after this many refusals
+    # with no success between them, inside the window (a definite reason flags at once)
+    token_flag_after_failures: int = 2
+    token_failure_window_s: float = 3600.0
     analytics_rollup_interval_s: float = 900.0
     # days recomputed by each roll-up (late events and retries change recent days)
     analytics_rollup_days: int = 2

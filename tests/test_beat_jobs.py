@@ -88,7 +88,7 @@ async def test_tokens_refresh_before_expiry_and_failures_are_flagged(
         await refresh_expiring_tokens(
             app.state.pool, settings=app.state.settings, http=http, redis=app.state.redis
         )
-    assert _account(admin, revoked)["token_status"] == "expired"
+    assert _account(admin, revoked)["token_status"] == "needs_reconnect"
     flaky = _instagram(
         admin, ws, token=f"flaky-{tag}", expires_in=timedelta(days=3), age=timedelta(days=57)
     )

@@ -69,7 +69,8 @@ async def claim_for_send(conn: Conn, *, outbound_id: UUID | str) -> dict[str, An
         """
         select o.id, o.workspace_id, o.conversation_id, o.social_account_id, o.kind, o.recipient, o.payload, o.status,
                o.attempts, o.sender, o.created_at, o.updated_at, o.lease_until, c.owner, c.last_inbound_at, c.channel,
-               a.platform, a.external_id as account_external_id, a.access_token_encrypted, a.token_status
+               a.platform, a.external_id as account_external_id, a.access_token_encrypted, a.token_status,
+               a.token_failures
           from public.outbound_messages o
           join public.social_accounts a on a.id = o.social_account_id
           left join public.conversations c on c.id = o.conversation_id

@@ -35,7 +35,7 @@ from app.platforms.meta.errors import (
 from app.platforms.meta.instagram import InstagramClient
 from app.platforms.meta.whatsapp import WhatsAppClient
 from app.queue import SEND_OUTBOUND, publish
-from app.social_accounts import repo as social_accounts_repo
+from app.social_accounts import token_health
 
 log = get_logger("outbound")
 
@@ -210,7 +210,15 @@ async def send_outbound(
         expired = isinstance(exc, TokenExpiredError)
         outcome = SendOutcome(SendResult.DEAD if expired else SendResult.ESCALATED, error=str(exc))
         return await _finish(
-            pool, claims, row, "dead", str(exc), outcome, escalate=str(exc), token_expired=expired
+            pool,
+            claims,
+            row,
+            "dead",
+            str(exc),
+            outcome,
+            escalate=str(exc),
+            refused=exc if expired else None,
+            settings=settings,
         )
     except GraphAPIError as exc:
         if exc.transient:
@@ -253,6 +261,8 @@ async def send_outbound(
             await inbox_repo.touch_conversation(
                 conn, conversation_id=row["conversation_id"], outbound_at=datetime.now(UTC)
             )
+        if token_health.needs_clearing(row):
+            await token_health.record_success(conn, account_id=row["social_account_id"])
     log.info("sent", outbound_id=outbound_id, kind=row["kind"])
     return SendOutcome(SendResult.SENT)
 
@@ -367,7 +377,8 @@ async def _finish(
     error: str,
     outcome: SendOutcome,
     escalate: str | None = None,
-    token_expired: bool = False,
+    refused: GraphAPIError | None = None,
+    settings: Settings | None = None,
     lease_s: float | None = None,
 ) -> SendOutcome:
     async with tenant_session(pool, claims) as conn:
@@ -376,9 +387,9 @@ async def _finish(
         )
         if escalate:
             await _escalate(conn, row, escalate)
-        if token_expired:
-            await social_accounts_repo.set_token_status(
-                conn, account_id=row["social_account_id"], status="expired"
+        if refused is not None and settings is not None:
+            await token_health.record_refusal(
+                conn, account_id=row["social_account_id"], exc=refused, settings=settings
             )
     log.warning("send did not complete", outbound_id=str(row["id"]), status=status, error=error)
     return outcome

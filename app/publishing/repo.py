@@ -49,7 +49,8 @@ async def lock_due_post(conn: Conn, *, post_id: UUID | str, now: datetime) -> di
         select p.id, p.workspace_id, p.social_account_id, p.media_type, p.media_urls, p.caption,
                p.status, p.attempts, p.container_id, p.child_container_ids, p.container_created_at,
                p.next_attempt_at, p.publish_at,
-               a.platform, a.external_id as account_external_id, a.access_token_encrypted
+               a.platform, a.external_id as account_external_id, a.access_token_encrypted,
+               a.token_status, a.token_failures
           from public.scheduled_posts p
           join public.social_accounts a on a.id = p.social_account_id
          where p.id = %(id)s

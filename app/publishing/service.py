@@ -40,6 +40,7 @@ from app.platforms.meta.errors import (
 )
 from app.platforms.meta.instagram import InstagramClient
 from app.publishing import repo
+from app.social_accounts import token_health
 
 log = get_logger("publishing")
 
@@ -60,6 +61,8 @@ class Step:
     changes: dict[str, Any] = field(default_factory=dict)
     again: bool = False
     outcome: str = "waiting"
+    # Meta refused the account's token: counted against the account (token_health)
+    refused: GraphAPIError | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,17 @@ def _attempt_failed(
         return Step({**changes, "status": "failed", "next_attempt_at": None}, outcome="failed")
     wait = settings.publish_retry_base_s * 2 ** (attempts - 1)
     return Step({**changes, "next_attempt_at": now + timedelta(seconds=wait)}, outcome="retrying")
+
+
+def _token_failed(exc: GraphAPIError) -> Step:
+    return Step(
+        {
+            "status": "failed",
+            "next_attempt_at": None,
+            "last_error": f"reconnect the account: {exc}",
+        },
+        outcome="failed",
+    )
 
 
 def _wait(seconds: float, now: datetime, note: str | None = None) -> Step:
@@ -258,9 +272,13 @@ async def _step(
             return await _carousel_parent(client, post, settings, now)
         return await _finish(client, post, settings, now)
     except TokenExpiredError as exc:
-        return Step(
-            {"status": "failed", "last_error": f"reconnect the account: {exc}"}, outcome="failed"
+        if exc.status is None:  # no stored token: nothing to try until it is reconnected
+            return _token_failed(exc)
+        # one refusal may be Meta's glitch: tried again, and failed once the account is flagged
+        retry = _attempt_failed(
+            post, str(exc), settings, now, keep_containers=post["status"] == "publishing"
         )
+        return Step(retry.changes, outcome=retry.outcome, refused=exc)
     except ThrottledError as exc:
         return _wait(exc.retry_after_s or settings.publish_retry_base_s, now, str(exc))
     except GraphAPIError as exc:
@@ -294,6 +312,12 @@ async def advance_post(
             if post is None:
                 return outcome
             step = await _step(post, settings=settings, http=http, redis=redis, now=at)
+            if step.refused is not None and await token_health.record_refusal(
+                conn, account_id=post["social_account_id"], exc=step.refused, settings=settings
+            ):
+                step = _token_failed(step.refused)
+            elif step.outcome == "published" and token_health.needs_clearing(post):
+                await token_health.record_success(conn, account_id=post["social_account_id"])
             await repo.apply_step(conn, post_id=post_id, changes=step.changes)
         outcome = step.outcome
         log.info("publishing step", post_id=str(post_id), outcome=outcome, **_logged(step))

@@ -20,6 +20,7 @@ from app.platforms.meta.errors import GraphAPIError
 from app.platforms.meta.events import EventKind, NormalizedEvent, Platform
 from app.platforms.meta.instagram import InstagramClient
 from app.social_accounts import repo as social_accounts_repo
+from app.social_accounts import token_health
 from app.webhooks.store import store_and_enqueue
 
 log = get_logger("reconcile")
@@ -159,7 +160,14 @@ async def run_radar(
                 account=account["account_external_id"],
                 error=str(exc),
             )
+            async with privileged_session(pool) as conn:
+                await token_health.record_refusal(
+                    conn, account_id=account["id"], exc=exc, settings=settings
+                )
             continue
+        if token_health.needs_clearing(account):
+            async with privileged_session(pool) as conn:
+                await token_health.record_success(conn, account_id=account["id"])
         seen += len(events)
         found += len(await store_and_enqueue(pool, redis, [(e.platform.value, e) for e in events]))
     if found:

@@ -48,10 +48,17 @@ class FaultSpec(BaseModel):
     count: int = Field(default=1, ge=1, le=10_000)
     status: int | None = None
     code: int | None = None
-    subcode: int | None = None
+    subcode: int | None = Field(
+        default=None, description="overrides the kind's subcode; 0 sends none (a bare 190)"
+    )
     latency_ms: int = Field(default=0, ge=0, le=60_000)
     retry_after_s: int | None = None
     regain_minutes: int | None = None
+    match: str | None = Field(
+        default=None,
+        max_length=500,
+        description="only requests whose URL contains this: an account id, a token in the query",
+    )
 
 
 class SandboxConfig(BaseModel):
@@ -105,6 +112,7 @@ async def add_fault(spec: FaultSpec, request: Request) -> dict[str, Any]:
             latency_ms=spec.latency_ms,
             retry_after_s=spec.retry_after_s,
             regain_minutes=spec.regain_minutes,
+            match=spec.match,
         )
     )
     return spec.model_dump()

@@ -40,7 +40,7 @@ async def _params(request: Request) -> dict[str, Any]:
 async def _guard(request: Request, endpoint: str, *, whatsapp: bool = False) -> JSONResponse | None:
     if not _has_token(request):
         return graph_error(400, 190, "An access token is required to request this resource.")
-    return await apply_fault(_state(request), endpoint, whatsapp=whatsapp)
+    return await apply_fault(_state(request), endpoint, whatsapp=whatsapp, url=str(request.url))
 
 
 @router.post("/{version}/{node_id}/messages")
@@ -339,7 +339,11 @@ def _waba_for_token(
 
 @router.get("/{version}/{waba_id}/phone_numbers")
 async def waba_phone_numbers(version: str, waba_id: str, request: Request) -> JSONResponse:
-    if (error := await apply_fault(_state(request), "phone_numbers", whatsapp=True)) is not None:
+    if (
+        error := await apply_fault(
+            _state(request), "phone_numbers", whatsapp=True, url=str(request.url)
+        )
+    ) is not None:
         return error
     waba, error = _waba_for_token(request, waba_id)
     if error is not None:
@@ -350,7 +354,9 @@ async def waba_phone_numbers(version: str, waba_id: str, request: Request) -> JS
 
 @router.post("/{version}/{node_id}/subscribed_apps")
 async def subscribe_app(version: str, node_id: str, request: Request) -> JSONResponse:
-    if (error := await apply_fault(_state(request), "subscribed_apps")) is not None:
+    if (
+        error := await apply_fault(_state(request), "subscribed_apps", url=str(request.url))
+    ) is not None:
         return error
     if node_id in _state(request).wabas:
         _, error = _waba_for_token(request, node_id)
@@ -372,7 +378,9 @@ async def unsubscribe_app(version: str, node_id: str, request: Request) -> JSONR
 
 @router.get("/refresh_access_token")
 async def refresh_access_token(request: Request) -> JSONResponse:
-    if (error := await apply_fault(_state(request), "refresh_token")) is not None:
+    if (
+        error := await apply_fault(_state(request), "refresh_token", url=str(request.url))
+    ) is not None:
         return error
     if request.query_params.get("grant_type") != "ig_refresh_token" or not request.query_params.get(
         "access_token"
@@ -408,7 +416,9 @@ async def read_node(version: str, node_id: str, request: Request) -> JSONRespons
         return JSONResponse({"id": node_id, "status_code": container["status"]})
     waba = state.waba_of_phone(node_id)
     if waba is not None:  # a WhatsApp phone number: its profile, for its own WABA's token only
-        if (error := await apply_fault(state, "phone_number", whatsapp=True)) is not None:
+        if (
+            error := await apply_fault(state, "phone_number", whatsapp=True, url=str(request.url))
+        ) is not None:
             return error
         _, error = _waba_for_token(request, waba["id"])
         if error is not None:

@@ -23,6 +23,8 @@ class Fault:
     latency_ms: int = 0
     retry_after_s: int | None = None
     regain_minutes: int | None = None
+    # only requests whose URL contains this (an account id, a token in the query)
+    match: str | None = None
 
 
 # kind -> (HTTP status, Graph error code, subcode, type, message)
@@ -96,9 +98,13 @@ class SandboxState:
         self.outbox.append(item)
         return item
 
-    def take_fault(self, endpoint: str) -> Fault | None:
+    def take_fault(self, endpoint: str, url: str = "") -> Fault | None:
         for fault in self.faults:
-            if fault.remaining > 0 and fault.endpoint in (endpoint, "*"):
+            if (
+                fault.remaining > 0
+                and fault.endpoint in (endpoint, "*")
+                and (fault.match is None or fault.match in url)
+            ):
                 fault.remaining -= 1
                 return fault
         return None
@@ -193,9 +199,9 @@ def graph_error(
 
 
 async def apply_fault(
-    state: SandboxState, endpoint: str, *, whatsapp: bool = False
+    state: SandboxState, endpoint: str, *, whatsapp: bool = False, url: str = ""
 ) -> JSONResponse | None:
-    fault = state.take_fault(endpoint)
+    fault = state.take_fault(endpoint, url)
     if fault is None:
         return None
     if fault.latency_ms:
@@ -220,7 +226,8 @@ async def apply_fault(
         fault.status or status,
         fault.code or code,
         message,
-        subcode=fault.subcode if fault.subcode is not None else subcode,
+        # 0 asks for no subcode at all (a bare 190, as Meta sends for an invalid token)
+        subcode=(fault.subcode or None) if fault.subcode is not None else subcode,
         error_type=error_type,
         headers=headers,
     )

@@ -11,7 +11,7 @@ from app.db.session import Conn
 _PUBLIC_COLUMNS = """
     id, workspace_id, platform, external_id, display_name, username, page_id, waba_id,
     token_expires_at, token_status, token_refreshed_at, connected_at, disconnected_at, settings,
-    access_token_encrypted is not null as has_token
+    token_problem, token_error, token_failed_at, access_token_encrypted is not null as has_token
 """
 
 
@@ -50,7 +50,8 @@ async def upsert_account(
             username = excluded.username,
             access_token_encrypted = excluded.access_token_encrypted,
             token_expires_at = excluded.token_expires_at,
-            token_status = 'ok',
+            token_status = 'ok', token_failures = 0, token_failed_at = null,
+            token_problem = null, token_error = null,
             waba_id = coalesce(excluded.waba_id, social_accounts.waba_id),
             settings = social_accounts.settings || excluded.settings,
             disconnected_at = null
@@ -119,6 +120,48 @@ async def set_token_status(conn: Conn, *, account_id: Any, status: str) -> None:
     )
 
 
+async def release_token_refresh(conn: Conn, *, account_id: Any) -> None:
+    """The next run may try again."""
+    await conn.execute(
+        "update public.social_accounts set token_refresh_claimed_until = null where id = %(id)s",
+        {"id": account_id},
+    )
+
+
+async def flag_tokens_ending_before_posts(conn: Conn, *, horizon: datetime, problem: str) -> int:
+    """Flags accounts whose token ends before `horizon` and before one of their queued posts is
+    due; lifts the flag from those where that is no longer so. Returns how many are flagged now."""
+    await conn.execute(
+        """
+        update public.social_accounts a set token_problem = null
+         where a.token_problem = %(problem)s
+           and not (a.token_expires_at < %(horizon)s and exists (
+                select 1 from public.scheduled_posts p
+                 where p.social_account_id = a.id and p.status in ('scheduled', 'publishing')
+                   and p.publish_at > a.token_expires_at))
+        """,
+        {"problem": problem, "horizon": horizon},
+    )
+    await conn.execute(
+        """
+        update public.social_accounts a set token_problem = %(problem)s
+         where a.token_problem is null and a.access_token_encrypted is not null
+           and a.token_expires_at < %(horizon)s
+           and exists (
+                select 1 from public.scheduled_posts p
+                 where p.social_account_id = a.id and p.status in ('scheduled', 'publishing')
+                   and p.publish_at > a.token_expires_at)
+        """,
+        {"problem": problem, "horizon": horizon},
+    )
+    cur = await conn.execute(
+        "select count(*) as n from public.social_accounts where token_problem = %(problem)s",
+        {"problem": problem},
+    )
+    row: Any = await cur.fetchone()
+    return int(row["n"])
+
+
 async def store_refreshed_token(
     conn: Conn, *, account_id: Any, token_encrypted: str, expires_at: datetime, now: datetime
 ) -> None:
@@ -127,7 +170,8 @@ async def store_refreshed_token(
         update public.social_accounts
            set access_token_encrypted = %(token)s, token_expires_at = %(expires)s,
                token_refreshed_at = %(now)s, token_status = 'ok',
-               token_refresh_claimed_until = null
+               token_refresh_claimed_until = null, token_failures = 0, token_failed_at = null,
+               token_error = null, token_problem = null
          where id = %(id)s
         """,
         {"id": account_id, "token": token_encrypted, "expires": expires_at, "now": now},
@@ -135,12 +179,79 @@ async def store_refreshed_token(
 
 
 async def instagram_accounts_to_poll(conn: Conn) -> list[dict[str, Any]]:
-    """What the missed-event radar polls: Instagram accounts whose token still works."""
+    """What the missed-event radar polls: every connected Instagram account with a token, a
+    flagged one too (it is read as far as its token allows, and a success clears the flag)."""
     cur = await conn.execute(
-        "select id, workspace_id, platform, external_id as account_external_id, access_token_encrypted"
-        " from public.social_accounts where platform = 'instagram' and token_status in ('ok', 'expiring')"
+        "select id, workspace_id, platform, external_id as account_external_id, access_token_encrypted,"
+        " token_status, token_failures from public.social_accounts"
+        " where platform = 'instagram' and access_token_encrypted is not null"
+        " and disconnected_at is null"
     )
     return await cur.fetchall()
+
+
+async def note_token_refused(
+    conn: Conn,
+    *,
+    account_id: Any,
+    problem: str,
+    error: str,
+    at_once: bool,
+    flag_after: int,
+    window_s: float,
+) -> str | None:
+    """Counts one refusal (a new count once the last one is older than the window) and flags
+    the account when it is definite or the count reaches `flag_after`. A disconnected account
+    is left as it is. Returns the account's token status afterwards."""
+    cur = await conn.execute(
+        """
+        with counted as (
+            select id, case when token_failed_at > now() - make_interval(secs => %(window)s::float8)
+                            then token_failures + 1 else 1 end as failures
+              from public.social_accounts
+             where id = %(id)s and access_token_encrypted is not null
+             for update
+        )
+        update public.social_accounts a
+           set token_failures = counted.failures, token_failed_at = now(),
+               token_error = %(error)s,
+               token_status = case when %(at_once)s or counted.failures >= %(after)s
+                                   then 'needs_reconnect' else a.token_status end,
+               token_problem = case when %(at_once)s or counted.failures >= %(after)s
+                                    then %(problem)s else a.token_problem end
+          from counted
+         where a.id = counted.id
+        returning a.token_status
+        """,
+        {
+            "id": account_id,
+            "window": window_s,
+            "error": error[:500],
+            "at_once": at_once,
+            "after": flag_after,
+            "problem": problem,
+        },
+    )
+    row: Any = await cur.fetchone()
+    return row["token_status"] if row else None
+
+
+async def note_token_worked(conn: Conn, *, account_id: Any) -> None:
+    """Meta accepted the token: refusals are forgotten and a reconnect flag is lifted. Writes
+    nothing for a healthy account."""
+    await conn.execute(
+        """
+        update public.social_accounts
+           set token_failures = 0, token_failed_at = null, token_error = null,
+               token_problem = case when token_status = 'needs_reconnect' then null
+                                    else token_problem end,
+               token_status = case when token_status = 'needs_reconnect' then 'ok'
+                                   else token_status end
+         where id = %(id)s and access_token_encrypted is not null
+           and (token_failures > 0 or token_status = 'needs_reconnect')
+        """,
+        {"id": account_id},
+    )
 
 
 async def taken_elsewhere(

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from app.deps import CurrentWorkspace
 from app.ratelimit import api_limit
-from app.social_accounts import connect, instagram_connect, repo
+from app.social_accounts import connect, instagram_connect, repo, token_health
 from app.social_accounts.schemas import SocialAccountOut, WhatsAppConnectIn
 
 router = APIRouter(prefix="/api/social-accounts", tags=["social accounts"])
@@ -27,7 +27,11 @@ async def list_social_accounts(request: Request, ws: CurrentWorkspace) -> list[S
 
 
 def account_out(row: dict[str, Any]) -> SocialAccountOut:
-    return SocialAccountOut(**row, quality_rating=(row.get("settings") or {}).get("quality_rating"))
+    return SocialAccountOut(
+        **row,
+        quality_rating=(row.get("settings") or {}).get("quality_rating"),
+        health=token_health.health_of(row),
+    )
 
 
 @router.post("/whatsapp", response_model=SocialAccountOut, status_code=201)

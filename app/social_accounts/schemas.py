@@ -7,6 +7,20 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class TokenHealthOut(BaseModel):
+    """`problem` is set when staff must act: `reconnect`, `act_on_platform` (a security check
+    on Instagram or Facebook first), `reconnect_as_page_admin`, `deauthorized` (the app was
+    removed on Meta's side), `expires_before_post` (the token ends before a queued post)."""
+
+    problem: str | None = None
+    advice: str | None = Field(default=None, description="What to do, in words for staff")
+    reconnect_path: str | None = Field(
+        default=None, description="Where to reconnect: POST it (Instagram returns a login link)"
+    )
+    last_error: str | None = Field(default=None, description="Meta's last refusal")
+    failed_at: datetime | None = None
+
+
 class SocialAccountOut(BaseModel):
     """Never carries the access token: only whether there is one and how healthy it is."""
 
@@ -24,6 +38,7 @@ class SocialAccountOut(BaseModel):
     quality_rating: str | None = Field(
         default=None, description="WhatsApp: the number's quality rating when it was connected"
     )
+    health: TokenHealthOut = Field(default_factory=TokenHealthOut)
 
 
 class WhatsAppConnectIn(BaseModel):

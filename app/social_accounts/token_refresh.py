@@ -2,8 +2,10 @@
 
 Instagram Login tokens last 60 days and can be refreshed once at least 24 h old and not yet
 expired (META.md); an expired or revoked token (error 190) cannot be refreshed: the account is
-flagged `expired` so staff see it must be reconnected. WhatsApp system-user tokens and
-Facebook Page tokens do not expire, so only Instagram accounts with an expiry are considered."""
+counted against the account by token_health, which flags it for reconnection. WhatsApp
+system-user tokens and Facebook Page tokens do not expire, so only Instagram accounts with an
+expiry are considered. Afterwards, an account whose token still runs out before one of its
+queued posts is due is flagged, so staff reconnect it before the post fails."""
 
 from __future__ import annotations
 
@@ -18,10 +20,10 @@ from app.config import Settings
 from app.db.session import Pool, privileged_session
 from app.logging import get_logger
 from app.outbound.clients import clients_for
-from app.platforms.meta.errors import GraphAPIError, PermanentError, TokenExpiredError
+from app.platforms.meta.errors import GraphAPIError, TokenExpiredError
 from app.platforms.meta.instagram import InstagramClient
 from app.security.crypto import decrypt_secret, encrypt_secret
-from app.social_accounts import repo
+from app.social_accounts import repo, token_health
 
 log = get_logger("token_refresh")
 
@@ -34,6 +36,7 @@ class RefreshResult:
     refreshed: int = 0
     expired: int = 0
     failed: int = 0
+    ending_before_posts: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -97,14 +100,20 @@ async def refresh_expiring_tokens(
                 decrypt_secret(account["access_token_encrypted"]) or ""
             )
             token, lifetime = str(answer["access_token"]), int(answer["expires_in"])
-        except (TokenExpiredError, PermanentError) as exc:
+        except TokenExpiredError as exc:
             log.warning(
-                "token cannot be refreshed", account=account["account_external_id"], error=str(exc)
+                "token refused on refresh", account=account["account_external_id"], error=str(exc)
             )
-            await _set_status(pool, account["id"], "expired")
-            expired += 1
+            async with privileged_session(pool) as conn:
+                flagged = await token_health.record_refusal(
+                    conn, account_id=account["id"], exc=exc, settings=settings
+                )
+                await repo.release_token_refresh(conn, account_id=account["id"])
+            expired += flagged
+            failed += not flagged
             continue
         except (GraphAPIError, KeyError, ValueError) as exc:
+            # PermanentError included: a refused refresh request says nothing about the token
             # throttled or down: still valid for now, tried again on the next run
             log.warning(
                 "token refresh failed; will retry",
@@ -116,4 +125,18 @@ async def refresh_expiring_tokens(
             continue
         await _store_token(pool, account["id"], token, now + timedelta(seconds=lifetime), now)
         refreshed += 1
-    return RefreshResult(checked=len(accounts), refreshed=refreshed, expired=expired, failed=failed)
+    async with privileged_session(pool) as conn:
+        # within the refresh horizon a token should have been renewed by now; one that was not
+        # and ends before a queued post will fail that post
+        at_risk = await repo.flag_tokens_ending_before_posts(
+            conn,
+            horizon=now + timedelta(days=settings.token_refresh_before_days),
+            problem=token_health.EXPIRES_BEFORE_POST,
+        )
+    return RefreshResult(
+        checked=len(accounts),
+        refreshed=refreshed,
+        expired=expired,
+        failed=failed,
+        ending_before_posts=at_risk,
+    )

@@ -9,7 +9,8 @@ THROTTLING_CODES = frozenset(
 )
 TRANSIENT_CODES = frozenset({1, 2, 131057})
 OUTSIDE_WINDOW = frozenset({(10, 2534022), (131047, None)})
-TOKEN_CODES = frozenset({190})
+# 190 and 102: invalid, expired or revoked; 0: WhatsApp's AuthException (META-CONNECT.md §5)
+TOKEN_CODES = frozenset({190, 102, 0})
 
 
 class GraphAPIError(Exception):
@@ -59,7 +60,9 @@ class OutsideWindowError(GraphAPIError):
 
 
 class TokenExpiredError(GraphAPIError):
-    """190: the access token expired or was revoked; the account must be reconnected."""
+    """190, 102 or WhatsApp 0: Meta refused the access token (expired, revoked or invalid).
+    Whether the account must be reconnected is token_health's call: one refusal may be a
+    glitch on Meta's side."""
 
 
 class PermanentError(GraphAPIError):
