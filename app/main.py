@@ -39,6 +39,7 @@ from app.openapi import install_openapi
 from app.outbound.router import router as outbound_router
 from app.ratelimit import limiter
 from app.redis_client import create_redis
+from app.social_accounts.router import meta_callbacks_router
 from app.social_accounts.router import pages as social_account_pages
 from app.social_accounts.router import router as social_accounts_router
 from app.webhooks.batcher import IngestBatcher
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(workspaces_router)
     app.include_router(social_accounts_router)
     app.include_router(social_account_pages)
+    app.include_router(meta_callbacks_router)
     app.include_router(webhooks_router)
     app.include_router(kb_router)
     app.include_router(agent_router)

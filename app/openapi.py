@@ -84,6 +84,8 @@ def _codes(path: str, method: str, operation: dict[str, Any]) -> set[int]:
             codes.add(409)
     if path.startswith("/webhooks/"):
         codes |= {401, 403} if method == "post" else {403}
+        if path.count("/") > 2:  # Meta's account callbacks are rate limited like the API
+            codes.add(429)
     return codes
 
 

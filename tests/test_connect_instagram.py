@@ -5,38 +5,12 @@ the account read and subscribed, and every way it can end without a half-stored 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
 from tests.support.factories import add_member, create_workspace, register
-
-
-async def _start(client: httpx.AsyncClient, user: Any, ws: str) -> str:
-    response = await client.post("/api/social-accounts/instagram/connect", headers=user.headers(ws))
-    assert response.status_code == 200, response.text
-    url = response.json()["authorize_url"]
-    query = parse_qs(urlsplit(url).query)
-    assert query["response_type"] == ["code"] and query["state"][0]
-    assert "instagram_business_manage_messages" in query["scope"][0]
-    return url
-
-
-async def _browse(client: httpx.AsyncClient, authorize_url: str, **params: str) -> httpx.Response:
-    """What the browser does: Instagram's page, back to our callback, on to the result page."""
-    # (httpx's `params=` would replace the link's own query, not add to it)
-    extra = f"&{urlencode(params)}" if params else ""
-    at_meta = httpx.get(authorize_url + extra, follow_redirects=False)
-    assert at_meta.status_code == 302, at_meta.text
-    back = urlsplit(at_meta.headers["location"])  # the `#_` fragment never reaches a server
-    assert back.path == "/api/social-accounts/instagram/callback"
-    callback = await client.get(f"{back.path}?{back.query}")
-    assert callback.status_code == 303, callback.text
-    return await client.get(callback.headers["location"])
-
-
-def _result(page: httpx.Response) -> str:
-    return parse_qs(urlsplit(str(page.url)).query)["result"][0]
+from tests.support.instagram_login import browse, result, start
 
 
 def _ig_rows(admin: Any, ws: str) -> list[dict[str, Any]]:
@@ -50,8 +24,8 @@ def _ig_rows(admin: Any, ws: str) -> list[dict[str, Any]]:
 async def test_an_owner_connects_an_instagram_account(client, sandbox, admin) -> None:
     owner = await register(client, "ig-owner")
     ws = (await create_workspace(client, owner, "Bakery"))["id"]
-    page = await _browse(client, await _start(client, owner, ws), account="bellas_bakery")
-    assert page.status_code == 200 and _result(page) == "connected"
+    page = await browse(client, await start(client, owner, ws), account="bellas_bakery")
+    assert page.status_code == 200 and result(page) == "connected"
     assert "@bellas_bakery is connected" in page.text
     [row] = _ig_rows(admin, ws)
     assert row["username"] == "bellas_bakery" and row["access_token_encrypted"]
@@ -62,8 +36,8 @@ async def test_an_owner_connects_an_instagram_account(client, sandbox, admin) ->
     listed = (await client.get("/api/social-accounts", headers=owner.headers(ws))).json()
     assert [a["username"] for a in listed] == ["bellas_bakery"]
     # connecting it again (a new token) keeps the same account
-    again = await _browse(client, await _start(client, owner, ws), account="bellas_bakery")
-    assert _result(again) == "connected"
+    again = await browse(client, await start(client, owner, ws), account="bellas_bakery")
+    assert result(again) == "connected"
     assert len(_ig_rows(admin, ws)) == 1
 
 
@@ -72,17 +46,17 @@ async def test_denial_a_personal_account_and_a_forged_state_store_nothing(
 ) -> None:
     owner = await register(client, "ig-deny")
     ws = (await create_workspace(client, owner))["id"]
-    denied = await _browse(client, await _start(client, owner, ws), deny="true")
-    assert _result(denied) == "denied" and denied.status_code == 400
+    denied = await browse(client, await start(client, owner, ws), deny="true")
+    assert result(denied) == "denied" and denied.status_code == 400
     assert "did not allow" in denied.text
-    personal = await _browse(
-        client, await _start(client, owner, ws), account="just_me", account_type="PERSONAL"
+    personal = await browse(
+        client, await start(client, owner, ws), account="just_me", account_type="PERSONAL"
     )
-    assert _result(personal) == "wrong_account_type"
+    assert result(personal) == "wrong_account_type"
     assert "professional" in personal.text
-    url = await _start(client, owner, ws)
+    url = await start(client, owner, ws)
     forged = url.replace("state=", "state=x")
-    assert _result(await _browse(client, forged)) == "invalid_state"
+    assert result(await browse(client, forged)) == "invalid_state"
     assert _ig_rows(admin, ws) == []
 
 
@@ -91,7 +65,7 @@ async def test_a_used_code_and_an_expired_link_are_refused(
 ) -> None:
     owner = await register(client, "ig-code")
     ws = (await create_workspace(client, owner))["id"]
-    at_meta = httpx.get(await _start(client, owner, ws), follow_redirects=False)
+    at_meta = httpx.get(await start(client, owner, ws), follow_redirects=False)
     back = urlsplit(at_meta.headers["location"])
     first = await client.get(f"{back.path}?{back.query}")
     assert "result=connected" in first.headers["location"]
@@ -128,13 +102,13 @@ async def test_an_agent_cannot_start_and_another_workspace_cannot_take_the_accou
     refused = await client.post("/api/social-accounts/instagram/connect", headers=agent.headers(ws))
     assert refused.status_code == 403
     assert (
-        _result(await _browse(client, await _start(client, owner, ws), account="one_shop"))
+        result(await browse(client, await start(client, owner, ws), account="one_shop"))
         == "connected"
     )
     rival = await register(client, "ig-rival")
     rival_ws = (await create_workspace(client, rival))["id"]
-    taken = await _browse(client, await _start(client, rival, rival_ws), account="one_shop")
-    assert _result(taken) == "in_another_workspace"
+    taken = await browse(client, await start(client, rival, rival_ws), account="one_shop")
+    assert result(taken) == "in_another_workspace"
     assert _ig_rows(admin, rival_ws) == []
     assert len(_ig_rows(admin, ws)) == 1
 
@@ -142,7 +116,7 @@ async def test_an_agent_cannot_start_and_another_workspace_cannot_take_the_accou
 async def test_disconnecting_an_instagram_account_unsubscribes_it(client, sandbox, admin) -> None:
     owner = await register(client, "ig-off")
     ws = (await create_workspace(client, owner))["id"]
-    await _browse(client, await _start(client, owner, ws), account="closing_shop")
+    await browse(client, await start(client, owner, ws), account="closing_shop")
     [account] = (await client.get("/api/social-accounts", headers=owner.headers(ws))).json()
     assert account["external_id"] in sandbox.state.subscribed
     gone = await client.delete(f"/api/social-accounts/{account['id']}", headers=owner.headers(ws))

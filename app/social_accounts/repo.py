@@ -287,3 +287,56 @@ async def mark_disconnected(conn: Conn, *, workspace_id: UUID, account_id: UUID)
         """,
         {"ws": workspace_id, "id": account_id},
     )
+
+
+async def mark_deauthorized(
+    conn: Conn, *, platform: str, external_id: str, problem: str
+) -> list[dict[str, Any]]:
+    """The person removed our app on Meta's side: the token is deleted and the account is
+    disconnected, in whichever workspace has it. Returns the accounts touched."""
+    cur = await conn.execute(
+        """
+        update public.social_accounts
+           set access_token_encrypted = null, token_status = 'revoked', token_problem = %(problem)s,
+               disconnected_at = coalesce(disconnected_at, now()), token_expires_at = null
+         where platform = %(p)s and external_id = %(e)s
+        returning id, workspace_id
+        """,
+        {"p": platform, "e": external_id, "problem": problem},
+    )
+    return await cur.fetchall()
+
+
+async def delete_by_external_id(
+    conn: Conn, *, platform: str, external_id: str
+) -> list[dict[str, Any]]:
+    """Deletes the account and, through its foreign keys, its contacts, conversations,
+    messages, comments, posts and outbound messages."""
+    cur = await conn.execute(
+        "delete from public.social_accounts where platform = %(p)s and external_id = %(e)s"
+        " returning id, workspace_id",
+        {"p": platform, "e": external_id},
+    )
+    return await cur.fetchall()
+
+
+async def record_deletion_request(
+    conn: Conn, *, code: str, platform: str, platform_user_id: str, accounts_deleted: int
+) -> None:
+    await conn.execute(
+        """
+        insert into app_private.data_deletion_requests
+            (confirmation_code, platform, platform_user_id, accounts_deleted, completed_at)
+        values (%(code)s, %(p)s, %(u)s, %(n)s, now())
+        """,
+        {"code": code, "p": platform, "u": platform_user_id, "n": accounts_deleted},
+    )
+
+
+async def deletion_request(conn: Conn, *, code: str) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        "select confirmation_code, platform, requested_at, completed_at"
+        " from app_private.data_deletion_requests where confirmation_code = %(code)s",
+        {"code": code},
+    )
+    return await cur.fetchone()

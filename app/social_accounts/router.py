@@ -5,17 +5,19 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.deps import CurrentWorkspace
 from app.ratelimit import api_limit
-from app.social_accounts import connect, instagram_connect, repo, token_health
+from app.social_accounts import connect, instagram_connect, meta_callbacks, repo, token_health
 from app.social_accounts.schemas import SocialAccountOut, WhatsAppConnectIn
 
 router = APIRouter(prefix="/api/social-accounts", tags=["social accounts"])
 pages = APIRouter(tags=["social accounts"])
+# Meta's Instagram Login callbacks, set in the app's Business login settings
+meta_callbacks_router = APIRouter(prefix="/webhooks/instagram", tags=["webhooks"])
 
 
 @router.get("", response_model=list[SocialAccountOut])
@@ -106,12 +108,108 @@ async def instagram_connected_page(
     known = result if result in instagram_connect.MESSAGES else "invalid_state"
     message = instagram_connect.Outcome(known, username, detail).message
     title = "Instagram connected" if known == "connected" else "Instagram not connected"
+    status = 200 if known == "connected" else 400
+    return _page(title, [message, "You can close this window."], status)
+
+
+def _page(title: str, paragraphs: list[str], status: int) -> HTMLResponse:
+    """A plain page for someone sent here by Meta or Instagram."""
     body = (
         "<!doctype html><html lang=en><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width,initial-scale=1">'
         f"<title>{html.escape(title)}</title>"
         '<body style="font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem">'
-        f"<h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>"
-        "<p>You can close this window.</p></body></html>"
+        f"<h1>{html.escape(title)}</h1>"
+        + "".join(f"<p>{html.escape(text)}</p>" for text in paragraphs)
+        + "</body></html>"
     )
-    return HTMLResponse(body, status_code=200 if known == "connected" else 400)
+    return HTMLResponse(body, status_code=status)
+
+
+class SignedRequestForm(BaseModel):
+    """Meta's form body: `<signature>.<payload>`, base64url, signed with the Instagram app
+    secret."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "signed_request": "zR1sM3Fq8b2Ua6l0bXr7UKbqQ3r4H4nGJrX2xgkS1Wc."
+                    "eyJhbGdvcml0aG0iOiJITUFDLVNIQTI1NiIsInVzZXJfaWQiOiIxNzg0MSJ9"
+                }
+            ]
+        },
+    )
+
+    signed_request: str = Field(min_length=3, max_length=8192)
+
+
+SignedRequest = Annotated[SignedRequestForm, Form()]
+
+
+class DeauthorizedOut(BaseModel):
+    disconnected: int
+
+
+class DeletionOut(BaseModel):
+    url: str
+    confirmation_code: str
+
+
+@meta_callbacks_router.post("/deauthorize", response_model=DeauthorizedOut)
+@api_limit
+async def instagram_deauthorized(
+    request: Request, signed_request: SignedRequest
+) -> DeauthorizedOut:
+    """Meta's Deauthorize callback: the account removed SocialSync on Instagram. It is
+    disconnected (token deleted, conversations kept) and its workspace's staff are told to
+    reconnect it."""
+    state = request.app.state
+    count = await meta_callbacks.deauthorize(
+        state.pool, state.settings, signed_request.signed_request
+    )
+    return DeauthorizedOut(disconnected=count)
+
+
+@meta_callbacks_router.post("/data-deletion", response_model=DeletionOut)
+@api_limit
+async def instagram_data_deletion(request: Request, signed_request: SignedRequest) -> DeletionOut:
+    """Meta's Data Deletion Request callback: the account and all it sent us (contacts,
+    conversations, messages, comments, posts, raw updates) are deleted now; `url` is a page
+    that confirms it for `confirmation_code`."""
+    state = request.app.state
+    receipt = await meta_callbacks.delete_data(
+        state.pool, state.settings, signed_request.signed_request
+    )
+    return DeletionOut(url=receipt.url, confirmation_code=receipt.confirmation_code)
+
+
+@meta_callbacks_router.get(
+    "/data-deletion/{code}", response_class=HTMLResponse, include_in_schema=False
+)
+@api_limit
+async def data_deletion_status(
+    request: Request, code: Annotated[str, Path(max_length=64)]
+) -> HTMLResponse:
+    found = await meta_callbacks.deletion_status(request.app.state.pool, code)
+    if found is None:
+        return _page(
+            "Unknown request",
+            [
+                "No data deletion request has this confirmation code. Check the code Meta showed you."
+            ],
+            404,
+        )
+    done = found["completed_at"]
+    return _page(
+        "Data deleted" if done else "Deletion in progress",
+        [
+            f"Confirmation code: {found['confirmation_code']}",
+            f"Requested {found['requested_at']:%Y-%m-%d %H:%M} UTC; "
+            + (f"completed {done:%Y-%m-%d %H:%M} UTC." if done else "not finished yet."),
+            "SocialSync deleted the Instagram account's conversations, contacts, comments and "
+            "the updates Meta sent us for it.",
+        ],
+        200,
+    )

@@ -133,3 +133,12 @@ async def mark_enqueued(conn: Conn, event_ids: list[int], *, grace_s: float) -> 
             " where id = any(%(ids)s)",
             {"ids": event_ids, "grace": grace_s},
         )
+
+
+async def delete_account_events(conn: Conn, *, platform: str, account_external_id: str) -> int:
+    """Meta's data-deletion request: the raw updates received for the account go too."""
+    cur = await conn.execute(
+        "delete from public.webhook_events where platform = %(p)s and account_external_id = %(a)s",
+        {"p": platform, "a": account_external_id},
+    )
+    return cur.rowcount
