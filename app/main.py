@@ -16,6 +16,7 @@ from app.agent.router import router as agent_router
 from app.agent.service import ChatModels
 from app.agent.settings_router import router as ai_settings_router
 from app.analytics.router import router as analytics_router
+from app.api_docs import serve_docs
 from app.auth.router import router as auth_router
 from app.auth.service import create_auth_backend
 from app.auth.tokens import TokenVerifier
@@ -93,7 +94,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Instagram and WhatsApp automation for small businesses.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    serve_docs(app)
     app.state.settings = settings
     app.state.pool = create_pool(settings, settings.database_url)
     app.state.redis = create_redis(settings.redis_url)

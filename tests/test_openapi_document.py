@@ -56,3 +56,21 @@ async def test_the_documented_422_is_what_the_api_answers(client) -> None:
     detail = response.json()["detail"]
     assert set(detail) >= {"error_code", "message", "timestamp", "errors"}
     assert detail["errors"][0]["loc"] == ["body", "name"]
+
+
+async def test_the_docs_work_with_no_network(client, sandbox) -> None:
+    """Swagger UI's files come from our own server, for the API and the sandbox alike."""
+    import re
+
+    import httpx
+
+    for base, get in (("", client.get), (sandbox.url, httpx.AsyncClient().get)):
+        page = await get(f"{base}/docs")
+        assert page.status_code == 200 and "swagger-ui" in page.text
+        urls = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
+        assert urls, "the page loads its script and styles"
+        assert not [u for u in urls if u.startswith(("http:", "https:", "//"))], urls
+        for url in urls:
+            asset = await get(f"{base}{url}")
+            assert asset.status_code == 200 and len(asset.content) > 500, url
+        assert (await get(f"{base}/openapi.json")).status_code == 200

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from app.api_docs import serve_docs
 from app.config import Settings, get_settings
 from app.sandbox import control_routes, graph_routes, oauth_routes
 from app.sandbox.delivery import deliver, delivery_record
@@ -39,7 +40,10 @@ def create_sandbox_app(settings: Settings | None = None) -> FastAPI:
             "(`/_sandbox/faults`)."
         ),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    serve_docs(app)
     app.state.sandbox = SandboxState()
 
     async def deliver_now(
