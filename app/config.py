@@ -56,6 +56,22 @@ class Settings(BaseSettings):
     supabase_url: str | None = None
     supabase_anon_key: SecretStr | None = None
     supabase_jwt_secret: SecretStr | None = None
+    # passwords: at least this long, and not one of the commonly used ones
+    password_min_length: int = 8
+    # a password-reset link works once, for this long
+    password_reset_ttl_s: int = 3600
+    # an invitation to a workspace can be accepted for this long
+    invite_ttl_s: int = 7 * 24 * 3600
+
+    # Email (password resets, invitations). Without SMTP_HOST nothing is sent: reset links are
+    # written to the log and invitation links are shown to the person inviting.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "SocialSync <no-reply@socialsync.local>"
+    smtp_timeout_s: float = 10.0
 
     # Demo workspace seeded by `make run`
     demo_email: str = "demo@socialsync.local"

@@ -17,6 +17,7 @@ from app.agent.service import ChatModels
 from app.agent.settings_router import router as ai_settings_router
 from app.analytics.router import router as analytics_router
 from app.api_docs import serve_docs
+from app.auth.router import pages as auth_pages
 from app.auth.router import router as auth_router
 from app.auth.service import create_auth_backend
 from app.auth.tokens import TokenVerifier
@@ -30,6 +31,7 @@ from app.health.router import router as health_router
 from app.kb.embeddings import Embedders
 from app.kb.router import router as kb_router
 from app.logging import configure_logging, get_logger
+from app.mail.sender import Mailer
 from app.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
@@ -102,7 +104,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.pool = create_pool(settings, settings.database_url)
     app.state.redis = create_redis(settings.redis_url)
     app.state.verifier = TokenVerifier(settings)
-    app.state.auth_backend = create_auth_backend(settings, app.state.pool, app.state.verifier)
+    app.state.mailer = Mailer(settings)
+    app.state.auth_backend = create_auth_backend(
+        settings, app.state.pool, app.state.verifier, app.state.mailer
+    )
     app.state.limiter = limiter
     app.state.embedders = Embedders(settings)
     app.state.moderator = create_moderator(settings)
@@ -131,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health_router)
     app.include_router(auth_router)
+    app.include_router(auth_pages)
     app.include_router(workspaces_router)
     app.include_router(social_accounts_router)
     app.include_router(social_account_pages)

@@ -38,3 +38,25 @@ class TokenOut(BaseModel):
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_in: int
     user: UserOut
+
+
+class PasswordResetRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"email": "owner@bellas-bakery.com"}]}
+    )
+
+    email: EmailAddress
+
+
+class PasswordResetConfirm(BaseModel):
+    """`token` is the one in the emailed link (`/reset-password?token=...`)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"token": "eyJhbGciOiJIUzI1NiJ9.example", "password": "new horse battery"}]
+        },
+    )
+
+    token: str = Field(min_length=1, max_length=4096)
+    password: str = Field(min_length=8, max_length=256)

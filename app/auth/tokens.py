@@ -3,6 +3,7 @@ same whether Supabase Auth or our local accounts issued them."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -17,10 +18,19 @@ ACCESS = "access"
 REFRESH = "refresh"
 
 
+PASSWORD_RESET = "password_reset"  # noqa: S105 - a token kind, not a secret
+
+
 @dataclass(frozen=True)
 class Principal:
     user_id: UUID
     email: str | None
+    # what a refresh or reset token also carries (None for Supabase's access tokens)
+    jti: str | None = None
+    issued_at: int | None = None
+    expires_at: int | None = None
+    password_fingerprint: str | None = None
+    session_epoch: int = 0
 
 
 @dataclass(frozen=True)
@@ -30,7 +40,7 @@ class TokenPair:
     expires_in: int
 
 
-def issue_tokens(settings: Settings, user_id: UUID, email: str) -> TokenPair:
+def issue_tokens(settings: Settings, user_id: UUID, email: str, epoch: int = 0) -> TokenPair:
     now = int(time.time())
     secret = settings.jwt_secret.get_secret_value()
 
@@ -45,6 +55,8 @@ def issue_tokens(settings: Settings, user_id: UUID, email: str) -> TokenPair:
             "exp": now + ttl,
             "jti": uuid4().hex,
             "token_type": kind,
+            # the user's session epoch: a password reset starts a new one
+            "sep": epoch,
         }
         return jwt.encode(claims, secret, algorithm="HS256")
 
@@ -53,6 +65,28 @@ def issue_tokens(settings: Settings, user_id: UUID, email: str) -> TokenPair:
         refresh_token=make(REFRESH, settings.refresh_token_ttl_s),
         expires_in=settings.access_token_ttl_s,
     )
+
+
+def password_fingerprint(password_hash: str) -> str:
+    """Binds a reset token to the password it replaces: once the password changes, every
+    reset link issued for the old one stops working (single use, without storing the link)."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:24]
+
+
+def issue_reset_token(settings: Settings, user_id: UUID, password_hash: str) -> str:
+    now = int(time.time())
+    claims = {
+        "sub": str(user_id),
+        "role": "authenticated",
+        "aud": settings.jwt_audience,
+        "iss": settings.jwt_issuer,
+        "iat": now,
+        "exp": now + settings.password_reset_ttl_s,
+        "jti": uuid4().hex,
+        "token_type": PASSWORD_RESET,
+        "pwf": password_fingerprint(password_hash),
+    }
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
 
 
 class TokenVerifier:
@@ -111,4 +145,12 @@ class TokenVerifier:
             user_id = UUID(claims["sub"])
         except (ValueError, TypeError) as exc:
             raise Unauthorized("token is not valid", error_code="token_invalid") from exc
-        return Principal(user_id=user_id, email=claims.get("email"))
+        return Principal(
+            user_id=user_id,
+            email=claims.get("email"),
+            jti=claims.get("jti"),
+            issued_at=claims.get("iat"),
+            expires_at=claims.get("exp"),
+            password_fingerprint=claims.get("pwf"),
+            session_epoch=claims["sep"] if isinstance(claims.get("sep"), int) else 0,
+        )

@@ -1,8 +1,10 @@
 """Beat: delete raw webhook payloads past the retention period. What they produced (messages,
-comments, decisions, replies) stays; only finished events go, never ones still to be worked."""
+comments, decisions, replies) stays; only finished events go, never ones still to be worked.
+Revoked refresh tokens are forgotten once they would have expired anyway."""
 
 from __future__ import annotations
 
+from app.auth import repo as auth_repo
 from app.db.session import Pool, privileged_session
 
 
@@ -26,3 +28,8 @@ async def delete_old_events(pool: Pool, *, retention_days: float, batch: int) ->
         # short transactions: a large backlog must not hold locks for minutes
         if cur.rowcount < batch:
             return deleted
+
+
+async def forget_expired_revocations(pool: Pool, *, batch: int) -> int:
+    async with privileged_session(pool) as conn:
+        return await auth_repo.forget_expired_revocations(conn, limit=batch)

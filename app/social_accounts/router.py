@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import html
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -10,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.deps import CurrentWorkspace
+from app.pages import page
 from app.ratelimit import api_limit
 from app.social_accounts import connect, instagram_connect, meta_callbacks, repo, token_health
 from app.social_accounts.schemas import SocialAccountOut, WhatsAppConnectIn
@@ -100,7 +100,7 @@ async def instagram_callback(
 
 
 @pages.get("/connect/instagram/done", response_class=HTMLResponse, include_in_schema=False)
-async def instagram_connected_page(
+async def instagram_connectedpage(
     result: Annotated[str, Query(max_length=40)] = "invalid_state",
     username: Annotated[str | None, Query(max_length=100)] = None,
     detail: Annotated[str | None, Query(max_length=300)] = None,
@@ -109,21 +109,7 @@ async def instagram_connected_page(
     message = instagram_connect.Outcome(known, username, detail).message
     title = "Instagram connected" if known == "connected" else "Instagram not connected"
     status = 200 if known == "connected" else 400
-    return _page(title, [message, "You can close this window."], status)
-
-
-def _page(title: str, paragraphs: list[str], status: int) -> HTMLResponse:
-    """A plain page for someone sent here by Meta or Instagram."""
-    body = (
-        "<!doctype html><html lang=en><meta charset=utf-8>"
-        '<meta name=viewport content="width=device-width,initial-scale=1">'
-        f"<title>{html.escape(title)}</title>"
-        '<body style="font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem">'
-        f"<h1>{html.escape(title)}</h1>"
-        + "".join(f"<p>{html.escape(text)}</p>" for text in paragraphs)
-        + "</body></html>"
-    )
-    return HTMLResponse(body, status_code=status)
+    return page(title, [message, "You can close this window."], status)
 
 
 class SignedRequestForm(BaseModel):
@@ -194,7 +180,7 @@ async def data_deletion_status(
 ) -> HTMLResponse:
     found = await meta_callbacks.deletion_status(request.app.state.pool, code)
     if found is None:
-        return _page(
+        return page(
             "Unknown request",
             [
                 "No data deletion request has this confirmation code. Check the code Meta showed you."
@@ -202,7 +188,7 @@ async def data_deletion_status(
             404,
         )
     done = found["completed_at"]
-    return _page(
+    return page(
         "Data deleted" if done else "Deletion in progress",
         [
             f"Confirmation code: {found['confirmation_code']}",

@@ -11,7 +11,7 @@ from app.analytics.rollup import roll_up_analytics
 from app.config import get_settings
 from app.logging import get_logger
 from app.maintenance import job_runs
-from app.maintenance.retention import delete_old_events
+from app.maintenance.retention import delete_old_events, forget_expired_revocations
 from app.outbound.service import requeue_pending
 from app.social_accounts.token_refresh import refresh_expiring_tokens
 from workers import runtime
@@ -74,7 +74,8 @@ def clean_up_events() -> dict[str, Any]:
         deleted = await delete_old_events(
             r.pool, retention_days=settings.raw_event_retention_days, batch=settings.retention_batch
         )
-        return {"deleted": deleted}
+        revocations = await forget_expired_revocations(r.pool, batch=settings.retention_batch)
+        return {"deleted": deleted, "revocations_forgotten": revocations}
 
     return once_per_slot("clean_up_events", settings.retention_interval_s, work)
 
