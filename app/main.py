@@ -48,6 +48,8 @@ from app.social_accounts.router import router as social_accounts_router
 from app.webhooks.batcher import IngestBatcher
 from app.webhooks.fast_path import WebhookFastPath
 from app.webhooks.router import router as webhooks_router
+from app.workspaces.router import invites_router as workspace_invites_router
+from app.workspaces.router import pages as workspace_pages
 from app.workspaces.router import router as workspaces_router
 
 log = get_logger("app")
@@ -138,6 +140,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(auth_pages)
     app.include_router(workspaces_router)
+    app.include_router(workspace_invites_router)
+    app.include_router(workspace_pages)
     app.include_router(social_accounts_router)
     app.include_router(social_account_pages)
     app.include_router(meta_callbacks_router)

@@ -3,57 +3,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
-from collections.abc import AsyncIterator
-from email import message_from_bytes
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pytest
-from aiosmtpd.controller import Controller
 
-from tests.support.servers import free_port
+from tests.support.mail import inbox, mail_client, wait_for_mail
 
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-    def to(self, address: str) -> list[Any]:
-        return [m for m in self.messages if m["To"] == address]
-
-
-@pytest.fixture(scope="module")
-def inbox() -> Any:
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield handler, controller.port
-    controller.stop()
-
-
-@pytest.fixture(scope="module")
-async def mail_client(settings: Any, inbox: Any) -> AsyncIterator[httpx.AsyncClient]:
-    """The API with SMTP configured (the business's mail server)."""
-    from app.main import create_app
-
-    _, port = inbox
-    app = create_app(
-        settings.model_copy(
-            update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "none"}
-        )
-    )
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+__all__ = ["inbox", "mail_client"]  # fixtures
 
 
 def _email() -> str:
@@ -74,14 +33,6 @@ def _token_in(text: str) -> str:
     link = re.search(r"http\S+/reset-password\?\S+", text)
     assert link, text
     return parse_qs(urlsplit(link.group(0)).query)["token"][0]
-
-
-async def _wait_for_mail(handler: Inbox, address: str) -> Any:
-    for _ in range(100):
-        if found := handler.to(address):
-            return found[-1]
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no email to {address}")
 
 
 async def test_weak_passwords_are_refused_with_what_to_do(client) -> None:
@@ -128,7 +79,7 @@ async def test_a_reset_link_is_emailed_works_once_and_signs_out_every_session(
     asked = await mail_client.post("/api/auth/password-reset", json={"email": email})
     assert nobody.status_code == asked.status_code == 202
     assert nobody.json() == asked.json(), "nothing tells who has an account"
-    mail = await _wait_for_mail(handler, email)
+    mail = await wait_for_mail(handler, email)
     assert "Reset your SocialSync password" in mail["Subject"]
     token = _token_in(mail.get_payload(decode=True).decode())
 
@@ -156,7 +107,7 @@ async def test_the_emailed_link_opens_a_page_that_sets_the_password(mail_client,
     email = _email()
     await _register(mail_client, email, "crusty baguette")
     await mail_client.post("/api/auth/password-reset", json={"email": email})
-    token = _token_in((await _wait_for_mail(handler, email)).get_payload(decode=True).decode())
+    token = _token_in((await wait_for_mail(handler, email)).get_payload(decode=True).decode())
     form = await mail_client.get("/reset-password", params={"token": token})
     assert form.status_code == 200 and "<form" in form.text and "type=password" in form.text
     weak = await mail_client.post("/reset-password", data={"token": token, "password": "password1"})

@@ -10,8 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.agent import settings_service
 from app.agent.ai_settings import DEFAULT_MAX_CHARS, AiSettings
-from app.deps import CurrentWorkspace, WorkspaceContext
+from app.deps import CurrentWorkspace
 from app.ratelimit import api_limit
+from app.workspaces.context import WorkspaceContext
 
 router = APIRouter(prefix="/api/agent/settings", tags=["agent"])
 

@@ -9,11 +9,11 @@ import redis.asyncio as aioredis
 from app.agent import settings_repo
 from app.agent.ai_settings import AiSettings, load_ai_settings
 from app.audit.repo import write_audit
-from app.deps import WorkspaceContext
 from app.errors import AppError, ServiceUnavailable
 from app.kb.embeddings import Embedders
 from app.kb.service import EmbeddingStatus, embedding_status, workspace_provider
 from app.queue import REEMBED_WORKSPACE, publish
+from app.workspaces.context import WorkspaceContext
 
 
 class ProviderUnavailable(AppError):

@@ -18,11 +18,11 @@ import redis.asyncio as aioredis
 from app.audit.repo import write_audit
 from app.config import Settings
 from app.conversations import repo
-from app.deps import WorkspaceContext
 from app.errors import AppError, Conflict, NotFound
 from app.outbound import repo as outbound_repo
 from app.outbound.service import check_eligibility
 from app.queue import SEND_OUTBOUND, publish
+from app.workspaces.context import WorkspaceContext
 
 
 class NotSendable(AppError):

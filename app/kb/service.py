@@ -15,7 +15,6 @@ import redis.asyncio as aioredis
 from app.agent import settings_repo
 from app.config import Settings
 from app.db.session import Claims, Pool, tenant_session
-from app.deps import WorkspaceContext
 from app.errors import AppError, InvalidInput, NotFound, PayloadTooLarge
 from app.kb import repo
 from app.kb.chunking import chunk_pages
@@ -24,6 +23,7 @@ from app.kb.extract import ExtractionError, detect_source_type, pdf_pages, text_
 from app.logging import get_logger
 from app.queue import INGEST_DOCUMENT, publish
 from app.security.text_safety import holds_unstorable
+from app.workspaces.context import WorkspaceContext
 
 log = get_logger("kb")
 

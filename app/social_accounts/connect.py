@@ -11,7 +11,6 @@ import httpx
 
 from app.audit.repo import write_audit
 from app.config import Settings
-from app.deps import WorkspaceContext
 from app.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from app.logging import get_logger
 from app.outbound.clients import whatsapp_client_for_token
@@ -20,6 +19,7 @@ from app.platforms.meta.errors import GraphAPIError, TokenExpiredError
 from app.security.crypto import decrypt_secret, encrypt_secret
 from app.social_accounts import repo
 from app.social_accounts.schemas import WhatsAppConnectIn
+from app.workspaces.context import WorkspaceContext
 
 log = get_logger("social_accounts")
 
@@ -127,17 +127,7 @@ async def disconnect(
         account = await repo.get_account(conn, workspace_id=ws.workspace_id, account_id=account_id)
     if account is None:
         raise NotFound("no such account in this workspace", error_code="account_not_found")
-    token = decrypt_secret(account["access_token_encrypted"] or "")
-    try:
-        if token and account["platform"] == "whatsapp" and account["waba_id"]:
-            client = whatsapp_client_for_token(
-                token, account["external_id"], settings=settings, http=http
-            )
-            await client.unsubscribe_waba(account["waba_id"])
-        elif token and account["platform"] == "instagram":
-            await instagram_login.unsubscribe(settings, http, token, account["external_id"])
-    except GraphAPIError as exc:
-        log.warning("unsubscribe failed; disconnecting anyway", error=str(exc))
+    await _unsubscribe(account, settings=settings, http=http)
     async with ws.session() as conn:
         await repo.mark_disconnected(conn, workspace_id=ws.workspace_id, account_id=account_id)
         await write_audit(
@@ -149,3 +139,31 @@ async def disconnect(
             target_id=str(account_id),
             details={"platform": account["platform"]},
         )
+
+
+async def _unsubscribe(
+    account: dict[str, Any], *, settings: Settings, http: httpx.AsyncClient
+) -> None:
+    """Best effort: Meta may be down or the token already revoked."""
+    token = decrypt_secret(account["access_token_encrypted"] or "")
+    try:
+        if token and account["platform"] == "whatsapp" and account["waba_id"]:
+            client = whatsapp_client_for_token(
+                token, account["external_id"], settings=settings, http=http
+            )
+            await client.unsubscribe_waba(account["waba_id"])
+        elif token and account["platform"] == "instagram":
+            await instagram_login.unsubscribe(settings, http, token, account["external_id"])
+    except GraphAPIError as exc:
+        log.warning("unsubscribe failed; disconnecting anyway", error=str(exc))
+
+
+async def unsubscribe_all(
+    ws: WorkspaceContext, *, settings: Settings, http: httpx.AsyncClient
+) -> None:
+    """Before a workspace is deleted: Meta stops sending its accounts' updates."""
+    ws.require("owner")
+    async with ws.session() as conn:
+        accounts = await repo.accounts_with_tokens(conn, workspace_id=ws.workspace_id)
+    for account in accounts:
+        await _unsubscribe(account, settings=settings, http=http)

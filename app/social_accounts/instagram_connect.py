@@ -22,13 +22,13 @@ import jwt
 from app.audit.repo import write_audit
 from app.config import Settings
 from app.db.session import Claims, Pool, tenant_session
-from app.deps import WorkspaceContext
 from app.logging import get_logger
 from app.platforms.meta import instagram_login
 from app.platforms.meta.errors import GraphAPIError
 from app.security.crypto import encrypt_secret
 from app.social_accounts import repo
 from app.workspaces import repo as workspaces_repo
+from app.workspaces.context import WorkspaceContext
 
 log = get_logger("instagram_connect")
 

@@ -276,6 +276,15 @@ async def get_account(conn: Conn, *, workspace_id: UUID, account_id: UUID) -> di
     return await cur.fetchone()
 
 
+async def accounts_with_tokens(conn: Conn, *, workspace_id: UUID) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        f"select {_PUBLIC_COLUMNS}, access_token_encrypted from public.social_accounts"  # noqa: S608
+        " where workspace_id = %(ws)s and access_token_encrypted is not null",
+        {"ws": workspace_id},
+    )
+    return await cur.fetchall()
+
+
 async def mark_disconnected(conn: Conn, *, workspace_id: UUID, account_id: UUID) -> None:
     """The token is deleted; the account row and its conversations stay, read-only."""
     await conn.execute(

@@ -76,6 +76,9 @@ class WorkspaceOut(BaseModel):
     timezone: str
     created_at: datetime
     role: Role
+    is_default: bool = Field(
+        default=False, description="used when a request names no X-Workspace-Id"
+    )
 
 
 class MemberOut(BaseModel):
@@ -87,6 +90,9 @@ class MemberOut(BaseModel):
 
 class WorkspaceDetail(WorkspaceOut):
     members: list[MemberOut]
+
+    def as_workspace(self) -> WorkspaceOut:
+        return WorkspaceOut(**self.model_dump(exclude={"members"}))
 
 
 class MemberInvite(BaseModel):
@@ -117,3 +123,29 @@ class MemberRoleUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"role": "manager"}]})
 
     role: Role
+
+
+class InviteOut(BaseModel):
+    """A pending invitation: the person joins by accepting it (signed in with this email)."""
+
+    id: UUID
+    email: str
+    role: Role
+    created_at: datetime
+    expires_at: datetime
+    status: Literal["pending", "accepted", "revoked", "expired"]
+    emailed: bool | None = Field(
+        default=None, description="whether the invitation was emailed (only when it is made)"
+    )
+    invite_url: str | None = Field(
+        default=None,
+        description="the link to pass on yourself, when no SMTP server is configured",
+    )
+
+
+class InviteAccept(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"token": "Hq0J3w-example-token"}]}
+    )
+
+    token: str = Field(min_length=8, max_length=200, pattern=r"^[A-Za-z0-9_\-]+$")

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import httpx
+
 from app.audit import repo as audit_repo
 from app.auth import repo as auth_repo
+from app.config import Settings
 from app.db.session import Conn, privileged_session
-from app.deps import UserSession, WorkspaceContext
 from app.errors import Conflict, InvalidInput, NotFound
-from app.workspaces import repo
+from app.mail.sender import Mailer
+from app.social_accounts import connect
+from app.workspaces import invites, repo
+from app.workspaces.context import UserSession, WorkspaceContext
 from app.workspaces.schemas import (
+    InviteOut,
     MemberInvite,
     MemberOut,
     WorkspaceDetail,
@@ -77,25 +83,31 @@ async def get_workspace(ws: WorkspaceContext) -> WorkspaceDetail:
     return WorkspaceDetail(**row, role=ws.role, members=[MemberOut(**m) for m in members])
 
 
-async def _resolve_invitee(ws: WorkspaceContext, invite: MemberInvite) -> tuple[UUID, str | None]:
+async def _existing_account(
+    ws: WorkspaceContext, invite: MemberInvite
+) -> tuple[UUID, str | None] | None:
     if invite.user_id is not None:
         return invite.user_id, invite.email
     assert invite.email is not None
     # Looking up another person's account by email is not something a tenant can do; with
-    # Supabase Auth the caller passes the user's id instead.
+    # Supabase Auth (no local accounts) everybody added by email is invited.
     async with privileged_session(ws.pool) as conn:
         user = await auth_repo.find_user_by_email(conn, invite.email)
-    if user is None:
-        # the workspace exists; the person does not (yet): a 400, not a missing resource
-        raise InvalidInput(
-            "no account with this email: ask them to register first", error_code="user_not_found"
-        )
-    return user["id"], user["email"]
+    return (user["id"], user["email"]) if user else None
 
 
-async def add_member(ws: WorkspaceContext, invite: MemberInvite) -> MemberOut:
+async def add_member(
+    ws: WorkspaceContext, invite: MemberInvite, *, settings: Settings, mailer: Mailer
+) -> MemberOut | InviteOut:
+    """Someone with an account joins at once; an address without one gets an invitation."""
     ws.require("owner")
-    user_id, email = await _resolve_invitee(ws, invite)
+    existing = await _existing_account(ws, invite)
+    if existing is None:
+        assert invite.email is not None
+        return await invites.invite(
+            ws, email=invite.email, role=invite.role, settings=settings, mailer=mailer
+        )
+    user_id, email = existing
     async with ws.session() as conn:
         row = await repo.add_member(
             conn, workspace_id=ws.workspace_id, user_id=user_id, email=email, role=invite.role
@@ -163,3 +175,34 @@ async def remove_member(ws: WorkspaceContext, *, user_id: UUID) -> None:
             target_type="user",
             target_id=str(user_id),
         )
+
+
+async def make_default(ws: WorkspaceContext) -> WorkspaceOut:
+    """The workspace this user's requests use when they name none."""
+    async with ws.session() as conn:
+        if not await repo.set_default_workspace(conn, workspace_id=ws.workspace_id):
+            raise NotFound("workspace not found", error_code="workspace_not_found")
+        row = await repo.get_workspace(conn, workspace_id=ws.workspace_id)
+    assert row is not None
+    return WorkspaceOut(**row, role=ws.role, is_default=True)
+
+
+async def delete_workspace(
+    ws: WorkspaceContext, *, confirm_name: str, settings: Settings, http: httpx.AsyncClient
+) -> None:
+    """Owners only, naming the workspace exactly: its accounts are disconnected first (Meta
+    stops sending their updates), then everything in it is deleted."""
+    ws.require("owner")
+    async with ws.session() as conn:
+        row = await repo.get_workspace(conn, workspace_id=ws.workspace_id)
+    if row is None:
+        raise NotFound("workspace not found", error_code="workspace_not_found")
+    if confirm_name != row["name"]:
+        raise InvalidInput(
+            "to delete the workspace, confirm_name must be its exact name",
+            error_code="confirmation_mismatch",
+        )
+    await connect.unsubscribe_all(ws, settings=settings, http=http)
+    async with ws.session() as conn:
+        if not await repo.delete_workspace(conn, workspace_id=ws.workspace_id):
+            raise NotFound("workspace not found", error_code="workspace_not_found")

@@ -170,6 +170,16 @@ async def member(conn: Any, ws: str, refs: Refs) -> Refs:
     return {}
 
 
+async def invite(conn: Any, ws: str, refs: Refs) -> Refs:
+    await _one(
+        conn,
+        "insert into workspace_invites (workspace_id, email, role, token_hash, expires_at)"
+        " values (%s, %s, 'owner', %s, now() + interval '1 day')",
+        (ws, f"{_uid()}@example.com", _uid()),
+    )
+    return {}
+
+
 async def ai_settings(conn: Any, ws: str, refs: Refs) -> Refs:
     # every workspace already has its settings row (made with the workspace); a second one for
     # another workspace is what an attacker would try
@@ -200,6 +210,7 @@ ROW_MAKERS: dict[str, Maker] = {
     "analytics_daily": analytics_day,
     "audit_log": audit_entry,
     "workspace_members": member,
+    "workspace_invites": invite,
     "ai_settings": ai_settings,
 }
 
