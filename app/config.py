@@ -191,6 +191,8 @@ class Settings(BaseSettings):
     # (which answers them all). 0.8 s plus the model's time keeps a DM's answer within the
     # seed's 2 s while messages sent together still get one reply.
     reply_burst_window_s: float = 0.8
+    # an Instagram customer's name, username and picture are read again after this many days
+    profile_refresh_days: int = 30
     # Meta's messaging windows (META.md): the bot may answer within 24 h of the customer's last
     # message; private replies to a comment within 7 days
     messaging_window_h: float = 24.0

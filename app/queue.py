@@ -41,12 +41,15 @@ REFRESH_TOKENS = "socialsync.maintenance.refresh_tokens"
 ROLL_UP_ANALYTICS = "socialsync.maintenance.roll_up_analytics"
 CLEAN_UP_EVENTS = "socialsync.maintenance.clean_up_events"
 PING = "socialsync.maintenance.ping"
+FETCH_CONTACT_PROFILE = "socialsync.contacts.fetch_profile"
 
 TASK_QUEUES = {
     PROCESS_EVENT: "high",  # by default; an event's kind chooses (QUEUE_BY_KIND)
     REPLY_TO_CONVERSATION: "high",
     SEND_OUTBOUND: "high",
     INGEST_DOCUMENT: "default",
+    # a name for the inbox; the reply never waits for it
+    FETCH_CONTACT_PROFILE: "low",
     # a post is due at a set time: with comments, ahead of housekeeping
     PUBLISH_DUE_POSTS: "default",
     REEMBED_WORKSPACE: "low",

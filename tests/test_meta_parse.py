@@ -122,6 +122,23 @@ def test_whatsapp_details() -> None:
     assert sent.dedupe_key != delivered.dedupe_key, "each status of one message is its own event"
 
 
+def test_a_whatsapp_message_with_only_a_business_scoped_id_has_a_sender() -> None:
+    [hidden] = parse_webhook(WA, fixture("wa_text_bsuid_only"))
+    assert hidden.kind == EventKind.WA_MESSAGE and hidden.answerable
+    assert hidden.sender_id == "ES.13491208655302741918"
+    assert hidden.data["profile_name"] == "Bea" and hidden.data["username"] == "bea.shops"
+    [shared] = parse_webhook(WA, fixture("wa_text"))
+    assert shared.sender_id == "34600111222", "the phone number when the customer shares it"
+
+
+def test_replies_go_to_the_id_meta_accepts() -> None:
+    from app.platforms.meta.whatsapp import addressed_to
+
+    assert addressed_to("34600111222") == {"to": "+34600111222"}
+    assert addressed_to("US.13491208655302741918") == {"recipient": "US.13491208655302741918"}
+    assert addressed_to("US.ENT.9876543210") == {"recipient": "US.ENT.9876543210"}
+
+
 def test_batched_entries_all_become_events() -> None:
     events = parse_webhook(IG, fixture("ig_batched"))
     assert [e.kind for e in events] == [

@@ -118,6 +118,37 @@ async def test_dm_in_one_reply_out(sandbox, bot, admin, worker) -> None:
     )
 
 
+async def test_an_instagram_customer_gets_a_name_from_their_profile(
+    client, sandbox, bot, admin, worker
+) -> None:
+    customer = f"c-{uuid.uuid4().hex[:8]}"
+    httpx.post(
+        f"{sandbox.url}/_sandbox/profiles",
+        json={"igsid": customer, "name": "Ana Pérez", "username": "ana.perez"},
+    )
+    inbound(sandbox, platform="instagram", account_id=bot["ig"], **{"from": customer}, text="hi")
+
+    def named() -> dict[str, Any] | None:
+        row: dict[str, Any] | None = admin.execute(
+            "select display_name, username, avatar_url, profile_fetched_at from contacts"
+            " where workspace_id = %s and external_id = %s and display_name is not null",
+            (bot["ws"], customer),
+        ).fetchone()
+        return row
+
+    contact = await eventually(named)
+    assert contact["display_name"] == "Ana Pérez" and contact["username"] == "ana.perez"
+    assert contact["avatar_url"].endswith(f"{customer}.jpg")
+    listed = await client.get("/api/conversations", headers=bot["owner"].headers(bot["ws"]))
+    [conversation] = [c for c in listed.json() if c["contact_external_id"] == customer]
+    assert conversation["contact_name"] == "Ana Pérez" and conversation["contact_picture_url"]
+
+    # cached: the next message does not read the profile again
+    inbound(sandbox, platform="instagram", account_id=bot["ig"], **{"from": customer}, text="ok")
+    await settle(admin, bot["ws"])
+    assert named()["profile_fetched_at"] == contact["profile_fetched_at"]
+
+
 async def test_whatsapp_reply(sandbox, bot, worker) -> None:
     inbound(
         sandbox,
@@ -128,6 +159,26 @@ async def test_whatsapp_reply(sandbox, bot, worker) -> None:
     )
     [reply] = await eventually(lambda: sent_to(sandbox, bot["wa"], "wa_send"))
     assert reply["recipient"] == "+34600111222" and reply["text"] == SHIPPING[1]
+
+
+async def test_a_whatsapp_customer_known_only_by_business_scoped_id_is_answered(
+    sandbox, bot, admin, worker
+) -> None:
+    bsuid = f"US.{uuid.uuid4().int % 10**19}"
+    inbound(
+        sandbox,
+        platform="whatsapp",
+        account_id=bot["wa"],
+        **{"from": bsuid},
+        text="do you ship abroad?",
+    )
+    [reply] = await eventually(lambda: sent_to(sandbox, bot["wa"], "wa_send"))
+    assert reply["recipient"] == bsuid and reply["text"] == SHIPPING[1], "sent to the BSUID"
+    contact = admin.execute(
+        "select display_name from contacts where workspace_id = %s and external_id = %s",
+        (bot["ws"], bsuid),
+    ).fetchone()
+    assert contact is not None and contact["display_name"], "the webhook's profile name is kept"
 
 
 async def test_same_webhook_five_times_concurrently_one_reply(sandbox, bot, admin, worker) -> None:

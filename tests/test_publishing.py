@@ -190,7 +190,7 @@ async def test_lost_publish_answer_is_found_not_published_again(
 ) -> None:
     """The worker published, then died before storing the media id: the container says
     PUBLISHED, and the media is found among the account's recent posts."""
-    from app.outbound.clients import clients_for
+    from app.platforms.meta.account_clients import clients_for
 
     ws, ig, account_id = await _account(client, admin)
     async with httpx.AsyncClient() as http:

@@ -11,6 +11,7 @@ _CONVERSATION = """
 select c.id, c.channel, c.owner, c.assigned_user_id, c.status, c.last_inbound_at, c.last_outbound_at,
        c.updated_at, c.social_account_id, a.platform, ct.external_id as contact_external_id,
        ct.username as contact_username, ct.display_name as contact_name,
+       ct.avatar_url as contact_picture_url,
        (select count(*) from public.escalations e
          where e.conversation_id = c.id and e.status <> 'resolved') as open_escalations
   from public.conversations c
@@ -74,7 +75,7 @@ async def list_escalations(
         """
         select e.id, e.conversation_id, e.reason, e.draft_reply, e.status, e.claimed_by, e.claimed_at,
                e.resolved_at, e.created_at, c.channel, ct.username as contact_username,
-               ct.external_id as contact_external_id
+               ct.external_id as contact_external_id, ct.display_name as contact_name
           from public.escalations e
           join public.conversations c on c.id = e.conversation_id
           join public.contacts ct on ct.id = c.contact_id

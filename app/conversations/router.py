@@ -25,6 +25,9 @@ class ConversationOut(BaseModel):
     contact_external_id: str
     contact_username: str | None
     contact_name: str | None
+    contact_picture_url: str | None = Field(
+        default=None, description="Instagram's picture of the customer (its link expires)"
+    )
     last_inbound_at: datetime | None
     last_outbound_at: datetime | None
     updated_at: datetime
@@ -50,6 +53,7 @@ class EscalationOut(BaseModel):
     channel: str
     contact_external_id: str
     contact_username: str | None
+    contact_name: str | None = None
     reason: str
     draft_reply: str | None
     status: Literal["open", "claimed", "resolved"]

@@ -67,7 +67,10 @@ async def upsert_contact(
     external_id: str,
     username: str | None = None,
     display_name: str | None = None,
-) -> UUID:
+    profile_refresh_days: int = 30,
+) -> dict[str, Any]:
+    """The contact's id, and `profile_due`: an Instagram contact whose profile was never read,
+    or was read before `profile_after` (the worker then reads it from Meta)."""
     cur = await conn.execute(
         """
         insert into public.contacts (workspace_id, social_account_id, platform, external_id, username, display_name, last_seen_at)
@@ -76,7 +79,9 @@ async def upsert_contact(
             username = coalesce(excluded.username, contacts.username),
             display_name = coalesce(excluded.display_name, contacts.display_name),
             last_seen_at = now()
-        returning id
+        returning id, platform = 'instagram' and (profile_fetched_at is null
+                  or profile_fetched_at < now() - make_interval(days => %(refresh_days)s))
+                  as profile_due
         """,
         {
             "ws": workspace_id,
@@ -85,11 +90,12 @@ async def upsert_contact(
             "ext": external_id,
             "username": username,
             "name": display_name,
+            "refresh_days": profile_refresh_days,
         },
     )
     row = await cur.fetchone()
     assert row is not None
-    return row["id"]
+    return row
 
 
 async def upsert_conversation(
@@ -242,3 +248,51 @@ async def platform_message_ids(conn: Conn, *, conversation_id: UUID | str | None
         {"id": conversation_id},
     )
     return {row["platform_message_id"] for row in await cur.fetchall()}
+
+
+async def claim_profile_fetch(
+    conn: Conn, *, contact_id: UUID | str, refresh_days: int
+) -> dict[str, Any] | None:
+    """The contact and its account's token, when its profile is due and nobody else is reading
+    it (marking it read now is the claim)."""
+    cur = await conn.execute(
+        """
+        update public.contacts c set profile_fetched_at = now()
+          from public.social_accounts a
+         where c.id = %(id)s and a.id = c.social_account_id
+           and (c.profile_fetched_at is null
+                or c.profile_fetched_at < now() - make_interval(days => %(days)s))
+        returning c.id, c.external_id, c.social_account_id, a.platform,
+                  a.external_id as account_external_id, a.access_token_encrypted
+        """,
+        {"id": contact_id, "days": refresh_days},
+    )
+    return await cur.fetchone()
+
+
+async def store_profile(
+    conn: Conn,
+    *,
+    contact_id: UUID | str,
+    username: str | None,
+    display_name: str | None,
+    avatar_url: str | None,
+) -> None:
+    await conn.execute(
+        """
+        update public.contacts
+           set username = coalesce(%(username)s, username),
+               display_name = coalesce(%(name)s, display_name),
+               avatar_url = coalesce(%(avatar)s, avatar_url)
+         where id = %(id)s
+        """,
+        {"id": contact_id, "username": username, "name": display_name, "avatar": avatar_url},
+    )
+
+
+async def release_profile_fetch(conn: Conn, *, contact_id: UUID | str) -> None:
+    """Meta was unreachable: the next message tries again."""
+    await conn.execute(
+        "update public.contacts set profile_fetched_at = null where id = %(id)s",
+        {"id": contact_id},
+    )

@@ -48,6 +48,8 @@ class InboundItem:
     conversation_owner: str
     data: dict[str, Any]
     message_id: UUID | None = None
+    # the contact whose profile should be read from Meta now (first contact, or stale)
+    profile_due_contact: UUID | None = None
     occurred_at: datetime | None = None
 
 
@@ -59,7 +61,7 @@ class ProcessOutcome:
 
 
 async def _store_customer_message(
-    conn: Conn, event: dict[str, Any], payload: dict[str, Any]
+    conn: Conn, event: dict[str, Any], payload: dict[str, Any], *, profile_refresh_days: int
 ) -> ProcessOutcome:
     kind = event["kind"]
     data = payload.get("data") or {}
@@ -70,7 +72,7 @@ async def _store_customer_message(
         return ProcessOutcome("ignored", "our own account")
     channel = CHANNEL_BY_KIND[kind]
     ws, account = event["workspace_id"], event["social_account_id"]
-    contact_id = await repo.upsert_contact(
+    contact = await repo.upsert_contact(
         conn,
         workspace_id=ws,
         social_account_id=account,
@@ -78,7 +80,9 @@ async def _store_customer_message(
         external_id=sender,
         username=data.get("username"),
         display_name=data.get("profile_name"),
+        profile_refresh_days=profile_refresh_days,
     )
+    contact_id = contact["id"]
     conversation = await repo.upsert_conversation(
         conn, workspace_id=ws, social_account_id=account, contact_id=contact_id, channel=channel
     )
@@ -125,6 +129,7 @@ async def _store_customer_message(
         data=data,
         message_id=message_id,
         occurred_at=occurred,
+        profile_due_contact=contact_id if contact["profile_due"] else None,
     )
     return ProcessOutcome("done", "stored", inbound=item)
 
@@ -156,9 +161,15 @@ async def _handle_echo(
         return ProcessOutcome("ignored", "echo without recipient")
     # Somebody replied from the Instagram app: a human holds this conversation now.
     ws, account = event["workspace_id"], event["social_account_id"]
-    contact_id = await repo.upsert_contact(
-        conn, workspace_id=ws, social_account_id=account, platform="instagram", external_id=customer
-    )
+    contact_id = (
+        await repo.upsert_contact(
+            conn,
+            workspace_id=ws,
+            social_account_id=account,
+            platform="instagram",
+            external_id=customer,
+        )
+    )["id"]
     conversation = await repo.upsert_conversation(
         conn,
         workspace_id=ws,
@@ -187,7 +198,12 @@ async def _handle_echo(
 
 
 async def record_event(
-    conn: Conn, *, event_id: int, workspace_id: UUID | str, lease_s: float
+    conn: Conn,
+    *,
+    event_id: int,
+    workspace_id: UUID | str,
+    lease_s: float,
+    profile_refresh_days: int = 30,
 ) -> ProcessOutcome:
     """Inside the caller's worker transaction: store what the event says, mark it, and return
     the customer's message when there is one to answer."""
@@ -199,7 +215,9 @@ async def record_event(
     payload = event["payload"]
     kind = event["kind"]
     if kind in CHANNEL_BY_KIND and kind != "ig_echo":
-        outcome = await _store_customer_message(conn, event, payload)
+        outcome = await _store_customer_message(
+            conn, event, payload, profile_refresh_days=profile_refresh_days
+        )
     elif kind == "ig_echo":
         outcome = await _handle_echo(conn, event, payload)
     else:
@@ -247,11 +265,20 @@ async def fail_event(pool: Pool, *, event_id: int, workspace_id: str, error: str
 
 
 async def process_event(
-    pool: Pool, *, event_id: int, workspace_id: str, lease_s: float
+    pool: Pool,
+    *,
+    event_id: int,
+    workspace_id: str,
+    lease_s: float,
+    profile_refresh_days: int = 30,
 ) -> ProcessOutcome:
     async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
         outcome = await record_event(
-            conn, event_id=event_id, workspace_id=workspace_id, lease_s=lease_s
+            conn,
+            event_id=event_id,
+            workspace_id=workspace_id,
+            lease_s=lease_s,
+            profile_refresh_days=profile_refresh_days,
         )
     log.info("event processed", event_id=event_id, status=outcome.status, reason=outcome.reason)
     return outcome

@@ -23,8 +23,8 @@ from app.db.session import Claims, Pool, privileged_session, tenant_session
 from app.inbox import repo as inbox_repo
 from app.logging import get_logger
 from app.outbound import repo
-from app.outbound.clients import clients_for
 from app.outbound.metadata import metadata_for
+from app.platforms.meta.account_clients import clients_for
 from app.platforms.meta.errors import (
     GraphAPIError,
     OutsideWindowError,

@@ -30,7 +30,7 @@ import redis.asyncio as aioredis
 from app.config import Settings
 from app.db.session import Claims, Pool, privileged_session, tenant_session
 from app.logging import get_logger
-from app.outbound.clients import clients_for
+from app.platforms.meta.account_clients import clients_for
 from app.platforms.meta.errors import (
     GraphAPIError,
     PermanentError,

@@ -15,7 +15,7 @@ import redis.asyncio as aioredis
 from app.config import Settings
 from app.db.session import Pool, privileged_session
 from app.logging import get_logger
-from app.outbound.clients import clients_for
+from app.platforms.meta.account_clients import clients_for
 from app.platforms.meta.errors import GraphAPIError
 from app.platforms.meta.events import EventKind, NormalizedEvent, Platform
 from app.platforms.meta.instagram import InstagramClient

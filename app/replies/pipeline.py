@@ -33,6 +33,8 @@ class EventHandled:
     reply: ReplyLater | None = None
     # outbound messages written and ready to send
     sends: list[str] = field(default_factory=list)
+    # a contact whose profile is to be read from Meta (first contact, or stale)
+    profile_contact: str | None = None
 
 
 async def handle_event(
@@ -40,17 +42,23 @@ async def handle_event(
 ) -> EventHandled:
     settings = kit.settings
     outcome = await inbox_service.process_event(
-        pool, event_id=event_id, workspace_id=workspace_id, lease_s=settings.event_lease_s
+        pool,
+        event_id=event_id,
+        workspace_id=workspace_id,
+        lease_s=settings.event_lease_s,
+        profile_refresh_days=settings.profile_refresh_days,
     )
     item = outcome.inbound
     if item is None:
         return EventHandled(outcome.status)
+    profile = str(item.profile_due_contact) if item.profile_due_contact else None
     if item.channel == "instagram_comment":
         planned = await plan_comment_reply(pool, kit, item)
-        return EventHandled(outcome.status, sends=planned.outbound_ids)
+        return EventHandled(outcome.status, sends=planned.outbound_ids, profile_contact=profile)
     if item.message_id:
         return EventHandled(
             outcome.status,
+            profile_contact=profile,
             reply=ReplyLater(
                 workspace_id,
                 str(item.conversation_id),
@@ -60,4 +68,4 @@ async def handle_event(
             ),
         )
     await inbox_service.finish_event(pool, event_id=event_id, workspace_id=workspace_id)
-    return EventHandled(outcome.status)
+    return EventHandled(outcome.status, profile_contact=profile)

@@ -22,7 +22,11 @@ class InboundEvent(BaseModel):
     platform: Literal["instagram", "whatsapp"]
     kind: Literal["dm", "comment"] = "dm"
     account_id: str = Field(description="our Instagram account id, or WhatsApp phone number id")
-    from_: str = Field(alias="from", description="the customer's IGSID or wa_id")
+    from_: str = Field(
+        alias="from",
+        description="the customer's IGSID, wa_id, or WhatsApp BSUID (e.g. US.1349120865530274: "
+        "a customer who does not share their number)",
+    )
     text: str = ""
     username: str | None = None
     media_id: str | None = Field(default=None, description="for comments: the post commented on")
@@ -252,3 +256,17 @@ async def create_whatsapp_business(body: NewWhatsAppBusiness, request: Request) 
     )
     [phone_id] = waba["phone_numbers"]
     return {"waba_id": waba["id"], "phone_number_id": phone_id, "access_token": waba["token"]}
+
+
+class ProfileSpec(BaseModel):
+    igsid: str = Field(min_length=1, max_length=64)
+    name: str | None = Field(default=None, max_length=200)
+    username: str | None = Field(default=None, max_length=100)
+
+
+@router.post("/profiles", status_code=201)
+async def set_profile(spec: ProfileSpec, request: Request) -> dict[str, Any]:
+    """What Instagram's User Profile API answers for this customer (IGSID)."""
+    profile = {"name": spec.name, "username": spec.username}
+    _state(request).profiles[spec.igsid] = profile
+    return {"igsid": spec.igsid, **profile}

@@ -124,8 +124,12 @@ async def _whatsapp_send(phone_id: str, params: dict[str, Any], request: Request
             typing=params.get("typing_indicator"),
         )
         return JSONResponse({"success": True})
-    to = str(params.get("to", ""))
-    if not to.startswith("+"):
+    # a phone number in `to` (with + and the country code), or a business-scoped user id
+    to = str(params.get("to") or params.get("recipient") or "")
+    if "recipient" in params and "to" not in params:
+        if "." not in to:
+            return graph_error(400, 100, "(#100) Invalid parameter: 'recipient' is not a BSUID")
+    elif not to.startswith("+"):
         return graph_error(
             400, 100, "(#100) Invalid parameter: 'to' must include + and the country code"
         )
@@ -148,7 +152,11 @@ async def _whatsapp_send(phone_id: str, params: dict[str, Any], request: Request
     return JSONResponse(
         {
             "messaging_product": "whatsapp",
-            "contacts": [{"input": to, "wa_id": to.lstrip("+")}],
+            "contacts": [
+                {"input": to, "user_id": to}
+                if "." in to
+                else {"input": to, "wa_id": to.lstrip("+")}
+            ],
             "messages": [{"id": wamid}],
         }
     )
@@ -452,8 +460,30 @@ async def read_node(version: str, node_id: str, request: Request) -> JSONRespons
         )
     if node_id in state.media:
         return JSONResponse({k: v for k, v in state.media[node_id].items() if k != "account"})
+    if "profile_pic" in request.query_params.get("fields", ""):
+        return _user_profile(state, node_id)
     return graph_error(
         400, 100, f"Unsupported get request. Object with ID '{node_id}' does not exist"
+    )
+
+
+def _user_profile(state: Any, igsid: str) -> JSONResponse:
+    """Instagram's User Profile API: only for someone who wrote to the account (consent)."""
+    wrote = igsid in state.profiles or any(c["user"] == igsid for c in state.conversations.values())
+    if not wrote:
+        return graph_error(400, 230, "User consent is required to access user profile")
+    profile = state.profiles.get(igsid) or {
+        "name": f"Customer {igsid[-4:]}",
+        "username": f"customer_{igsid}",
+    }
+    return JSONResponse(
+        {
+            "id": igsid,
+            "profile_pic": f"https://sandbox.invalid/avatars/{igsid}.jpg",
+            "follower_count": 12,
+            "is_user_follow_business": True,
+            **profile,
+        }
     )
 
 

@@ -92,6 +92,19 @@ def instagram_comment(
 def whatsapp_message(
     phone_number_id: str, sender: str, name: str, wamid: str, text: str
 ) -> dict[str, Any]:
+    """A customer's text. A sender with a dot is a business-scoped user id (BSUID): a customer
+    who does not share their number, sent as Meta does since 2026 (`contacts[].user_id`, no
+    `from`)."""
+    hidden = "." in sender
+    contact = {"profile": {"name": name}, "user_id" if hidden else "wa_id": sender}
+    message: dict[str, Any] = {
+        "id": wamid,
+        "timestamp": str(int(time.time())),
+        "type": "text",
+        "text": {"body": text},
+    }
+    if not hidden:
+        message["from"] = sender
     return {
         "object": "whatsapp_business_account",
         "entry": [
@@ -106,16 +119,8 @@ def whatsapp_message(
                                 "display_phone_number": "15550100",
                                 "phone_number_id": phone_number_id,
                             },
-                            "contacts": [{"profile": {"name": name}, "wa_id": sender}],
-                            "messages": [
-                                {
-                                    "from": sender,
-                                    "id": wamid,
-                                    "timestamp": str(int(time.time())),
-                                    "type": "text",
-                                    "text": {"body": text},
-                                }
-                            ],
+                            "contacts": [contact],
+                            "messages": [message],
                         },
                     }
                 ],

@@ -70,6 +70,8 @@ class SandboxState:
     oauth_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     ig_tokens: dict[str, str] = field(default_factory=dict)
     oauth_deny: bool = False
+    # Instagram customers' profiles (User Profile API), by IGSID; set with /_sandbox/profiles
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     send_echoes: bool = True
     container_polls_until_finished: int = 1
     publishing_quota: int = 50

@@ -13,8 +13,8 @@ from app.audit.repo import write_audit
 from app.config import Settings
 from app.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from app.logging import get_logger
-from app.outbound.clients import whatsapp_client_for_token
 from app.platforms.meta import instagram_login
+from app.platforms.meta.account_clients import whatsapp_client_for_token
 from app.platforms.meta.errors import GraphAPIError, TokenExpiredError
 from app.security.crypto import decrypt_secret, encrypt_secret
 from app.social_accounts import repo

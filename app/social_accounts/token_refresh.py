@@ -19,7 +19,7 @@ import redis.asyncio as aioredis
 from app.config import Settings
 from app.db.session import Pool, privileged_session
 from app.logging import get_logger
-from app.outbound.clients import clients_for
+from app.platforms.meta.account_clients import clients_for
 from app.platforms.meta.errors import GraphAPIError, TokenExpiredError
 from app.platforms.meta.instagram import InstagramClient
 from app.security.crypto import decrypt_secret, encrypt_secret

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from app import queue
 from app.config import get_settings
+from app.inbox import profiles
 from app.inbox import service as inbox_service
 from app.logging import get_logger
 from app.replies import pipeline
@@ -31,6 +32,8 @@ def process_event(self, event_id: int, workspace_id: str) -> str:  # type: ignor
             else:
                 reply_to_conversation.run(*handled.reply.args)
         send_now_or_later(handled.sends, workspace_id)
+        if handled.profile_contact is not None:
+            fetch_contact_profile.delay(handled.profile_contact, workspace_id)
     except Exception as exc:
         if is_transient(exc):
             # the event stays unfinished in Postgres: retried with backoff, and once the retries
@@ -52,6 +55,23 @@ def process_event(self, event_id: int, workspace_id: str) -> str:  # type: ignor
         )
         return "failed"
     return handled.status
+
+
+@celery_app.task(name=queue.FETCH_CONTACT_PROFILE, acks_late=True)
+def fetch_contact_profile(contact_id: str, workspace_id: str) -> str:
+    """Best effort: a lost or failed read leaves the contact shown by its id until its next
+    message asks again."""
+    settings = get_settings()
+    return runtime.run(
+        lambda r: profiles.refresh_profile(
+            r.pool,
+            settings=settings,
+            http=r.http,
+            redis=r.redis,
+            contact_id=contact_id,
+            workspace_id=workspace_id,
+        )
+    )
 
 
 @celery_app.task(name=queue.SWEEP_STALE_EVENTS)

@@ -22,6 +22,13 @@ class InstagramClient:
         )
 
     # -- messaging
+    async def user_profile(self, igsid: str) -> dict[str, Any]:
+        """Name, username and picture of someone who wrote to the account (User Profile API);
+        Meta answers 230 for someone who never did."""
+        return await self.graph.request(
+            "GET", igsid, params={"fields": "name,username,profile_pic"}
+        )
+
     async def send_text(
         self,
         recipient_id: str,

@@ -310,15 +310,40 @@ def _wa_text(message: Item) -> str | None:
     return None
 
 
-def _wa_message(phone_id: str, message: Item, contacts: dict[str, str | None]) -> NormalizedEvent:
+def _wa_sender(message: Item, contacts: list[Item]) -> tuple[str | None, Item]:
+    """Who wrote: the phone number (`from`, wa_id) when the customer shares it, else the
+    business-scoped user id (BSUID) Meta sends instead; and their `contacts[]` entry."""
+    sender = _str_id(message.get("from")) or _str_id(
+        message.get("from_user_id") or message.get("user_id")
+    )
+    for contact in contacts:
+        if sender is not None and sender in (
+            _str_id(contact.get("wa_id")),
+            _str_id(contact.get("user_id")),
+        ):
+            return sender, contact
+    if sender is None and len(contacts) == 1:
+        # no `from` at all: one contact in the change is who wrote
+        contact = contacts[0]
+        return _str_id(contact.get("wa_id")) or _str_id(contact.get("user_id")), contact
+    return sender, {}
+
+
+def _wa_message(phone_id: str, message: Item, contacts: list[Item]) -> NormalizedEvent:
     wamid = str(message["id"])
     kind = message.get("type", "unknown")
     media = (
         message.get(kind) if kind in ("image", "video", "document", "sticker", "audio") else None
     )
+    sender, contact = _wa_sender(message, contacts)
+    profile = contact.get("profile")
+    if not isinstance(profile, dict):
+        profile = {}
     data: dict[str, Any] = {
         "message_type": kind,
-        "profile_name": contacts.get(str(message.get("from"))),
+        "profile_name": profile.get("name"),
+        "username": profile.get("username"),
+        "bsuid": _str_id(contact.get("user_id")),
     }
     for key in ("context", "referral", "interactive", "button", "location", "contacts", "reaction"):
         if key in message:
@@ -329,7 +354,7 @@ def _wa_message(phone_id: str, message: Item, contacts: dict[str, str | None]) -
         account_external_id=phone_id,
         dedupe_key=f"wa:msg:{wamid}",
         occurred_at=from_seconds(message.get("timestamp")),
-        sender_id=_str_id(message.get("from")),
+        sender_id=sender,
         platform_id=wamid,
         text=_wa_text(message),
         attachments=({"type": kind, **media},) if isinstance(media, dict) else (),
@@ -347,7 +372,7 @@ def _wa_status(phone_id: str, status: Item) -> NormalizedEvent:
         account_external_id=phone_id,
         dedupe_key=f"wa:status:{wamid}:{state}",
         occurred_at=from_seconds(status.get("timestamp")),
-        sender_id=_str_id(status.get("recipient_id")),
+        sender_id=_str_id(status.get("recipient_id") or status.get("recipient_user_id")),
         platform_id=wamid,
         data={
             "status": state,
@@ -379,11 +404,7 @@ def _parse_whatsapp(body: dict[str, Any]) -> list[NormalizedEvent]:
                     )
                 )
                 continue
-            contacts = {
-                str(c.get("wa_id")): (c.get("profile") or {}).get("name")
-                for c in value.get("contacts") or []
-                if isinstance(c, dict)
-            }
+            contacts = [c for c in value.get("contacts") or [] if isinstance(c, dict)]
             for message in value.get("messages") or []:
                 events.append(
                     _safely(

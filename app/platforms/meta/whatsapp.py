@@ -15,6 +15,20 @@ def international(number: str) -> str:
     return f"+{digits}"
 
 
+def is_bsuid(recipient: str) -> bool:
+    """A business-scoped user id (`US.13491208655302741918`, `US.ENT.…`), which Meta sends in
+    place of the phone number when the customer does not share it; a wa_id is digits only."""
+    return "." in recipient and not recipient.replace("+", "").isdigit()
+
+
+def addressed_to(recipient: str) -> dict[str, str]:
+    """A phone number goes in `to`; a business-scoped user id in `recipient` (Meta's 2026
+    change: messages from customers who hide their number carry only the BSUID)."""
+    if is_bsuid(recipient):
+        return {"recipient": recipient}
+    return {"to": international(recipient)}
+
+
 class WhatsAppClient:
     def __init__(self, graph: GraphAPI, settings: Settings) -> None:
         self.graph = graph
@@ -25,7 +39,7 @@ class WhatsAppClient:
         body = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
-            "to": international(to),
+            **addressed_to(to),
             "type": kind,
             kind: content,
         }

@@ -1,4 +1,5 @@
-"""Graph API clients for one connected account, with its decrypted token."""
+"""Graph API clients for one connected account, with its decrypted token: what sends,
+publishing, reconciliation, token refresh and profile reads all build theirs with."""
 
 from __future__ import annotations
 
