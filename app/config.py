@@ -87,10 +87,17 @@ class Settings(BaseSettings):
     # id); the authorize and token URLs default to the sandbox's, production uses
     # https://www.instagram.com/oauth/authorize and https://api.instagram.com/oauth/access_token
     instagram_app_id: str = "sandbox-instagram-app"
+    # the Meta app (Facebook Login for Business): WhatsApp Embedded Signup's code exchange, and
+    # the console's signup button with its configuration id
+    meta_app_id: str = "sandbox-meta-app"
+    whatsapp_signup_config_id: str | None = None
     instagram_authorize_url: str | None = None
     instagram_token_url: str | None = None
     # how long a connect link stays valid (its signed `state`)
     oauth_state_ttl_s: int = 900
+    # updates Meta sent for an account before it was connected are processed when it is, if
+    # this recent (Meta's 24-hour messaging window); older ones are kept, unanswered
+    held_events_answer_within_h: float = 24.0
     graph_api_base: str | None = None
     graph_api_version: str = "v24.0"
     webhook_max_body_bytes: int = 4 * 1024 * 1024

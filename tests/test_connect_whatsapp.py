@@ -175,3 +175,75 @@ async def test_disconnect_keeps_the_conversations_and_reconnecting_resumes(
     assert again.json()["id"] == account["id"], "the same account, its history kept"
     assert again.json()["has_token"] is True and again.json()["disconnected_at"] is None
     assert business["waba_id"] in sandbox.state.subscribed
+
+
+async def test_what_came_before_connecting_becomes_the_workspaces(client, sandbox, admin) -> None:
+    from tests.support.processes import wait_for
+
+    owner = await register(client, "wa-early")
+    ws = (await create_workspace(client, owner))["id"]
+    business = _business(sandbox, "Early Bird", "+34 600 444 555")
+    number = business["phone_number_id"]
+    for sender, text in (("34611000001", "hello?"), ("34611000002", "old question")):
+        httpx.post(
+            f"{sandbox.url}/_sandbox/inbound",
+            json={"platform": "whatsapp", "account_id": number, "from": sender, "text": text},
+        )
+
+    def held() -> list[dict[str, Any]]:
+        return admin.execute(
+            "select id, workspace_id::text as ws, status, last_error, payload->>'text' as text"
+            " from webhook_events where account_external_id = %s order by id",
+            (number,),
+        ).fetchall()
+
+    wait_for(lambda: len(held()) == 2, 20)
+    assert {e["status"] for e in held()} == {"quarantined"} and held()[0]["ws"] is None
+    admin.execute(
+        "update webhook_events set occurred_at = now() - interval '3 days' where id = %s",
+        (held()[1]["id"],),
+    )
+    response = await client.post(
+        "/api/social-accounts/whatsapp", headers=owner.headers(ws), json=business
+    )
+    assert response.status_code == 201
+    recent, old = held()
+    assert recent["ws"] == ws and recent["status"] in ("pending", "enqueued", "processing", "done")
+    assert old["ws"] == ws and old["status"] == "ignored"
+    assert old["last_error"] == "received before the account was connected"
+    audit = admin.execute(
+        "select details from audit_log where workspace_id = %s"
+        " and action = 'social_account.earlier_updates_adopted'",
+        (ws,),
+    ).fetchone()
+    assert audit["details"] == {"processed": 1, "kept": 1}
+
+
+async def test_embedded_signup_exchanges_the_code_at_once_and_connects(
+    client, sandbox, admin
+) -> None:
+    owner = await register(client, "wa-embedded")
+    ws = (await create_workspace(client, owner))["id"]
+    popup = httpx.post(f"{sandbox.url}/_sandbox/whatsapp/embedded-signup").json()
+    response = await client.post(
+        "/api/social-accounts/whatsapp/embedded-signup", headers=owner.headers(ws), json=popup
+    )
+    assert response.status_code == 201, response.text
+    account = response.json()
+    assert account["external_id"] == popup["phone_number_id"] and account["has_token"]
+    assert popup["waba_id"] in sandbox.state.subscribed
+    [row] = _stored(admin, popup["phone_number_id"])
+    assert row["ws"] == ws and row["access_token_encrypted"]
+
+    replay = await client.post(
+        "/api/social-accounts/whatsapp/embedded-signup", headers=owner.headers(ws), json=popup
+    )
+    assert replay.status_code == 400
+    assert replay.json()["detail"]["error_code"] == "signup_code_invalid", "a code works once"
+    agent = await register(client, "wa-embedded-agent")
+    await add_member(client, owner, ws, agent, "agent")
+    fresh = httpx.post(f"{sandbox.url}/_sandbox/whatsapp/embedded-signup").json()
+    denied = await client.post(
+        "/api/social-accounts/whatsapp/embedded-signup", headers=agent.headers(ws), json=fresh
+    )
+    assert denied.status_code == 403

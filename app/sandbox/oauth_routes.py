@@ -5,6 +5,7 @@ and token exchanges; and `/me`, the account behind a token."""
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -117,3 +118,38 @@ async def me(version: str, request: Request) -> JSONResponse:
     return JSONResponse(
         {k: v for k, v in account.items() if k == "id" or not fields or k in fields}
     )
+
+
+# ---------------------------------------------------------------- WhatsApp Embedded Signup
+
+EMBEDDED_CODE_TTL_S = 30  # Meta's: exchange it at once
+
+
+@router.post("/_sandbox/whatsapp/embedded-signup", status_code=201, tags=["sandbox: control"])
+async def finish_embedded_signup(request: Request) -> dict[str, Any]:
+    """What the browser gets when a customer finishes Meta's Embedded Signup popup: a code
+    (single use, 30 s) and the ids of the WhatsApp Business Account and number it shared."""
+    sandbox = _state(request)
+    waba = sandbox.new_waba(verified_name="Embedded Shop", display_phone_number="+1 555 0100")
+    [phone_id] = waba["phone_numbers"]
+    code = secrets.token_urlsafe(24)
+    sandbox.oauth_codes[code] = {
+        "waba_id": waba["id"],
+        "expires": time.monotonic() + EMBEDDED_CODE_TTL_S,
+    }
+    return {"code": code, "waba_id": waba["id"], "phone_number_id": phone_id}
+
+
+@router.get("/{version}/oauth/access_token")
+async def exchange_business_code(
+    request: Request, client_id: str = "", client_secret: str = "", code: str = ""
+) -> JSONResponse:
+    """Embedded Signup's code for the customer's business token (no redirect_uri, no
+    grant_type, as Meta documents it)."""
+    if not client_id or not client_secret:
+        return graph_error(400, 101, "Missing client_id or client_secret")
+    grant = _state(request).oauth_codes.pop(code, None)  # single use
+    if grant is None or "waba_id" not in grant or grant["expires"] < time.monotonic():
+        return graph_error(400, 100, "Invalid verification code format or the code has expired")
+    waba = _state(request).wabas[grant["waba_id"]]
+    return JSONResponse({"access_token": waba["token"], "token_type": "bearer"})

@@ -4,6 +4,7 @@ account (META-CONNECT.md §3, manual connection)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -11,14 +12,16 @@ import httpx
 
 from app.audit.repo import write_audit
 from app.config import Settings
+from app.db.session import Pool, privileged_session
 from app.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from app.logging import get_logger
-from app.platforms.meta import instagram_login
+from app.platforms.meta import embedded_signup, instagram_login
 from app.platforms.meta.account_clients import whatsapp_client_for_token
 from app.platforms.meta.errors import GraphAPIError, TokenExpiredError
 from app.security.crypto import decrypt_secret, encrypt_secret
 from app.social_accounts import repo
-from app.social_accounts.schemas import WhatsAppConnectIn
+from app.social_accounts.schemas import EmbeddedSignupIn, WhatsAppConnectIn
+from app.webhooks import repo as webhooks_repo
 from app.workspaces.context import WorkspaceContext
 
 log = get_logger("social_accounts")
@@ -113,8 +116,31 @@ async def connect_whatsapp(
             target_id=str(row["id"]),
             details={"platform": "whatsapp", "phone_number_id": body.phone_number_id},
         )
+    await adopt_held_events(ws.pool, settings, row, actor_user_id=ws.principal.user_id)
     log.info("whatsapp number connected", phone_number_id=body.phone_number_id)
     return row
+
+
+async def connect_embedded_signup(
+    ws: WorkspaceContext, body: EmbeddedSignupIn, *, settings: Settings, http: httpx.AsyncClient
+) -> dict[str, Any]:
+    """Embedded Signup's end: the code becomes the customer's business token at once (it lives
+    30 seconds), then the number is checked, subscribed and stored as a manual connection is."""
+    ws.require("manager")
+    try:
+        token = await embedded_signup.exchange_code(settings, http, body.code)
+    except GraphAPIError as exc:
+        if exc.transient:
+            raise _meta_refused(exc, what="signup code") from exc
+        raise InvalidInput(
+            "Meta refused the signup code: it lives 30 seconds and works once. Run the signup "
+            "again and send the new code at once",
+            error_code="signup_code_invalid",
+        ) from exc
+    manual = WhatsAppConnectIn(
+        waba_id=body.waba_id, phone_number_id=body.phone_number_id, access_token=token
+    )
+    return await connect_whatsapp(ws, manual, settings=settings, http=http)
 
 
 async def disconnect(
@@ -167,3 +193,31 @@ async def unsubscribe_all(
         accounts = await repo.accounts_with_tokens(conn, workspace_id=ws.workspace_id)
     for account in accounts:
         await _unsubscribe(account, settings=settings, http=http)
+
+
+async def adopt_held_events(
+    pool: Pool, settings: Settings, row: dict[str, Any], *, actor_user_id: UUID
+) -> dict[str, int]:
+    """What Meta sent for the account before it was connected here becomes the workspace's;
+    the owner sees the counts in the audit log."""
+    fresh_after = datetime.now(UTC) - timedelta(hours=settings.held_events_answer_within_h)
+    async with privileged_session(pool) as conn:
+        counts = await webhooks_repo.adopt_held_events(
+            conn,
+            platform=row["platform"],
+            account_external_id=row["external_id"],
+            workspace_id=row["workspace_id"],
+            social_account_id=row["id"],
+            fresh_after=fresh_after,
+        )
+        if counts["processed"] or counts["kept"]:
+            await write_audit(
+                conn,
+                workspace_id=row["workspace_id"],
+                actor_user_id=actor_user_id,
+                action="social_account.earlier_updates_adopted",
+                target_type="social_account",
+                target_id=str(row["id"]),
+                details=counts,
+            )
+    return counts

@@ -26,7 +26,7 @@ from app.logging import get_logger
 from app.platforms.meta import instagram_login
 from app.platforms.meta.errors import GraphAPIError
 from app.security.crypto import encrypt_secret
-from app.social_accounts import repo
+from app.social_accounts import connect, repo
 from app.workspaces import repo as workspaces_repo
 from app.workspaces.context import WorkspaceContext
 
@@ -167,6 +167,7 @@ async def finish(
             target_id=str(row["id"]),
             details={"platform": "instagram", "username": username},
         )
+    await connect.adopt_held_events(pool, settings, row, actor_user_id=user_id)
     log.info("instagram account connected", ig_id=ig_id)
     return Outcome("connected", username)
 

@@ -12,7 +12,7 @@ from app.deps import CurrentWorkspace
 from app.pages import page
 from app.ratelimit import api_limit
 from app.social_accounts import connect, instagram_connect, meta_callbacks, repo, token_health
-from app.social_accounts.schemas import SocialAccountOut, WhatsAppConnectIn
+from app.social_accounts.schemas import EmbeddedSignupIn, SocialAccountOut, WhatsAppConnectIn
 
 router = APIRouter(prefix="/api/social-accounts", tags=["social accounts"])
 pages = APIRouter(tags=["social accounts"])
@@ -47,6 +47,20 @@ async def connect_whatsapp(
     webhooks, and only then stored, the token encrypted. Connecting it again (a new token)
     keeps its conversations."""
     row = await connect.connect_whatsapp(
+        ws, body, settings=request.app.state.settings, http=request.app.state.http
+    )
+    return account_out(row)
+
+
+@router.post("/whatsapp/embedded-signup", response_model=SocialAccountOut, status_code=201)
+@api_limit
+async def connect_whatsapp_embedded(
+    request: Request, ws: CurrentWorkspace, body: EmbeddedSignupIn
+) -> SocialAccountOut:
+    """Finish WhatsApp Embedded Signup (owners and managers): send what Meta's popup returned
+    right away (its code lives 30 seconds). The number is then checked, subscribed and stored
+    as with a manual connection."""
+    row = await connect.connect_embedded_signup(
         ws, body, settings=request.app.state.settings, http=request.app.state.http
     )
     return account_out(row)

@@ -62,3 +62,25 @@ class WhatsAppConnectIn(BaseModel):
     waba_id: str = Field(pattern=r"^[0-9]{1,30}$", examples=["102290129340398"])
     phone_number_id: str = Field(pattern=r"^[0-9]{1,30}$", examples=["106540352242922"])
     access_token: str = Field(min_length=10, max_length=2048, pattern=r"^[A-Za-z0-9._\-|]+$")
+
+
+class EmbeddedSignupIn(BaseModel):
+    """What Meta's Embedded Signup popup gives the browser on FINISH: `code`
+    (`authResponse.code`, valid 30 seconds) and the shared `waba_id` and `phone_number_id`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "AQD3x-example-code",
+                    "waba_id": "102290129340398",
+                    "phone_number_id": "106540352242922",
+                }
+            ]
+        },
+    )
+
+    code: str = Field(min_length=4, max_length=2048, pattern=r"^[A-Za-z0-9._\-#]+$")
+    waba_id: str = Field(pattern=r"^[0-9]{1,30}$", examples=["102290129340398"])
+    phone_number_id: str = Field(pattern=r"^[0-9]{1,30}$", examples=["106540352242922"])

@@ -4,7 +4,9 @@ account is resolved, the event belongs to no tenant."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from app.db.session import Conn
 from app.outbound.metadata import outbound_id_from
@@ -142,3 +144,41 @@ async def delete_account_events(conn: Conn, *, platform: str, account_external_i
         {"p": platform, "a": account_external_id},
     )
     return cur.rowcount
+
+
+async def adopt_held_events(
+    conn: Conn,
+    *,
+    platform: str,
+    account_external_id: str,
+    workspace_id: UUID | str,
+    social_account_id: UUID | str,
+    fresh_after: datetime,
+) -> dict[str, int]:
+    """Updates that came for the account before any workspace had connected it (quarantined)
+    now belong to the workspace that did: recent ones are processed (a customer who wrote
+    during the setup is answered), older ones are kept as ignored, with the reason."""
+    cur = await conn.execute(
+        """
+        update public.webhook_events
+           set workspace_id = %(ws)s, social_account_id = %(account)s,
+               status = case when kind <> 'unknown'
+                              and coalesce(occurred_at, received_at) >= %(fresh)s
+                             then 'pending' else 'ignored' end,
+               last_error = case when kind <> 'unknown'
+                                  and coalesce(occurred_at, received_at) >= %(fresh)s then null
+                                 else 'received before the account was connected' end
+         where status = 'quarantined' and workspace_id is null
+           and platform = %(platform)s and account_external_id = %(external)s
+        returning status
+        """,
+        {
+            "ws": workspace_id,
+            "account": social_account_id,
+            "fresh": fresh_after,
+            "platform": platform,
+            "external": account_external_id,
+        },
+    )
+    statuses = [row["status"] for row in await cur.fetchall()]
+    return {"processed": statuses.count("pending"), "kept": statuses.count("ignored")}
