@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     # Where the sandbox delivers webhooks; defaults to this API
     sandbox_bot_url: str | None = None
     data_dir: Path = Path(".data")
+    # the media library's files are public at <this>/<random name> (default: the API's /media)
+    media_public_base_url: str | None = None
+    media_max_image_bytes: int = 8 * 1024 * 1024  # Meta's limit for a feed image
+    media_max_video_bytes: int = 300 * 1024 * 1024  # Meta's limit for a reel
     embedded_postgres_port: int = 54329
     embedded_redis_port: int = 63799
 
@@ -245,6 +249,8 @@ class Settings(BaseSettings):
     # Publishing scheduled posts (Beat): each run advances every due post by a step or a few
     publish_interval_s: float = 30.0
     publish_batch: int = 50
+    # posts advanced at once (each holds a database connection while it talks to Meta)
+    publish_concurrency: int = 4
     # how often a container still IN_PROGRESS is polled (Meta suggests once a minute), and how
     # long before the attempt is given up (a video can take minutes)
     publish_poll_interval_s: float = 60.0
@@ -255,6 +261,14 @@ class Settings(BaseSettings):
     publish_retry_base_s: float = 60.0
     # the account's rolling 24-hour publishing limit is reached: look again this much later
     publish_quota_retry_s: float = 900.0
+    # what a post may be (Meta's published limits; Instagram announced fewer hashtags, so it
+    # is a setting) and how far ahead it may be scheduled
+    caption_max_chars: int = 2200
+    caption_max_hashtags: int = 30
+    caption_max_mentions: int = 20
+    schedule_max_days_ahead: int = 365
+    # a media URL is checked before the post is queued: fetched with this timeout
+    media_fetch_timeout_s: float = 5.0
 
     # HTTP API
     api_max_body_bytes: int = 1024 * 1024

@@ -32,6 +32,9 @@ from app.kb.embeddings import Embedders
 from app.kb.router import router as kb_router
 from app.logging import configure_logging, get_logger
 from app.mail.sender import Mailer
+from app.media.router import files as media_files
+from app.media.router import router as media_router
+from app.media.storage import LocalMediaStorage
 from app.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
@@ -40,6 +43,8 @@ from app.middleware import (
 )
 from app.openapi import install_openapi
 from app.outbound.router import router as outbound_router
+from app.publishing.router import instagram as instagram_posts_router
+from app.publishing.router import router as scheduled_posts_router
 from app.ratelimit import limiter
 from app.redis_client import create_redis
 from app.social_accounts.router import meta_callbacks_router
@@ -107,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.redis = create_redis(settings.redis_url)
     app.state.verifier = TokenVerifier(settings)
     app.state.mailer = Mailer(settings)
+    app.state.media_storage = LocalMediaStorage(settings)
     app.state.auth_backend = create_auth_backend(
         settings, app.state.pool, app.state.verifier, app.state.mailer
     )
@@ -128,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "/webhooks/": settings.webhook_max_body_bytes,
             # uploads: the file plus multipart framing
             "/api/kb/": settings.kb_max_upload_bytes + 64 * 1024,
+            "/api/media": settings.media_max_video_bytes + 64 * 1024,
         },
     )
     app.add_middleware(RequestContextMiddleware)
@@ -144,6 +151,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(workspace_pages)
     app.include_router(social_accounts_router)
     app.include_router(social_account_pages)
+    app.include_router(media_router)
+    app.include_router(scheduled_posts_router)
+    app.include_router(instagram_posts_router)
+    app.include_router(media_files)
     app.include_router(meta_callbacks_router)
     app.include_router(webhooks_router)
     app.include_router(kb_router)

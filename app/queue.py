@@ -42,6 +42,7 @@ ROLL_UP_ANALYTICS = "socialsync.maintenance.roll_up_analytics"
 CLEAN_UP_EVENTS = "socialsync.maintenance.clean_up_events"
 PING = "socialsync.maintenance.ping"
 FETCH_CONTACT_PROFILE = "socialsync.contacts.fetch_profile"
+PUBLISH_POST = "socialsync.publishing.publish_post"
 
 TASK_QUEUES = {
     PROCESS_EVENT: "high",  # by default; an event's kind chooses (QUEUE_BY_KIND)
@@ -52,6 +53,8 @@ TASK_QUEUES = {
     FETCH_CONTACT_PROFILE: "low",
     # a post is due at a set time: with comments, ahead of housekeeping
     PUBLISH_DUE_POSTS: "default",
+    # "publish now" and "retry": one post, at once (row locks keep Beat's run off it)
+    PUBLISH_POST: "default",
     REEMBED_WORKSPACE: "low",
     SWEEP_STALE_EVENTS: "low",
     RECONCILE_RADAR: "low",

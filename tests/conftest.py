@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.support.servers import TestServers, start_test_servers
+from tests.support.servers import TestServers, free_port, start_test_servers
 
 _servers: TestServers | None = None
+_LIVE_API_PORT = free_port()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -30,6 +31,9 @@ def pytest_configure(config: pytest.Config) -> None:
                 "LOG_LEVEL": "WARNING",
                 # the in-process client (httpx ASGITransport) calls the API "testserver"
                 "TRUSTED_HOSTS": "testserver",
+                # the media library's files are served by the live API, where the sandbox
+                # downloads them as Meta would
+                "MEDIA_PUBLIC_BASE_URL": f"http://127.0.0.1:{_LIVE_API_PORT}/media",
             }
         )
 
@@ -81,7 +85,7 @@ def live_api(settings: Any) -> Iterator[Any]:
     from app.main import create_app
     from tests.support.live import LiveServer
 
-    server = LiveServer(create_app(settings)).start("/health")
+    server = LiveServer(create_app(settings), port=_LIVE_API_PORT).start("/health")
     yield server
     server.stop()
 

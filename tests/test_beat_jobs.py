@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from psycopg.types.json import Jsonb
 
 from app.security.crypto import decrypt_secret, encrypt_secret
 from tests.support import processes
@@ -384,8 +385,8 @@ async def test_two_beat_processes_do_each_due_job_once(
     )
     post = admin.execute(
         "insert into scheduled_posts (workspace_id, social_account_id, media_type, media_urls, caption, publish_at)"
-        " values (%s, %s, 'IMAGE', '[\"https://cdn.example.com/a.jpg\"]', 'Two Beats', now()) returning id",
-        (ws, _account(admin, ig)["id"]),
+        " values (%s, %s, 'IMAGE', %s, 'Two Beats', now()) returning id",
+        (ws, _account(admin, ig)["id"], Jsonb([f"{sandbox.url}/_sandbox/samples/square.jpg"])),
     ).fetchone()["id"]
     started = datetime.now(UTC)
     env = {

@@ -135,7 +135,9 @@ async def test_comments_publishing_and_reads(sandbox, sandbox_state, http, setti
     media = await ig.list_media()
     assert media and (await ig.list_comments(media[0]["id"]))[0]["text"] == "price?"
 
-    container = await ig.create_container(image_url="https://example.com/a.jpg", caption="New in!")
+    container = await ig.create_container(
+        image_url=f"{sandbox.url}/_sandbox/samples/square.jpg", caption="New in!"
+    )
     with pytest.raises(PermanentError) as not_ready:
         await ig.publish(container)
     assert not_ready.value.code == 9007

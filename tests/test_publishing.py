@@ -12,10 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
+from app.config import get_settings
 from app.security.crypto import encrypt_secret
 from tests.support.factories import create_workspace, register
 
-IMAGE = "https://cdn.example.com/spring-sale.jpg"
+# media as a CDN serves them: the sandbox downloads them when a container is made, as Meta does
+SAMPLES = f"http://127.0.0.1:{get_settings().sandbox_port}/_sandbox/samples"
+IMAGE = f"{SAMPLES}/square.jpg"
 
 
 @pytest.fixture
@@ -151,7 +154,7 @@ async def test_carousel_waits_for_its_items_then_publishes(
 ) -> None:
     sandbox_config(container_polls_until_finished=2)
     ws, ig, account_id = await _account(client, admin)
-    urls = [IMAGE, "https://cdn.example.com/b.jpg", "https://cdn.example.com/clip.mp4"]
+    urls = [IMAGE, f"{SAMPLES}/portrait.jpg", f"{SAMPLES}/clip.mp4"]
     post = _post(admin, ws, account_id, caption="Three looks", urls=urls, media_type="CAROUSEL")
 
     now = datetime.now(UTC)

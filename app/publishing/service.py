@@ -19,6 +19,8 @@ postpone the step; a revoked token or a request Meta will never accept fails the
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +29,7 @@ from uuid import UUID
 import httpx
 import redis.asyncio as aioredis
 
+from app.audit.repo import write_audit
 from app.config import Settings
 from app.db.session import Claims, Pool, privileged_session, tenant_session
 from app.logging import get_logger
@@ -86,7 +89,13 @@ def _is_video(url: str) -> bool:
 async def _make_container(client: InstagramClient, post: dict[str, Any], url: str) -> str:
     media_type, caption = post["media_type"], post["caption"] or None
     if media_type == "REELS":
-        return await client.create_container(media_type="REELS", video_url=url, caption=caption)
+        return await client.create_container(
+            media_type="REELS",
+            video_url=url,
+            caption=caption,
+            cover_url=post.get("cover_url"),
+            share_to_feed=post.get("share_to_feed"),
+        )
     if media_type == "STORIES":
         if _is_video(url):
             return await client.create_container(media_type="STORIES", video_url=url)
@@ -319,6 +328,16 @@ async def advance_post(
             elif step.outcome == "published" and token_health.needs_clearing(post):
                 await token_health.record_success(conn, account_id=post["social_account_id"])
             await repo.apply_step(conn, post_id=post_id, changes=step.changes)
+            if step.outcome in ("published", "failed"):
+                await write_audit(
+                    conn,
+                    workspace_id=UUID(str(workspace_id)),
+                    actor_user_id=None,
+                    action=f"post.{step.outcome}",
+                    target_type="scheduled_post",
+                    target_id=str(post_id),
+                    details=_logged(step),
+                )
         outcome = step.outcome
         log.info("publishing step", post_id=str(post_id), outcome=outcome, **_logged(step))
         if not step.again:
@@ -338,18 +357,36 @@ async def publish_due_posts(
     redis: aioredis.Redis,
     now: datetime | None = None,
 ) -> PublishRun:
-    async with privileged_session(pool) as conn:
-        due = await repo.due_posts(conn, now=now or datetime.now(UTC), limit=settings.publish_batch)
+    """Every post with a step due, PUBLISH_CONCURRENCY at a time, batch after batch until none
+    is left or the run has taken a Beat interval (the next run goes on): 500 posts due in the
+    same minute must not wait for ten intervals. A post a step could not move on (waiting for
+    its container, or for a retry) is not due again in this run."""
+    started = time.monotonic()
     counts = {"published": 0, "failed": 0, "retrying": 0, "waiting": 0, "skipped": 0}
-    for post in due:
-        outcome = await advance_post(
-            pool,
-            settings=settings,
-            http=http,
-            redis=redis,
-            post_id=post["id"],
-            workspace_id=post["workspace_id"],
-            now=now,
-        )
+    seen: set[Any] = set()
+    gate = asyncio.Semaphore(max(1, settings.publish_concurrency))
+
+    async def advance(post: dict[str, Any]) -> None:
+        async with gate:
+            outcome = await advance_post(
+                pool,
+                settings=settings,
+                http=http,
+                redis=redis,
+                post_id=post["id"],
+                workspace_id=post["workspace_id"],
+                now=now,
+            )
         counts[outcome] += 1
-    return PublishRun(due=len(due), **counts)
+
+    while time.monotonic() - started < settings.publish_interval_s:
+        async with privileged_session(pool) as conn:
+            due = await repo.due_posts(
+                conn, now=now or datetime.now(UTC), limit=settings.publish_batch
+            )
+        fresh = [post for post in due if post["id"] not in seen]
+        if not fresh:
+            break
+        seen.update(post["id"] for post in fresh)
+        await asyncio.gather(*(advance(post) for post in fresh))
+    return PublishRun(due=len(seen), **counts)

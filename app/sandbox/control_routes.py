@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from app.sandbox import payloads
+from app.sandbox import payloads, samples
 from app.sandbox.state import FAULT_SHAPES, Fault, SandboxState
 
 router = APIRouter(prefix="/_sandbox", tags=["sandbox controls"])
@@ -63,6 +63,9 @@ class FaultSpec(BaseModel):
         max_length=500,
         description="only requests whose URL contains this: an account id, a token in the query",
     )
+    probability: float | None = Field(
+        default=None, gt=0, le=1, description="each matching request fails with this chance"
+    )
 
 
 class SandboxConfig(BaseModel):
@@ -71,6 +74,9 @@ class SandboxConfig(BaseModel):
     publishing_quota: int | None = Field(default=None, ge=0)
     oauth_deny: bool | None = Field(
         default=None, description="Instagram Login's authorize page says no (access_denied)"
+    )
+    fetch_media: bool | None = Field(
+        default=None, description="download containers' media as Meta does (default on)"
     )
 
 
@@ -117,6 +123,7 @@ async def add_fault(spec: FaultSpec, request: Request) -> dict[str, Any]:
             retry_after_s=spec.retry_after_s,
             regain_minutes=spec.regain_minutes,
             match=spec.match,
+            probability=spec.probability,
         )
     )
     return spec.model_dump()
@@ -142,6 +149,7 @@ async def configure(config: SandboxConfig, request: Request) -> dict[str, Any]:
         "container_polls_until_finished": state.container_polls_until_finished,
         "publishing_quota": state.publishing_quota,
         "oauth_deny": state.oauth_deny,
+        "fetch_media": state.fetch_media,
     }
 
 
@@ -270,3 +278,14 @@ async def set_profile(spec: ProfileSpec, request: Request) -> dict[str, Any]:
     profile = {"name": spec.name, "username": spec.username}
     _state(request).profiles[spec.igsid] = profile
     return {"igsid": spec.igsid, **profile}
+
+
+@router.get("/samples/{name}")
+async def sample_media(name: str) -> Response:
+    """Media to publish with, served as a CDN would: square.jpg, portrait.jpg (4:5),
+    banner.jpg (too wide for the feed), logo.png, clip.mp4 (a 12-second video)."""
+    found = samples.SAMPLES.get(name)
+    if found is None:
+        return Response(status_code=404)
+    content_type, make = found
+    return Response(make(), media_type=content_type)

@@ -189,6 +189,12 @@ async def create_container(version: str, ig_id: str, request: Request) -> JSONRe
         return error
     state = _state(request)
     params = await _params(request)
+    url = params.get("image_url") or params.get("video_url")
+    if url and state.fetch_media:
+        # Meta downloads the media now: what it cannot fetch, or is not what it says, fails
+        refused = await fetch_media(request.app.state.http, str(url), video="video_url" in params)
+        if refused is not None:
+            return refused
     container_id = state.new_id("cont_")
     state.containers[container_id] = {
         "account": ig_id,
@@ -207,6 +213,32 @@ async def create_container(version: str, ig_id: str, request: Request) -> JSONRe
         media_type=params.get("media_type", "IMAGE"),
     )
     return JSONResponse({"id": container_id})
+
+
+async def fetch_media(http: Any, url: str, *, video: bool) -> JSONResponse | None:
+    """Meta's download of a container's media: reachable, of the right type, within limits."""
+    cap = (300 if video else 8) * 1024 * 1024
+    try:
+        async with http.stream("GET", url, timeout=10.0, follow_redirects=True) as response:
+            kind = response.headers.get("content-type", "").split(";")[0].strip()
+            size = 0
+            if response.status_code < 400:
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > cap:
+                        break
+    except Exception:  # any failure to download is Meta's 9004
+        return graph_error(400, 9004, "Media download has failed.", subcode=2207052)
+    if response.status_code >= 400:
+        return graph_error(400, 9004, "Media download has failed.", subcode=2207052)
+    if size > cap:
+        return graph_error(400, 36001, "The media is too large.", subcode=2207004)
+    expected = "video/" if video else "image/jpeg"
+    if not kind.startswith(expected):
+        return graph_error(
+            400, 9004, "Only photo or video can be accepted as media type.", subcode=2207026
+        )
+    return None
 
 
 @router.post("/{version}/{ig_id}/media_publish")

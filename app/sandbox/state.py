@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,8 @@ class Fault:
     regain_minutes: int | None = None
     # only requests whose URL contains this (an account id, a token in the query)
     match: str | None = None
+    # each matching request fails with this probability (None: every one, until count runs out)
+    probability: float | None = None
 
 
 # kind -> (HTTP status, Graph error code, subcode, type, message)
@@ -70,6 +73,8 @@ class SandboxState:
     oauth_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     ig_tokens: dict[str, str] = field(default_factory=dict)
     oauth_deny: bool = False
+    # containers' media are downloaded as Meta does (off: any URL is taken as it is)
+    fetch_media: bool = True
     # Instagram customers' profiles (User Profile API), by IGSID; set with /_sandbox/profiles
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     send_echoes: bool = True
@@ -106,6 +111,7 @@ class SandboxState:
                 fault.remaining > 0
                 and fault.endpoint in (endpoint, "*")
                 and (fault.match is None or fault.match in url)
+                and (fault.probability is None or random.random() < fault.probability)
             ):
                 fault.remaining -= 1
                 return fault

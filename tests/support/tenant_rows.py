@@ -180,6 +180,17 @@ async def invite(conn: Any, ws: str, refs: Refs) -> Refs:
     return {}
 
 
+async def media_asset(conn: Any, ws: str, refs: Refs) -> Refs:
+    key = _uid()
+    await _one(
+        conn,
+        "insert into media_assets (workspace_id, kind, content_type, size_bytes, storage_key,"
+        " public_url) values (%s, 'image', 'image/jpeg', 10, %s, %s)",
+        (ws, key, f"https://media.example/{key}.jpg"),
+    )
+    return {}
+
+
 async def ai_settings(conn: Any, ws: str, refs: Refs) -> Refs:
     # every workspace already has its settings row (made with the workspace); a second one for
     # another workspace is what an attacker would try
@@ -211,6 +222,7 @@ ROW_MAKERS: dict[str, Maker] = {
     "audit_log": audit_entry,
     "workspace_members": member,
     "workspace_invites": invite,
+    "media_assets": media_asset,
     "ai_settings": ai_settings,
 }
 

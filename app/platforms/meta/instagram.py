@@ -158,6 +158,8 @@ class InstagramClient:
         caption: str | None = None,
         children: list[str] | None = None,
         is_carousel_item: bool = False,
+        cover_url: str | None = None,
+        share_to_feed: bool | None = None,
     ) -> str:
         params: dict[str, Any] = {}
         if media_type != "IMAGE":
@@ -166,9 +168,12 @@ class InstagramClient:
             ("image_url", image_url),
             ("video_url", video_url),
             ("caption", caption),
+            ("cover_url", cover_url),
         ):
             if value:
                 params[key] = value
+        if share_to_feed is not None:
+            params["share_to_feed"] = "true" if share_to_feed else "false"
         if children:
             params["children"] = ",".join(children)
         if is_carousel_item:

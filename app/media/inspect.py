@@ -1,0 +1,121 @@
+"""What an uploaded file is, read from its bytes (never from its name or the client's header):
+an image's format and size (Pillow), a video's container and duration (the MP4/MOV `mvhd` box).
+Instagram takes JPEG only, so PNG and WebP uploads are converted to JPEG here."""
+
+from __future__ import annotations
+
+import io
+import struct
+from dataclasses import dataclass
+
+from PIL import Image, UnidentifiedImageError
+
+from app.errors import AppError
+
+THUMBNAIL_PX = 320
+_CONVERTIBLE = {"PNG", "WEBP", "MPO"}
+
+
+class UnsupportedMedia(AppError):
+    status_code = 415
+    error_code = "media_type_unsupported"
+
+
+@dataclass(frozen=True)
+class Inspected:
+    kind: str  # image | video
+    content_type: str
+    extension: str
+    data: bytes
+    width: int | None = None
+    height: int | None = None
+    duration_s: float | None = None
+    thumbnail: bytes | None = None
+
+
+def inspect_media(data: bytes) -> Inspected:
+    if _is_iso_video(data):
+        return Inspected(
+            kind="video",
+            content_type="video/quicktime" if data[8:12] == b"qt  " else "video/mp4",
+            extension="mov" if data[8:12] == b"qt  " else "mp4",
+            data=data,
+            duration_s=_mp4_duration(data),
+        )
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise UnsupportedMedia(
+            "the file is neither an image (JPEG, PNG, WebP) nor an MP4/MOV video",
+        ) from exc
+    if image.format not in {"JPEG", *_CONVERTIBLE}:
+        raise UnsupportedMedia(f"{image.format} images are not supported: use JPEG or PNG")
+    if image.format != "JPEG":
+        data = _to_jpeg(image)
+    return Inspected(
+        kind="image",
+        content_type="image/jpeg",
+        extension="jpg",
+        data=data,
+        width=image.width,
+        height=image.height,
+        thumbnail=_thumbnail(image),
+    )
+
+
+def _to_jpeg(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.convert("RGB").save(out, format="JPEG", quality=90)
+    return out.getvalue()
+
+
+def _thumbnail(image: Image.Image) -> bytes:
+    copy = image.convert("RGB")
+    copy.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+    out = io.BytesIO()
+    copy.save(out, format="JPEG", quality=80)
+    return out.getvalue()
+
+
+def _is_iso_video(data: bytes) -> bool:
+    return len(data) >= 12 and data[4:8] == b"ftyp"
+
+
+def _mp4_duration(data: bytes) -> float | None:
+    """Seconds, from the movie header (`moov/mvhd`), or None when it cannot be read."""
+    moov = _box(data, 0, len(data), b"moov")
+    if moov is None:
+        return None
+    mvhd = _box(data, moov[0], moov[1], b"mvhd")
+    if mvhd is None:
+        return None
+    start = mvhd[0]
+    version = data[start]
+    try:
+        if version == 1:
+            timescale, duration = struct.unpack(">IQ", data[start + 20 : start + 32])
+        else:
+            timescale, duration = struct.unpack(">II", data[start + 12 : start + 20])
+    except struct.error:
+        return None
+    return duration / timescale if timescale else None
+
+
+def _box(data: bytes, start: int, end: int, name: bytes) -> tuple[int, int] | None:
+    """(content start, end) of the first box called `name` between start and end."""
+    at = start
+    while at + 8 <= end:
+        size, kind = struct.unpack(">I4s", data[at : at + 8])
+        header = 8
+        if size == 1 and at + 16 <= end:
+            size = struct.unpack(">Q", data[at + 8 : at + 16])[0]
+            header = 16
+        elif size == 0:
+            size = end - at
+        if size < header:
+            return None
+        if kind == name:
+            return at + header, min(at + size, end)
+        at += size
+    return None

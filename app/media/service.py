@@ -1,0 +1,100 @@
+"""The media library: uploads checked from their bytes, stored under an unguessable public URL
+(Meta fetches media by URL), with a thumbnail for the calendar; a file still used by a post to
+be published cannot be deleted."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from uuid import UUID
+
+from fastapi import UploadFile
+
+from app.config import Settings
+from app.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
+from app.media import repo
+from app.media.inspect import inspect_media
+from app.media.schemas import MediaOut
+from app.media.storage import LocalMediaStorage
+from app.workspaces.context import WorkspaceContext
+
+_CHUNK = 1024 * 1024
+
+
+async def _read_capped(upload: UploadFile, cap: int) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    while chunk := await upload.read(_CHUNK):
+        size += len(chunk)
+        if size > cap:
+            raise PayloadTooLarge(
+                f"the file is over {cap // (1024 * 1024)} MB, Meta's limit",
+                error_code="media_too_large",
+            )
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+async def upload(
+    ws: WorkspaceContext, file: UploadFile, *, settings: Settings, storage: LocalMediaStorage
+) -> MediaOut:
+    ws.require("manager")
+    cap = max(settings.media_max_image_bytes, settings.media_max_video_bytes)
+    data = await _read_capped(file, cap)
+    if not data:
+        raise InvalidInput("the file is empty", error_code="media_empty")
+    found = await asyncio.to_thread(inspect_media, data)
+    if found.kind == "image" and len(found.data) > settings.media_max_image_bytes:
+        raise PayloadTooLarge(
+            f"images can be at most {settings.media_max_image_bytes // (1024 * 1024)} MB",
+            error_code="media_too_large",
+        )
+    key = storage.new_key(found.extension)
+    url = await storage.save(key, found.data)
+    thumb_url = None
+    if found.thumbnail is not None:
+        thumb_url = await storage.save(key.rsplit(".", 1)[0] + "_thumb.jpg", found.thumbnail)
+    async with ws.session() as conn:
+        row = await repo.insert_asset(
+            conn,
+            workspace_id=ws.workspace_id,
+            kind=found.kind,
+            content_type=found.content_type,
+            size_bytes=len(found.data),
+            width=found.width,
+            height=found.height,
+            filename=(file.filename or "")[:200] or None,
+            storage_key=key,
+            public_url=url,
+            thumbnail_url=thumb_url,
+            created_by=ws.principal.user_id,
+        )
+    return MediaOut(**row)
+
+
+async def list_media(ws: WorkspaceContext, *, limit: int) -> list[MediaOut]:
+    async with ws.session() as conn:
+        rows = await repo.list_assets(conn, workspace_id=ws.workspace_id, limit=limit)
+    return [MediaOut(**row) for row in rows]
+
+
+async def assets(ws: WorkspaceContext, ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
+    async with ws.session() as conn:
+        rows = await repo.get_assets(conn, workspace_id=ws.workspace_id, ids=ids)
+    return {row["id"]: row for row in rows}
+
+
+async def delete(ws: WorkspaceContext, asset_id: UUID, *, storage: LocalMediaStorage) -> None:
+    ws.require("manager")
+    async with ws.session() as conn:
+        if await repo.in_use(conn, workspace_id=ws.workspace_id, asset_id=asset_id):
+            raise Conflict(
+                "a post still to be published uses this file: change or cancel the post first",
+                error_code="media_in_use",
+            )
+        row = await repo.delete_asset(conn, workspace_id=ws.workspace_id, asset_id=asset_id)
+    if row is None:
+        raise NotFound("no such file in this workspace", error_code="media_not_found")
+    await storage.delete(row["storage_key"])
+    if row["thumbnail_url"]:
+        await storage.delete(row["storage_key"].rsplit(".", 1)[0] + "_thumb.jpg")
