@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -10,7 +10,9 @@ from pydantic.json_schema import SkipJsonSchema
 PostKind = Literal["image", "carousel", "reel", "story"]
 PostStatus = Literal["draft", "scheduled", "publishing", "published", "failed", "cancelled"]
 
-_URL = r"^https?://[^\s]+$"
+_URL = r"^https?://[^\s\x00]+$"
+Url = Annotated[str, Field(max_length=2000, pattern=_URL)]
+Caption = Annotated[str, Field(max_length=10_000)]
 
 
 class MediaItemIn(BaseModel):
@@ -20,13 +22,16 @@ class MediaItemIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "anyOf": [{"required": ["url"]}, {"required": ["media_id"]}],
+            "oneOf": [
+                {"required": ["url"], "not": {"required": ["media_id"]}},
+                {"required": ["media_id"], "not": {"required": ["url"]}},
+            ],
             "examples": [{"type": "image", "url": "https://cdn.example.com/spring.jpg"}],
         },
     )
 
     type: Literal["image", "video"] | SkipJsonSchema[None] = None
-    url: str | SkipJsonSchema[None] = Field(default=None, max_length=2000, pattern=_URL)
+    url: Url | SkipJsonSchema[None] = None
     media_id: UUID | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
@@ -34,6 +39,9 @@ class MediaItemIn(BaseModel):
         if (self.url is None) == (self.media_id is None):
             raise ValueError("give either url or media_id")
         return self
+
+
+MediaList = Annotated[list[MediaItemIn], Field(min_length=1, max_length=20)]
 
 
 class PostCreate(BaseModel):
@@ -61,7 +69,7 @@ class PostCreate(BaseModel):
         description="ISO 8601; without an offset it is read in the workspace's time zone"
     )
     draft: bool = False
-    cover_url: str | SkipJsonSchema[None] = Field(default=None, max_length=2000, pattern=_URL)
+    cover_url: Url | SkipJsonSchema[None] = None
     share_to_feed: bool | SkipJsonSchema[None] = None
 
 
@@ -74,18 +82,17 @@ class PostUpdate(BaseModel):
         json_schema_extra={
             "examples": [{"caption": "Now with cinnamon rolls", "publish_on": "2026-12-26"}],
             "minProperties": 1,
+            "not": {"required": ["publish_at", "publish_on"]},
         },
     )
 
-    caption: str | SkipJsonSchema[None] = Field(default=None, max_length=10_000)
-    media: list[MediaItemIn] | SkipJsonSchema[None] = Field(
-        default=None, min_length=1, max_length=20
-    )
+    caption: Caption | SkipJsonSchema[None] = None
+    media: MediaList | SkipJsonSchema[None] = None
     kind: PostKind | SkipJsonSchema[None] = None
     publish_at: datetime | SkipJsonSchema[None] = None
     publish_on: date | SkipJsonSchema[None] = None
     draft: bool | SkipJsonSchema[None] = None
-    cover_url: str | SkipJsonSchema[None] = Field(default=None, max_length=2000, pattern=_URL)
+    cover_url: Url | SkipJsonSchema[None] = None
     share_to_feed: bool | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
