@@ -163,6 +163,49 @@ async def test_what_instagram_would_refuse_is_refused_first_with_its_code(
         response = await client.post("/api/scheduled-posts", headers=_h(shop), json=base | change)
         assert response.status_code == 400, (code, response.text)
         assert response.json()["detail"]["error_code"] == code, response.text
+    # a reel from the library: a 2-second clip is too short, the 12-second one fine
+    from app.sandbox.samples import mp4
+
+    for seconds, expected in ((2, 400), (12, 201)):
+        clip = await client.post(
+            "/api/media", headers=_h(shop), files={"file": ("c.mp4", mp4(seconds), "video/mp4")}
+        )
+        assert clip.status_code == 201 and clip.json()["duration_s"] == seconds
+        reel = await client.post(
+            "/api/scheduled-posts",
+            headers=_h(shop),
+            json=base | {"media": [{"media_id": clip.json()["id"]}], "draft": True},
+        )
+        assert reel.status_code == expected, reel.text
+    assert reel.json()["kind"] == "reel"
+    short = await client.post(
+        "/api/scheduled-posts",
+        headers=_h(shop),
+        json=base
+        | {
+            "media": [
+                {"media_id": (await client.get("/api/media", headers=_h(shop))).json()[1]["id"]}
+            ]
+        },
+    )
+    assert short.json()["detail"]["error_code"] == "video_duration_invalid"
+    bogus = await client.post(
+        "/api/media", headers=_h(shop), files={"file": ("notes.txt", b"hello", "text/plain")}
+    )
+    assert (
+        bogus.status_code == 415
+        and bogus.json()["detail"]["error_code"] == "media_type_unsupported"
+    )
+
+    # the token ends (in 50 days) before this post: it is accepted, with a warning
+    later = await client.post(
+        "/api/scheduled-posts",
+        headers=_h(shop),
+        json=base | {"publish_at": (datetime.now(UTC) + timedelta(days=60)).isoformat()},
+    )
+    assert later.status_code == 201 and "reconnect" in later.json()["warnings"][0]
+    await client.delete(f"/api/scheduled-posts/{later.json()['id']}", headers=_h(shop))
+
     admin.execute(
         "update social_accounts set token_status = 'needs_reconnect' where id = %s",
         (shop["account_id"],),
@@ -177,9 +220,12 @@ async def test_what_instagram_would_refuse_is_refused_first_with_its_code(
     gone = await client.post("/api/scheduled-posts", headers=_h(shop), json=base)
     assert gone.json()["detail"]["error_code"] == "account_not_connected"
     stored = admin.execute(
-        "select count(*) as n from scheduled_posts where workspace_id = %s", (shop["ws"],)
-    ).fetchone()
-    assert stored["n"] == 0, "nothing is queued"
+        "select status, count(*) as n from scheduled_posts where workspace_id = %s group by 1",
+        (shop["ws"],),
+    ).fetchall()
+    assert sorted((r["status"], r["n"]) for r in stored) == [("cancelled", 1), ("draft", 1)], (
+        "nothing refused was queued"
+    )
 
 
 async def test_edit_move_cancel_duplicate_and_who_may(app, client, admin, samples) -> None:

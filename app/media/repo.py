@@ -8,8 +8,8 @@ from uuid import UUID
 from app.db.session import Conn
 
 _COLUMNS = (
-    "id, workspace_id, kind, content_type, size_bytes, width, height, filename, storage_key,"
-    " public_url, thumbnail_url, created_at"
+    "id, workspace_id, kind, content_type, size_bytes, width, height, duration_s, filename,"
+    " storage_key, public_url, thumbnail_url, created_at"
 )
 
 
@@ -17,11 +17,11 @@ async def insert_asset(conn: Conn, **values: Any) -> dict[str, Any]:
     cur = await conn.execute(
         f"""
         insert into public.media_assets
-            (workspace_id, kind, content_type, size_bytes, width, height, filename, storage_key,
-             public_url, thumbnail_url, created_by)
+            (workspace_id, kind, content_type, size_bytes, width, height, duration_s, filename,
+             storage_key, public_url, thumbnail_url, created_by)
         values (%(workspace_id)s, %(kind)s, %(content_type)s, %(size_bytes)s, %(width)s,
-                %(height)s, %(filename)s, %(storage_key)s, %(public_url)s, %(thumbnail_url)s,
-                %(created_by)s)
+                %(height)s, %(duration_s)s, %(filename)s, %(storage_key)s, %(public_url)s,
+                %(thumbnail_url)s, %(created_by)s)
         returning {_COLUMNS}
         """,  # noqa: S608 - constant columns
         values,

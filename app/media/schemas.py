@@ -14,6 +14,7 @@ class MediaOut(BaseModel):
     size_bytes: int
     width: int | None
     height: int | None
+    duration_s: float | None = Field(default=None, description="a video's length")
     filename: str | None
     public_url: str = Field(description="what Meta fetches when the post is published")
     thumbnail_url: str | None

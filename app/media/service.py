@@ -63,6 +63,7 @@ async def upload(
             size_bytes=len(found.data),
             width=found.width,
             height=found.height,
+            duration_s=found.duration_s,
             filename=(file.filename or "")[:200] or None,
             storage_key=key,
             public_url=url,

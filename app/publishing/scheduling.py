@@ -71,6 +71,7 @@ async def _items(
                     media_id=str(asset["id"]),
                     width=asset["width"],
                     height=asset["height"],
+                    duration_s=asset["duration_s"],
                 )
             )
         else:

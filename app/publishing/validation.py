@@ -21,6 +21,7 @@ MENTION = re.compile(r"(?<![\w@])@[\w.]+")
 # feed images (single and carousel items): Instagram's allowed aspect ratios
 MIN_RATIO, MAX_RATIO = 4 / 5, 1.91
 MIN_WIDTH = 320
+REEL_MIN_S, REEL_MAX_S = 3.0, 15 * 60.0
 VIDEO_SUFFIXES = (".mp4", ".mov")
 _IMAGE_HEAD_BYTES = 256 * 1024  # enough for a JPEG's size
 
@@ -38,6 +39,7 @@ class Item:
     media_id: str | None = None
     width: int | None = None
     height: int | None = None
+    duration_s: float | None = None
 
     def stored(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if v is not None}
@@ -80,6 +82,12 @@ def check_media(kind: str, items: list[Item]) -> None:
         raise PostInvalid("an image post needs an image", error_code="media_type_invalid")
     if kind == "reel" and items[0].type != "video":
         raise PostInvalid("a reel needs a video (MP4 or MOV)", error_code="media_type_invalid")
+    length = items[0].duration_s
+    if kind == "reel" and length is not None and not REEL_MIN_S <= length <= REEL_MAX_S:
+        raise PostInvalid(
+            f"the video lasts {length:.0f} s; a reel lasts 3 s to 15 minutes",
+            error_code="video_duration_invalid",
+        )
     if kind in ("image", "carousel"):
         for item in items:
             _check_feed_image(item)
