@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".data")
     # the media library's files are public at <this>/<random name> (default: the API's /media)
     media_public_base_url: str | None = None
+    # where the media library keeps files: "local" (DATA_DIR/media, served by the API) or
+    # "supabase" (a public Supabase Storage bucket, SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY)
+    media_storage: Literal["local", "supabase"] = "local"
+    media_bucket: str = "media"
     media_max_image_bytes: int = 8 * 1024 * 1024  # Meta's limit for a feed image
     media_max_video_bytes: int = 300 * 1024 * 1024  # Meta's limit for a reel
     embedded_postgres_port: int = 54329
@@ -59,6 +63,8 @@ class Settings(BaseSettings):
     token_encryption_key: SecretStr = SecretStr(DEV_ENCRYPTION_KEY)
     supabase_url: str | None = None
     supabase_anon_key: SecretStr | None = None
+    # the server's own key for Supabase Storage (the media library), never sent to a browser
+    supabase_service_role_key: SecretStr | None = None
     supabase_jwt_secret: SecretStr | None = None
     # passwords: at least this long, and not one of the commonly used ones
     password_min_length: int = 8

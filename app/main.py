@@ -34,7 +34,7 @@ from app.logging import configure_logging, get_logger
 from app.mail.sender import Mailer
 from app.media.router import files as media_files
 from app.media.router import router as media_router
-from app.media.storage import LocalMediaStorage
+from app.media.storage import create_media_storage
 from app.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
@@ -112,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.redis = create_redis(settings.redis_url)
     app.state.verifier = TokenVerifier(settings)
     app.state.mailer = Mailer(settings)
-    app.state.media_storage = LocalMediaStorage(settings)
+    app.state.media_storage = create_media_storage(settings)
     app.state.auth_backend = create_auth_backend(
         settings, app.state.pool, app.state.verifier, app.state.mailer
     )

@@ -15,7 +15,7 @@ from app.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from app.media import repo
 from app.media.inspect import inspect_media
 from app.media.schemas import MediaOut
-from app.media.storage import LocalMediaStorage
+from app.media.storage import MediaStorage
 from app.workspaces.context import WorkspaceContext
 
 _CHUNK = 1024 * 1024
@@ -36,7 +36,7 @@ async def _read_capped(upload: UploadFile, cap: int) -> bytes:
 
 
 async def upload(
-    ws: WorkspaceContext, file: UploadFile, *, settings: Settings, storage: LocalMediaStorage
+    ws: WorkspaceContext, file: UploadFile, *, settings: Settings, storage: MediaStorage
 ) -> MediaOut:
     ws.require("manager")
     cap = max(settings.media_max_image_bytes, settings.media_max_video_bytes)
@@ -50,10 +50,12 @@ async def upload(
             error_code="media_too_large",
         )
     key = storage.new_key(found.extension)
-    url = await storage.save(key, found.data)
+    url = await storage.save(key, found.data, found.content_type)
     thumb_url = None
     if found.thumbnail is not None:
-        thumb_url = await storage.save(key.rsplit(".", 1)[0] + "_thumb.jpg", found.thumbnail)
+        thumb_url = await storage.save(
+            key.rsplit(".", 1)[0] + "_thumb.jpg", found.thumbnail, "image/jpeg"
+        )
     async with ws.session() as conn:
         row = await repo.insert_asset(
             conn,
@@ -85,7 +87,7 @@ async def assets(ws: WorkspaceContext, ids: list[UUID]) -> dict[UUID, dict[str, 
     return {row["id"]: row for row in rows}
 
 
-async def delete(ws: WorkspaceContext, asset_id: UUID, *, storage: LocalMediaStorage) -> None:
+async def delete(ws: WorkspaceContext, asset_id: UUID, *, storage: MediaStorage) -> None:
     ws.require("manager")
     async with ws.session() as conn:
         if await repo.in_use(conn, workspace_id=ws.workspace_id, asset_id=asset_id):
