@@ -289,6 +289,9 @@ class Settings(BaseSettings):
     # client's address in X-Forwarded-For; none by default, so nobody can choose their
     # address (and so their rate-limit bucket).
     trusted_proxies: str = ""
+    # browser origins allowed to call the API (comma-separated, e.g. https://app.example.com);
+    # none by default: the console is served by the API itself
+    cors_allowed_origins: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -328,6 +331,10 @@ class Settings(BaseSettings):
             if public:
                 always.append(public.lower())
         return sorted(set(always + configured))
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_allowed_origins.split(",") if o.strip()]
 
     @property
     def proxy_addresses(self) -> list[str]:

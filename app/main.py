@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 import httpx
 import psycopg
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from psycopg_pool import PoolTimeout
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -142,6 +143,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # the client's address from X-Forwarded-For only when the peer is a configured proxy
     # (uvicorn runs with --no-proxy-headers, so this is the one place it is decided)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.proxy_addresses)
+    if settings.cors_origins:
+        # outermost, so that error answers carry the headers too
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Workspace-Id", "Last-Event-ID"],
+            expose_headers=["Retry-After", "X-Request-Id"],
+            max_age=600,
+        )
 
     app.include_router(health_router)
     app.include_router(auth_router)
