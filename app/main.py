@@ -18,6 +18,7 @@ from app.agent.service import ChatModels
 from app.agent.settings_router import router as ai_settings_router
 from app.analytics.router import router as analytics_router
 from app.api_docs import serve_docs
+from app.audit.router import router as audit_router
 from app.auth.router import pages as auth_pages
 from app.auth.router import router as auth_router
 from app.auth.service import create_auth_backend
@@ -173,6 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(agent_router)
     app.include_router(outbound_router)
     app.include_router(analytics_router)
+    app.include_router(audit_router)
     app.include_router(conversations_router)
     app.include_router(ai_settings_router)
     install_openapi(app)

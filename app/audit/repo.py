@@ -34,3 +34,42 @@ async def write_audit(
             "details": Jsonb(details or {}),
         },
     )
+
+
+async def list_entries(
+    conn: Conn,
+    *,
+    workspace_id: UUID,
+    action: str | None,
+    actor_user_id: UUID | None,
+    target_type: str | None,
+    since: Any,
+    before: tuple[Any, str] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Newest first; `action` matches a prefix (`post.` is every post action)."""
+    cur = await conn.execute(
+        """
+        select id, actor_user_id, action, target_type, target_id, details, created_at
+          from public.audit_log
+         where workspace_id = %(ws)s
+           and (%(action)s::text is null or action like %(action)s || '%%')
+           and (%(actor)s::uuid is null or actor_user_id = %(actor)s)
+           and (%(target)s::text is null or target_type = %(target)s)
+           and (%(since)s::timestamptz is null or created_at >= %(since)s)
+           and (%(at)s::timestamptz is null or (created_at, id) < (%(at)s, %(id)s::bigint))
+         order by created_at desc, id desc
+         limit %(limit)s
+        """,
+        {
+            "ws": workspace_id,
+            "action": action,
+            "actor": actor_user_id,
+            "target": target_type,
+            "since": since,
+            "at": before[0] if before else None,
+            "id": before[1] if before else None,
+            "limit": limit,
+        },
+    )
+    return await cur.fetchall()
