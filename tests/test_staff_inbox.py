@@ -249,3 +249,77 @@ async def test_other_workspaces_cannot_see_or_answer(client, shop_inbox, admin) 
         ).fetchone()["n"]
         == 0
     )
+
+
+async def test_answering_from_the_escalation_with_the_bots_draft_or_own_words(
+    client, sandbox, worker, shop_inbox, admin
+) -> None:
+    ws, ig, agent, owner = (shop_inbox[k] for k in ("ws", "ig", "agent", "owner"))
+    waited, fresh = (
+        _old_conversation(admin, shop_inbox, "instagram", name, age)
+        for name, age in (("c-waited", timedelta(hours=3)), ("c-fresh", timedelta(minutes=5)))
+    )
+    ids = {}
+    for conversation, draft in ((waited, "We ship tomorrow."), (fresh, None)):
+        admin.execute(
+            "insert into messages (workspace_id, conversation_id, direction, sender, text, sent_at)"
+            " values (%s, %s, 'inbound', 'contact', 'where is my order?', now())",
+            (ws, conversation),
+        )
+        ids[conversation] = admin.execute(
+            "insert into escalations (workspace_id, conversation_id, reason, draft_reply)"
+            " values (%s, %s, 'order question', %s) returning id",
+            (ws, conversation, draft),
+        ).fetchone()["id"]
+
+    longest = await client.get(
+        "/api/escalations",
+        params={"sort": "longest_waiting", "assignee": "unassigned", "channel": "instagram_dm"},
+        headers=agent.headers(ws),
+    )
+    assert [e["conversation_id"] for e in longest.json()] == [waited, fresh]
+    assert longest.json()[0]["waiting_s"] > 3 * 3600 - 60
+    detail = await client.get(f"/api/escalations/{ids[waited]}", headers=agent.headers(ws))
+    assert detail.status_code == 200
+    assert [m["text"] for m in detail.json()["messages"]] == ["where is my order?"]
+    assert detail.json()["draft_reply"] == "We ship tomorrow."
+
+    approved = await client.post(
+        f"/api/escalations/{ids[waited]}/reply",
+        json={"approve_draft": True},
+        headers=agent.headers(ws),
+    )
+    assert approved.status_code == 202, approved.text
+    no_draft = await client.post(
+        f"/api/escalations/{ids[fresh]}/reply",
+        json={"approve_draft": True},
+        headers=agent.headers(ws),
+    )
+    assert no_draft.status_code == 409 and no_draft.json()["detail"]["error_code"] == "no_draft"
+    own = await client.post(
+        f"/api/escalations/{ids[fresh]}/reply",
+        json={"text": "Let me check, one minute."},
+        headers=owner.headers(ws),
+    )
+    assert own.status_code == 202
+    wait_for(lambda: len(_outbox(sandbox, ig)) >= 2, 20)
+    sent = {o["recipient"]: o["text"] for o in _outbox(sandbox, ig)}
+    assert sent == {"c-waited": "We ship tomorrow.", "c-fresh": "Let me check, one minute."}
+    mine = await client.get(
+        "/api/escalations", params={"assignee": "mine"}, headers=agent.headers(ws)
+    )
+    assert [e["id"] for e in mine.json()] == [str(ids[waited])], "answering claims it"
+    taken = await client.post(
+        f"/api/escalations/{ids[waited]}/reply", json={"text": "me too"}, headers=owner.headers(ws)
+    )
+    assert taken.status_code == 409, "someone else's escalation"
+    stranger = await register(client, "stranger")
+    await create_workspace(client, stranger)
+    for path in (f"/api/escalations/{ids[waited]}", f"/api/escalations/{ids[waited]}/reply"):
+        response = await client.request(
+            "POST" if path.endswith("reply") else "GET",
+            path,
+            json={"text": "hi"} if path.endswith("reply") else None,
+            headers=stranger.headers(),
+        )
+        assert response.status_code == 404, path

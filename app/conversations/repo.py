@@ -68,23 +68,62 @@ async def set_owner(
     )
 
 
+_ESCALATION = """
+select e.id, e.conversation_id, e.reason, e.draft_reply, e.status, e.claimed_by, e.claimed_at,
+       e.resolved_at, e.created_at, c.channel, ct.username as contact_username,
+       ct.external_id as contact_external_id, ct.display_name as contact_name,
+       -- how long the customer has waited: since their last message, when nobody answered it
+       case when e.status <> 'resolved' and c.last_inbound_at is not null
+                 and (c.last_outbound_at is null or c.last_outbound_at < c.last_inbound_at)
+            then extract(epoch from now() - c.last_inbound_at) end as waiting_s
+  from public.escalations e
+  join public.conversations c on c.id = e.conversation_id
+  join public.contacts ct on ct.id = c.contact_id
+"""
+
+
 async def list_escalations(
-    conn: Conn, *, workspace_id: UUID, status: str | None, limit: int
+    conn: Conn,
+    *,
+    workspace_id: UUID,
+    status: str | None,
+    limit: int,
+    channel: str | None = None,
+    claimed_by: UUID | None = None,
+    unassigned: bool = False,
+    longest_waiting: bool = False,
 ) -> list[dict[str, Any]]:
+    order = "waiting_s desc nulls last, e.created_at" if longest_waiting else "e.created_at desc"
     cur = await conn.execute(
-        """
-        select e.id, e.conversation_id, e.reason, e.draft_reply, e.status, e.claimed_by, e.claimed_at,
-               e.resolved_at, e.created_at, c.channel, ct.username as contact_username,
-               ct.external_id as contact_external_id, ct.display_name as contact_name
-          from public.escalations e
-          join public.conversations c on c.id = e.conversation_id
-          join public.contacts ct on ct.id = c.contact_id
+        _ESCALATION
+        + """
          where e.workspace_id = %(ws)s and (%(status)s::text is null or e.status = %(status)s)
-         order by e.created_at desc limit %(limit)s
-        """,
-        {"ws": workspace_id, "status": status, "limit": limit},
+           and (%(channel)s::text is null or c.channel = %(channel)s)
+           and (%(claimed_by)s::uuid is null or e.claimed_by = %(claimed_by)s)
+           and (not %(unassigned)s or e.claimed_by is null)
+         order by """
+        + order
+        + " limit %(limit)s",
+        {
+            "ws": workspace_id,
+            "status": status,
+            "limit": limit,
+            "channel": channel,
+            "claimed_by": claimed_by,
+            "unassigned": unassigned,
+        },
     )
     return await cur.fetchall()
+
+
+async def get_escalation(
+    conn: Conn, *, workspace_id: UUID, escalation_id: UUID
+) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        _ESCALATION + " where e.workspace_id = %(ws)s and e.id = %(id)s",
+        {"ws": workspace_id, "id": escalation_id},
+    )
+    return await cur.fetchone()
 
 
 async def claim_escalation(

@@ -61,6 +61,41 @@ class EscalationOut(BaseModel):
     claimed_at: datetime | None
     resolved_at: datetime | None
     created_at: datetime
+    waiting_s: float | None = Field(
+        default=None, description="how long the customer has waited for an answer (seconds)"
+    )
+
+
+class EscalationDetail(EscalationOut):
+    messages: list[MessageOut] = Field(description="the conversation's latest messages")
+
+
+class EscalationReplyIn(BaseModel):
+    """Answer with your own `text`, or send the bot's draft as it is (`approve_draft`)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["text"], "not": {"required": ["approve_draft"]}},
+                {
+                    "required": ["approve_draft"],
+                    "properties": {"approve_draft": {"const": True}},
+                    "not": {"required": ["text"]},
+                },
+            ],
+            "examples": [{"text": "Sorry for the wait! Your order left today."}],
+        },
+    )
+
+    text: str | None = Field(default=None, min_length=1, max_length=1000)
+    approve_draft: bool = False
+
+    @model_validator(mode="after")
+    def _one_of(self) -> EscalationReplyIn:
+        if (self.text is None) == (not self.approve_draft):
+            raise ValueError("give text, or approve_draft: true")
+        return self
 
 
 class MediaLink(BaseModel):
@@ -233,14 +268,71 @@ async def list_escalations(
     request: Request,
     ws: CurrentWorkspace,
     status: Annotated[Literal["open", "claimed", "resolved"] | None, Query()] = None,
+    channel: Annotated[
+        Literal["instagram_dm", "instagram_comment", "whatsapp"] | None, Query()
+    ] = None,
+    assignee: Annotated[
+        Literal["mine", "unassigned"] | None,
+        Query(description="mine: claimed by you; unassigned: claimed by nobody"),
+    ] = None,
+    sort: Annotated[Literal["newest", "longest_waiting"], Query()] = "newest",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[EscalationOut]:
-    """What the bot handed to staff, with its reason and the draft it would have sent."""
+    """What the bot handed to staff, with its reason, the draft it would have sent, and how
+    long the customer has waited."""
     async with ws.session() as conn:
         rows = await repo.list_escalations(
-            conn, workspace_id=ws.workspace_id, status=status, limit=limit
+            conn,
+            workspace_id=ws.workspace_id,
+            status=status,
+            limit=limit,
+            channel=channel,
+            claimed_by=ws.principal.user_id if assignee == "mine" else None,
+            unassigned=assignee == "unassigned",
+            longest_waiting=sort == "longest_waiting",
         )
     return [EscalationOut(**row) for row in rows]
+
+
+@router.get("/api/escalations/{escalation_id:uuid}", response_model=EscalationDetail)
+@api_limit
+async def get_escalation(
+    request: Request, ws: CurrentWorkspace, escalation_id: UUID
+) -> EscalationDetail:
+    """The escalation with the customer, the messages that led to it and the bot's draft."""
+    async with ws.session() as conn:
+        row = await repo.get_escalation(
+            conn, workspace_id=ws.workspace_id, escalation_id=escalation_id
+        )
+        if row is None:
+            raise NotFound("escalation not found", error_code="escalation_not_found")
+        messages = await repo.messages_of(conn, conversation_id=row["conversation_id"], limit=20)
+    return EscalationDetail(**row, messages=[MessageOut(**m) for m in messages])
+
+
+@router.post(
+    "/api/escalations/{escalation_id:uuid}/reply", response_model=ReplyOut, status_code=202
+)
+@api_limit
+async def reply_to_escalation(
+    request: Request,
+    ws: CurrentWorkspace,
+    escalation_id: UUID,
+    body: EscalationReplyIn,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> ReplyOut:
+    """Answer the customer from the escalation (the same rules as a conversation's messages);
+    the escalation becomes yours. 409 `no_draft` when approving a draft the bot did not leave."""
+    result = await service.reply_to_escalation(
+        ws,
+        escalation_id,
+        text=body.text,
+        approve_draft=body.approve_draft,
+        settings=request.app.state.settings,
+        redis=request.app.state.redis,
+        idempotency_key=idempotency_key,
+    )
+    return ReplyOut(outbound_id=result.outbound_id, status=result.status, tag=result.tag)
 
 
 @router.post("/api/escalations/{escalation_id:uuid}/claim", response_model=ClaimOut)

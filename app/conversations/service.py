@@ -202,3 +202,49 @@ async def reply(
     if row["created"]:
         await publish(redis, [(SEND_OUTBOUND, [str(row["id"]), str(ws.workspace_id)])])
     return StaffReply(outbound_id=row["id"], status=row["status"], tag=eligibility.tag)
+
+
+async def reply_to_escalation(
+    ws: WorkspaceContext,
+    escalation_id: UUID,
+    *,
+    text: str | None,
+    approve_draft: bool,
+    settings: Settings,
+    redis: aioredis.Redis,
+    idempotency_key: str | None,
+) -> StaffReply:
+    """Answer from the escalation: with one's own text, or the bot's draft as it is. The
+    escalation is then the replier's (claimed), unless someone else had claimed it."""
+    async with ws.session() as conn:
+        escalation = await repo.get_escalation(
+            conn, workspace_id=ws.workspace_id, escalation_id=escalation_id
+        )
+    if escalation is None:
+        raise NotFound("escalation not found", error_code="escalation_not_found")
+    if escalation["status"] == "claimed" and escalation["claimed_by"] != ws.principal.user_id:
+        raise Conflict(
+            "someone else has claimed this escalation", error_code="escalation_not_claimable"
+        )
+    if approve_draft:
+        if not escalation["draft_reply"]:
+            raise Conflict("the bot left no draft here: write the answer", error_code="no_draft")
+        text = escalation["draft_reply"]
+    sent = await reply(
+        ws,
+        settings=settings,
+        redis=redis,
+        conversation_id=escalation["conversation_id"],
+        text=text,
+        template=None,
+        idempotency_key=idempotency_key or f"escalation:{escalation_id}:{uuid.uuid4()}",
+    )
+    if escalation["status"] == "open":
+        async with ws.session() as conn:
+            await repo.claim_escalation(
+                conn,
+                workspace_id=ws.workspace_id,
+                escalation_id=escalation_id,
+                user_id=ws.principal.user_id,
+            )
+    return sent
