@@ -295,9 +295,11 @@ async def test_human_takeover_during_the_burst_window_silences_the_bot(
     assert sent_to(sandbox, bot["ig"], "send_message") == []
 
 
-async def test_escalation_keyword_opens_an_escalation_and_sends_nothing(
-    sandbox, bot, admin, worker
+async def test_escalation_keyword_opens_an_escalation_and_the_customer_is_told_once(
+    client, sandbox, bot, admin, worker
 ) -> None:
+    from app.agent.ai_settings import DEFAULT_HOLDING_MESSAGE
+
     inbound(
         sandbox,
         platform="instagram",
@@ -311,8 +313,31 @@ async def test_escalation_keyword_opens_an_escalation_and_sends_nothing(
         ).fetchone()
     )
     assert "escalation keyword" in escalation["reason"] and escalation["status"] == "open"
+    [holding] = await eventually(lambda: sent_to(sandbox, bot["ig"], "send_message"))
+    assert holding["recipient"] == "c8" and holding["text"] == DEFAULT_HOLDING_MESSAGE
+    # the customer writes again while staff hold it: the bot stays silent, no second notice
+    inbound(sandbox, platform="instagram", account_id=bot["ig"], **{"from": "c8"}, text="hello??")
     await settle(admin, bot["ws"])
-    assert sent_to(sandbox, bot["ig"], "send_message") == []
+    assert len(sent_to(sandbox, bot["ig"], "send_message")) == 1
+
+    # staff turned the holding reply off: an escalation sends nothing
+    off = await client.patch(
+        "/api/agent/settings",
+        json={"holding_message": None},
+        headers=bot["owner"].headers(bot["ws"]),
+    )
+    assert off.status_code == 200 and off.json()["holding_message"] is None
+    inbound(sandbox, platform="instagram", account_id=bot["ig"], **{"from": "c18"}, text="refund!")
+    await eventually(
+        lambda: (
+            admin.execute(
+                "select count(*) as n from escalations where workspace_id = %s", (bot["ws"],)
+            ).fetchone()["n"]
+            == 2
+        )
+    )
+    await settle(admin, bot["ws"])
+    assert [r["recipient"] for r in sent_to(sandbox, bot["ig"], "send_message")] == ["c8"]
 
 
 async def test_lost_webhook_is_found_by_reconciliation_and_answered(

@@ -97,7 +97,7 @@ async def test_escalation_claimed_answered_and_handed_back(
     assert first.status_code == 202 and again.status_code == 202, first.text
     assert first.json()["outbound_id"] == again.json()["outbound_id"]
     assert first.json()["tag"] is None, "inside 24 h no tag is needed"
-    wait_for(lambda: _outbox(sandbox, ig), 20)
+    wait_for(lambda: len(_outbox(sandbox, ig)) >= 2, 20)
 
     detail = (
         await client.get(f"/api/conversations/{conversation_id}", headers=agent.headers(ws))
@@ -110,7 +110,7 @@ async def test_escalation_claimed_answered_and_handed_back(
                     "select 1 from messages where conversation_id = %s", (conversation_id,)
                 ).fetchall()
             )
-            == 2
+            == 3
         ),
         10,
     )
@@ -119,9 +119,11 @@ async def test_escalation_claimed_answered_and_handed_back(
     ).json()
     assert [(m["direction"], m["sender"]) for m in detail["messages"]] == [
         ("inbound", "contact"),
+        ("outbound", "bot"),  # the holding reply
         ("outbound", "human"),
     ]
-    assert [o["text"] for o in _outbox(sandbox, ig)] == [body["text"]], "sent once"
+    texts = [o["text"] for o in _outbox(sandbox, ig)]
+    assert texts[1:] == [body["text"]] and "person from our team" in texts[0], "each sent once"
 
     resolved = await client.post(
         f"/api/escalations/{escalation['id']}/resolve",
@@ -143,7 +145,7 @@ async def test_escalation_claimed_answered_and_handed_back(
             "text": "when are you open?",
         },
     )
-    wait_for(lambda: len(_outbox(sandbox, ig)) == 2, 20)
+    wait_for(lambda: len(_outbox(sandbox, ig)) == 3, 20)
     assert _outbox(sandbox, ig)[-1]["text"] == HOURS[1]
     actions = [
         r["action"]

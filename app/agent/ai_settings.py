@@ -16,6 +16,11 @@ log = get_logger("agent.settings")
 DEFAULT_MAX_CHARS = {"instagram_dm": 1000, "instagram_comment": 2200, "whatsapp": 4096}
 
 
+DEFAULT_HOLDING_MESSAGE = (
+    "Thanks for your message! A person from our team will answer you here soon."
+)
+
+
 @dataclass(frozen=True)
 class AiSettings:
     workspace_id: str
@@ -37,6 +42,8 @@ class AiSettings:
     max_reply_chars: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_MAX_CHARS))
     business_hours: dict[str, Any] | None = None
     away_message: str | None = None
+    # sent to the customer when the bot escalates; None: off
+    holding_message: str | None = DEFAULT_HOLDING_MESSAGE
     reply_in_customer_language: bool = True
     # None: the deployment's EMBEDDING_PROVIDER
     embedding_provider: str | None = None
@@ -112,6 +119,7 @@ _READERS: dict[str, tuple[Callable[[Any], Any], bool]] = {
     "max_reply_chars": (_limits, False),
     "business_hours": (_hours, True),
     "away_message": (_text, True),
+    "holding_message": (_text, True),
     "reply_in_customer_language": (lambda v: v if isinstance(v, bool) else None, False),
     "embedding_provider": (_text, True),
 }

@@ -97,6 +97,12 @@ class AiSettingsIn(BaseModel):
         "midnight; null: always open",
     )
     away_message: str | None = Field(default=None, max_length=1000)
+    holding_message: str | None = Field(
+        default=_DEFAULTS.holding_message,
+        min_length=1,
+        max_length=1000,
+        description="sent to the customer when the bot hands the conversation to staff; null: off",
+    )
     reply_in_customer_language: bool = _DEFAULTS.reply_in_customer_language
     embedding_provider: Literal["wordllama", "gemini", "openai"] | None = Field(
         default=None,
@@ -129,6 +135,7 @@ class AiSettingsOut(BaseModel):
     max_reply_chars: dict[str, int]
     business_hours: dict[str, Any] | None
     away_message: str | None
+    holding_message: str | None
     reply_in_customer_language: bool
     embedding_provider: str | None
     embedding: EmbeddingOut

@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 from app.audit.repo import write_audit
 from app.config import Settings
 from app.conversations import repo
+from app.db.retry import retrying_conflicts
 from app.errors import AppError, Conflict, NotFound
 from app.outbound import repo as outbound_repo
 from app.outbound.service import check_eligibility
@@ -161,44 +162,52 @@ async def reply(
     idempotency_key: str | None,
 ) -> StaffReply:
     """Queue a staff reply; replying takes the conversation over from the bot."""
-    async with ws.session() as conn:
-        conversation = await _conversation(conn, ws, conversation_id)
-        if conversation["channel"] == "instagram_comment":
-            raise NotSendable(
-                "answer comments from the comment itself; this endpoint sends direct messages",
-                error_code="unsupported_channel",
+
+    async def write() -> tuple[dict[str, Any], Any]:
+        async with ws.session() as conn:
+            conversation = await _conversation(conn, ws, conversation_id)
+            if conversation["channel"] == "instagram_comment":
+                raise NotSendable(
+                    "answer comments from the comment itself; this endpoint sends direct messages",
+                    error_code="unsupported_channel",
+                )
+            kind = "whatsapp" if conversation["channel"] == "whatsapp" else "dm"
+            if template and kind != "whatsapp":
+                raise NotSendable("templates are WhatsApp's", error_code="template_not_supported")
+            payload: dict[str, Any] = {"template": template} if template else {"text": text}
+            eligibility = check_eligibility(
+                kind=kind,
+                sender="human",
+                last_inbound_at=conversation["last_inbound_at"],
+                payload=payload,
+                settings=settings,
+                now=datetime.now(UTC),
             )
-        kind = "whatsapp" if conversation["channel"] == "whatsapp" else "dm"
-        if template and kind != "whatsapp":
-            raise NotSendable("templates are WhatsApp's", error_code="template_not_supported")
-        payload: dict[str, Any] = {"template": template} if template else {"text": text}
-        eligibility = check_eligibility(
-            kind=kind,
-            sender="human",
-            last_inbound_at=conversation["last_inbound_at"],
-            payload=payload,
-            settings=settings,
-            now=datetime.now(UTC),
-        )
-        if eligibility.reason:
-            code = "template_required" if kind == "whatsapp" else "outside_messaging_window"
-            raise NotSendable(eligibility.reason, error_code=code)
-        await _hold(conn, ws, conversation_id)
-        row = await outbound_repo.create_outbound(
-            conn,
-            workspace_id=ws.workspace_id,
-            conversation_id=conversation_id,
-            social_account_id=conversation["social_account_id"],
-            idempotency_key=f"staff:{conversation_id}:{idempotency_key or uuid.uuid4()}",
-            kind=kind,
-            recipient=conversation["contact_external_id"],
-            payload=payload,
-            sender="human",
-            # the publish below owns it; if the broker is down, Beat's requeue job sends it
-            lease_s=settings.send_lease_s,
-        )
-        if row["created"]:
-            await _audit(conn, ws, "conversation.reply", "outbound_message", row["id"])
+            if eligibility.reason:
+                code = "template_required" if kind == "whatsapp" else "outside_messaging_window"
+                raise NotSendable(eligibility.reason, error_code=code)
+            await _hold(conn, ws, conversation_id)
+            row = await outbound_repo.create_outbound(
+                conn,
+                workspace_id=ws.workspace_id,
+                conversation_id=conversation_id,
+                social_account_id=conversation["social_account_id"],
+                idempotency_key=f"staff:{conversation_id}:{key}",
+                kind=kind,
+                recipient=conversation["contact_external_id"],
+                payload=payload,
+                sender="human",
+                # the publish below owns it; if the broker is down, Beat's requeue job sends it
+                lease_s=settings.send_lease_s,
+            )
+            if row["created"]:
+                await _audit(conn, ws, "conversation.reply", "outbound_message", row["id"])
+        return row, eligibility
+
+    key = idempotency_key or uuid.uuid4()
+    # a worker sending the bot's message in this conversation at the same moment can deadlock
+    # with this transaction; it is repeated then (the idempotency key keeps it one message)
+    row, eligibility = await retrying_conflicts(write)
     if row["created"]:
         await publish(redis, [(SEND_OUTBOUND, [str(row["id"]), str(ws.workspace_id)])])
     return StaffReply(outbound_id=row["id"], status=row["status"], tag=eligibility.tag)

@@ -139,12 +139,14 @@ async def open_escalation(
     draft: str | None,
     decision_id: UUID | None,
     event_id: int | None,
-) -> None:
-    await conn.execute(
+) -> UUID | None:
+    """The new escalation's id; None when the conversation already had one open."""
+    cur = await conn.execute(
         """
         insert into public.escalations (workspace_id, conversation_id, decision_id, reason, draft_reply, webhook_event_id)
         values (%(ws)s, %(conv)s, %(decision)s, %(reason)s, %(draft)s, %(event)s)
         on conflict do nothing
+        returning id
         """,
         {
             "ws": workspace_id,
@@ -155,11 +157,13 @@ async def open_escalation(
             "event": event_id,
         },
     )
+    created: Any = await cur.fetchone()
     # while staff hold it, the bot stays silent
     await conn.execute(
         "update public.conversations set owner = 'human', updated_at = now() where id = %(id)s",
         {"id": conversation_id},
     )
+    return created["id"] if created else None
 
 
 async def list_outbound(

@@ -159,7 +159,14 @@ async def send_outbound(
             )
             if settled is not None:
                 return settled
-        if row["conversation_id"] and row["sender"] == "bot" and row["owner"] == "human":
+        # the holding reply is the bot's word that a person will answer: sent although they hold it
+        holding = bool((row["payload"] or {}).get("holding"))
+        if (
+            row["conversation_id"]
+            and row["sender"] == "bot"
+            and row["owner"] == "human"
+            and not holding
+        ):
             await repo.set_status(
                 conn,
                 outbound_id=outbound_id,

@@ -152,6 +152,7 @@ async def plan_conversation_reply(
             event_id=event_id,
             decision=decision,
             send_lease_s=kit.settings.send_lease_s,
+            holding_message=context.ai.holding_message,
         )
         await _finish(conn, event_id)
     return planned
@@ -268,6 +269,7 @@ async def _record_reply(
     event_id: int | None,
     decision: Decision,
     send_lease_s: float,
+    holding_message: str | None = None,
 ) -> Planned:
     conversation_id = str(conversation["id"])
     decision_id = await record_decision(
@@ -295,7 +297,7 @@ async def _record_reply(
             "reply queued", [str(row["id"])] if row["status"] in ("pending", "failed") else []
         )
     if decision.action in (Action.ESCALATE, Action.HIDE):
-        await outbound_repo.open_escalation(
+        escalation_id = await outbound_repo.open_escalation(
             conn,
             workspace_id=workspace_id,
             conversation_id=conversation_id,
@@ -304,7 +306,24 @@ async def _record_reply(
             decision_id=decision_id,
             event_id=event_id,
         )
-        return Planned("escalated", [])
+        if escalation_id is None or not holding_message:
+            return Planned("escalated", [])
+        # the customer hears that a person will answer: once per escalation, exactly once
+        held = await outbound_repo.create_outbound(
+            conn,
+            workspace_id=workspace_id,
+            conversation_id=conversation_id,
+            social_account_id=conversation["social_account_id"],
+            idempotency_key=f"holding:{escalation_id}",
+            kind="whatsapp" if conversation["channel"] == "whatsapp" else "dm",
+            recipient=conversation["contact_external_id"],
+            payload={"text": holding_message, "holding": True},
+            decision_id=decision_id,
+            lease_s=send_lease_s,
+        )
+        return Planned(
+            "escalated", [str(held["id"])] if held["status"] in ("pending", "failed") else []
+        )
     return Planned("ignored", [])
 
 
