@@ -325,3 +325,49 @@ async def test_answering_from_the_escalation_with_the_bots_draft_or_own_words(
             headers=stranger.headers(),
         )
         assert response.status_code == 404, path
+
+
+async def test_a_released_dead_letter_goes_out_once_or_says_why_not(
+    client, sandbox, worker, shop_inbox, admin
+) -> None:
+    ws, ig, owner = shop_inbox["ws"], shop_inbox["ig"], shop_inbox["owner"]
+    held = _old_conversation(admin, shop_inbox, "instagram", "c-dead", timedelta(hours=2))
+    stale = _old_conversation(admin, shop_inbox, "instagram", "c-stale", timedelta(days=9))
+    account = admin.execute(
+        "select id from social_accounts where workspace_id = %s and platform = 'instagram'", (ws,)
+    ).fetchone()["id"]
+    dead = {}
+    for conversation, contact in ((held, "c-dead"), (stale, "c-stale")):
+        admin.execute(
+            "insert into escalations (workspace_id, conversation_id, reason)"
+            " values (%s, %s, 'the reply died')",
+            (ws, conversation),
+        )
+        dead[conversation] = admin.execute(
+            "insert into outbound_messages (workspace_id, conversation_id, social_account_id,"
+            " idempotency_key, kind, recipient, payload, status, last_error)"
+            " values (%s, %s, %s, %s, 'dm', %s, %s, 'dead', 'gave up after retries')"
+            " returning id",
+            (ws, conversation, account, f"dead-{conversation}", contact, '{"text": "Here it is"}'),
+        ).fetchone()["id"]
+
+    released = await client.post(f"/api/outbound/{dead[held]}/retry", headers=owner.headers(ws))
+    assert released.status_code == 202
+    wait_for(lambda: [o for o in _outbox(sandbox, ig) if o["recipient"] == "c-dead"], 20)
+    row = admin.execute(
+        "select status, sender from outbound_messages where id = %s", (dead[held],)
+    ).fetchone()
+    assert row == {"status": "sent", "sender": "human"}, "sent, as the releasing person's"
+    escalations = admin.execute(
+        "select count(*) as n from escalations where conversation_id = %s", (held,)
+    ).fetchone()
+    assert escalations["n"] == 1, "no second escalation"
+
+    refused = await client.post(f"/api/outbound/{dead[stale]}/retry", headers=owner.headers(ws))
+    assert refused.status_code == 422
+    assert refused.json()["detail"]["error_code"] == "outside_messaging_window"
+    assert (
+        "7 days" in refused.json()["detail"]["message"]
+        or "window" in refused.json()["detail"]["message"]
+    )
+    assert [o for o in _outbox(sandbox, ig) if o["recipient"] == "c-stale"] == []

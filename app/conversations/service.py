@@ -19,16 +19,11 @@ from app.audit.repo import write_audit
 from app.config import Settings
 from app.conversations import repo
 from app.db.retry import retrying_conflicts
-from app.errors import AppError, Conflict, NotFound
+from app.errors import Conflict, NotFound
 from app.outbound import repo as outbound_repo
-from app.outbound.service import check_eligibility
+from app.outbound.service import NotSendable, check_eligibility
 from app.queue import SEND_OUTBOUND, publish
 from app.workspaces.context import WorkspaceContext
-
-
-class NotSendable(AppError):
-    status_code = 422
-    error_code = "not_sendable"
 
 
 @dataclass(frozen=True)

@@ -182,9 +182,27 @@ async def list_outbound(
     return await cur.fetchall()
 
 
-async def release_dead(conn: Conn, *, workspace_id: UUID, outbound_id: UUID) -> bool:
+async def retryable(conn: Conn, *, workspace_id: UUID, outbound_id: UUID) -> dict[str, Any] | None:
+    """A dead or failed message with its conversation's state, locked for the release."""
     cur = await conn.execute(
-        "update public.outbound_messages set status = 'pending', last_error = null, attempts = 0, updated_at = now()"
+        """
+        select o.id, o.kind, o.payload, o.sender, c.last_inbound_at
+          from public.outbound_messages o
+          left join public.conversations c on c.id = o.conversation_id
+         where o.workspace_id = %(ws)s and o.id = %(id)s and o.status in ('dead', 'failed')
+         for update of o
+        """,
+        {"ws": workspace_id, "id": outbound_id},
+    )
+    return await cur.fetchone()
+
+
+async def release_dead(conn: Conn, *, workspace_id: UUID, outbound_id: UUID) -> bool:
+    """Staff release it: it goes out as theirs (a person now vouches for the bot's text), so the
+    staff hold on its conversation does not cancel it again."""
+    cur = await conn.execute(
+        "update public.outbound_messages set status = 'pending', last_error = null, attempts = 0,"
+        " sender = 'human', updated_at = now()"
         " where workspace_id = %(ws)s and id = %(id)s and status in ('dead', 'failed')",
         {"ws": workspace_id, "id": outbound_id},
     )

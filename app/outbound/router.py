@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from app.deps import CurrentWorkspace
 from app.errors import NotFound
 from app.outbound import repo
+from app.outbound.service import NotSendable, check_eligibility
 from app.queue import SEND_OUTBOUND, publish
 from app.ratelimit import api_limit
 
@@ -51,12 +52,31 @@ async def list_outbound(
 async def retry_outbound(
     request: Request, ws: CurrentWorkspace, outbound_id: UUID
 ) -> dict[str, str]:
-    """Release a dead-lettered message for another attempt."""
+    """Release a dead-lettered message: it is sent again, as yours, if the customer can still
+    receive it (Meta's windows for a person: 24 h, 7 days on Instagram with HUMAN_AGENT);
+    otherwise a 422 says why (`outside_messaging_window`, `template_required`)."""
+    settings = request.app.state.settings
     async with ws.session() as conn:
-        if not await repo.release_dead(conn, workspace_id=ws.workspace_id, outbound_id=outbound_id):
+        row = await repo.retryable(conn, workspace_id=ws.workspace_id, outbound_id=outbound_id)
+        if row is None:
             raise NotFound(
                 "no dead or failed message with this id", error_code="outbound_not_retryable"
             )
+        if row["kind"] in ("dm", "whatsapp"):
+            eligibility = check_eligibility(
+                kind=row["kind"],
+                sender="human",
+                last_inbound_at=row["last_inbound_at"],
+                payload=row["payload"],
+                settings=settings,
+                now=datetime.now(UTC),
+            )
+            if eligibility.reason:
+                code = (
+                    "template_required" if row["kind"] == "whatsapp" else "outside_messaging_window"
+                )
+                raise NotSendable(eligibility.reason, error_code=code)
+        await repo.release_dead(conn, workspace_id=ws.workspace_id, outbound_id=outbound_id)
     await publish(
         request.app.state.redis, [(SEND_OUTBOUND, [str(outbound_id), str(ws.workspace_id)])]
     )

@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 from app.config import Settings
 from app.db.leases import renewing
 from app.db.session import Claims, Pool, privileged_session, tenant_session
+from app.errors import AppError
 from app.inbox import repo as inbox_repo
 from app.logging import get_logger
 from app.outbound import repo
@@ -38,6 +39,13 @@ from app.queue import SEND_OUTBOUND, publish
 from app.social_accounts import token_health
 
 log = get_logger("outbound")
+
+
+class NotSendable(AppError):
+    """A message the customer cannot receive now (Meta's windows): refused before it is queued."""
+
+    status_code = 422
+    error_code = "not_sendable"
 
 
 class SendResult(StrEnum):
