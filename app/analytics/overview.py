@@ -1,0 +1,77 @@
+"""The seed's analytics overview: messages in and out per channel, the bot's auto-reply and
+escalation rates, first-response times (bot and staff: median and p90), comments hidden, posts
+published and failed, staff replies per person; for days in the workspace's time zone, computed
+on read so today is current to the minute."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from app.analytics import repo
+from app.errors import InvalidInput
+from app.workspaces import repo as workspaces_repo
+from app.workspaces.context import WorkspaceContext
+
+MAX_DAYS = 366
+
+
+def _percentiles(values: list[float]) -> dict[str, Any]:
+    if not values:
+        return {"count": 0, "median_ms": None, "p90_ms": None}
+    ordered = sorted(values)
+    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+    return {"count": len(ordered), "median_ms": int(statistics.median(ordered)), "p90_ms": int(p90)}
+
+
+async def overview(ws: WorkspaceContext, *, start: date | None, end: date | None) -> dict[str, Any]:
+    async with ws.session() as conn:
+        workspace = await workspaces_repo.get_workspace(conn, workspace_id=ws.workspace_id)
+        zone = ZoneInfo(workspace["timezone"] if workspace else "UTC")
+        today = datetime.now(zone).date()
+        last = end or today
+        first = start or last - timedelta(days=6)
+        if first > last or (last - first).days >= MAX_DAYS:
+            raise InvalidInput(
+                f"from must be on or before to, at most {MAX_DAYS} days apart",
+                error_code="invalid_range",
+            )
+        raw = await repo.overview(
+            conn,
+            workspace_id=ws.workspace_id,
+            start=datetime.combine(first, datetime.min.time(), zone),
+            end=datetime.combine(last + timedelta(days=1), datetime.min.time(), zone),
+        )
+    decisions = {row["decision"]: int(row["n"]) for row in raw["decisions"]}
+    decided = sum(decisions.values())
+    channels = {
+        row["channel"]: {k: int(row[k]) for k in ("messages_in", "messages_out", "auto_replied")}
+        for row in raw["channels"]
+    }
+    by_sender: dict[str, list[float]] = {"bot": [], "human": []}
+    for row in raw["responses"]:
+        by_sender.setdefault(row["sender"], []).append(float(row["ms"]))
+    counts = {k: int(v) for k, v in raw["counts"].items()}
+    return {
+        "from": first,
+        "to": last,
+        "timezone": str(zone),
+        "channels": channels,
+        "messages_in": sum(c["messages_in"] for c in channels.values()),
+        "messages_out": sum(c["messages_out"] for c in channels.values()),
+        "auto_reply_rate": round(decisions.get("respond", 0) / decided, 3) if decided else None,
+        "escalation_rate": round(decisions.get("escalate", 0) / decided, 3) if decided else None,
+        "escalations": counts["escalations"],
+        "first_response": {
+            "bot": _percentiles(by_sender["bot"]),
+            "staff": _percentiles(by_sender["human"]),
+        },
+        "comments_hidden": counts["comments_hidden"],
+        "posts_published": counts["posts_published"],
+        "posts_failed": counts["posts_failed"],
+        "per_agent": [
+            {"user_id": row["user_id"], "replies": int(row["replies"])} for row in raw["per_agent"]
+        ],
+    }

@@ -1,0 +1,91 @@
+"""The analytics overview, read live: today's messages, the bot's rates, first-response times
+by bot and staff, comments hidden and posts published count at once, in the workspace's time
+zone; another workspace's activity never shows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.support.factories import create_workspace, register
+
+
+def _conversation(admin: Any, ws: str, contact: str) -> tuple[str, str]:
+    account = admin.execute(
+        "insert into social_accounts (workspace_id, platform, external_id) values (%s, 'instagram', %s)"
+        " on conflict (platform, external_id) do update set external_id = excluded.external_id"
+        " returning id",
+        (ws, f"acct-{ws}"),
+    ).fetchone()["id"]
+    contact_id = admin.execute(
+        "insert into contacts (workspace_id, social_account_id, platform, external_id)"
+        " values (%s, %s, 'instagram', %s) returning id",
+        (ws, account, contact),
+    ).fetchone()["id"]
+    conversation = admin.execute(
+        "insert into conversations (workspace_id, social_account_id, contact_id, channel)"
+        " values (%s, %s, %s, 'instagram_dm') returning id",
+        (ws, account, contact_id),
+    ).fetchone()["id"]
+    return str(conversation), str(account)
+
+
+def _message(
+    admin: Any, ws: str, conversation: str, direction: str, sender: str, at: datetime
+) -> None:
+    admin.execute(
+        "insert into messages (workspace_id, conversation_id, direction, sender, text, sent_at)"
+        " values (%s, %s, %s, %s, 'x', %s)",
+        (ws, conversation, direction, sender, at),
+    )
+
+
+async def test_todays_activity_counts_at_once(client, admin) -> None:
+    owner = await register(client, "numbers")
+    ws = (await create_workspace(client, owner))["id"]
+    other = await register(client, "numbers-other")
+    other_ws = (await create_workspace(client, other))["id"]
+    now = datetime.now(UTC) - timedelta(minutes=1)
+    fast, slow = _conversation(admin, ws, "c1")[0], _conversation(admin, ws, "c2")[0]
+    _message(admin, ws, fast, "inbound", "contact", now - timedelta(seconds=10))
+    _message(admin, ws, fast, "outbound", "bot", now - timedelta(seconds=8))  # 2 s
+    _message(admin, ws, slow, "inbound", "contact", now - timedelta(seconds=600))
+    _message(admin, ws, slow, "outbound", "human", now - timedelta(seconds=300))  # 300 s
+    for decision in ("respond", "respond", "respond", "escalate"):
+        admin.execute(
+            "insert into ai_decisions (workspace_id, conversation_id, decision, reasons)"
+            " values (%s, %s, %s, '{}')",
+            (ws, fast, decision),
+        )
+    theirs = _conversation(admin, other_ws, "c9")[0]
+    _message(admin, other_ws, theirs, "inbound", "contact", now)
+
+    response = await client.get("/api/analytics/overview", headers=owner.headers(ws))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    today = datetime.now(UTC).date()
+    assert (body["from"], body["to"]) == (str(today - timedelta(days=6)), str(today))
+    assert body["timezone"] == "UTC"
+    assert body["messages_in"] == 2 and body["messages_out"] == 2
+    assert body["channels"]["instagram_dm"] == {
+        "messages_in": 2,
+        "messages_out": 2,
+        "auto_replied": 1,
+    }
+    assert body["auto_reply_rate"] == 0.75 and body["escalation_rate"] == 0.25
+    assert body["first_response"]["bot"] == {"count": 1, "median_ms": 2000, "p90_ms": 2000}
+    assert body["first_response"]["staff"]["median_ms"] == 300_000
+    earlier = await client.get(
+        "/api/analytics/overview",
+        params={"from": "2026-01-01", "to": "2026-01-31"},
+        headers=owner.headers(ws),
+    )
+    assert earlier.json()["messages_in"] == 0
+    backwards = await client.get(
+        "/api/analytics/overview",
+        params={"from": "2026-02-01", "to": "2026-01-01"},
+        headers=owner.headers(ws),
+    )
+    assert (
+        backwards.status_code == 400 and backwards.json()["detail"]["error_code"] == "invalid_range"
+    )
