@@ -23,6 +23,7 @@ from app.auth.router import pages as auth_pages
 from app.auth.router import router as auth_router
 from app.auth.service import create_auth_backend
 from app.auth.tokens import TokenVerifier
+from app.comments.router import router as comments_router
 from app.config import Settings, get_settings
 from app.conversations.router import router as conversations_router
 from app.db.login_role import check_login_role
@@ -176,6 +177,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(analytics_router)
     app.include_router(audit_router)
     app.include_router(conversations_router)
+    app.include_router(comments_router)
     app.include_router(ai_settings_router)
     install_openapi(app)
     return app

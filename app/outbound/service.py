@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import redis.asyncio as aioredis
 
+from app.comments import repo as comments_repo
 from app.config import Settings
 from app.db.leases import renewing
 from app.db.session import Claims, Pool, privileged_session, tenant_session
@@ -275,6 +276,13 @@ async def send_outbound(
             )
             await inbox_repo.touch_conversation(
                 conn, conversation_id=row["conversation_id"], outbound_at=datetime.now(UTC)
+            )
+        if row["kind"] in ("comment_reply", "private_reply", "hide_comment"):
+            await comments_repo.record_sent(
+                conn,
+                workspace_id=workspace_id,
+                platform_comment_id=row["recipient"],
+                kind=row["kind"],
             )
         if token_health.needs_clearing(row):
             await token_health.record_success(conn, account_id=row["social_account_id"])

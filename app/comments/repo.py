@@ -1,0 +1,98 @@
+"""SQL for the staff's view of comments (the inbox writes them as they arrive)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from app.db.session import Conn
+
+_COMMENT = """
+select k.id, k.social_account_id as account_id, k.platform_comment_id, k.platform_media_id,
+       k.parent_comment_id, k.from_id, k.from_username, k.text, k.hidden, k.replied_at,
+       k.private_replied_at, k.commented_at, k.conversation_id,
+       a.platform, a.external_id as account_external_id, a.access_token_encrypted,
+       exists (select 1 from public.escalations e
+                where e.conversation_id = k.conversation_id and e.status <> 'resolved') as escalated,
+       d.decision as bot_decision, d.reasons as bot_reasons
+  from public.comments k
+  join public.social_accounts a on a.id = k.social_account_id
+  left join lateral (
+      select dd.decision, dd.reasons
+        from public.webhook_events w
+        join public.ai_decisions dd on dd.webhook_event_id = w.id
+       where w.dedupe_key = 'ig:comment:' || k.platform_comment_id
+       order by dd.created_at desc limit 1
+  ) d on true
+"""
+
+_STATUS = {
+    "pending": "not k.hidden and k.replied_at is null and k.private_replied_at is null",
+    "answered": "(k.replied_at is not null or k.private_replied_at is not null)",
+    "hidden": "k.hidden",
+    "escalated": "exists (select 1 from public.escalations e where e.conversation_id ="
+    " k.conversation_id and e.status <> 'resolved')",
+}
+
+
+async def list_comments(
+    conn: Conn,
+    *,
+    workspace_id: UUID,
+    account_id: UUID | None,
+    media_id: str | None,
+    status: str | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    condition = _STATUS[status] if status else "true"
+    cur = await conn.execute(
+        _COMMENT
+        + f"""
+         where k.workspace_id = %(ws)s
+           and (%(account)s::uuid is null or k.social_account_id = %(account)s)
+           and (%(media)s::text is null or k.platform_media_id = %(media)s)
+           and {condition}
+         order by k.commented_at desc limit %(limit)s
+        """,
+        {"ws": workspace_id, "account": account_id, "media": media_id, "limit": limit},
+    )
+    return await cur.fetchall()
+
+
+async def get_comment(conn: Conn, *, workspace_id: UUID, comment_id: UUID) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        _COMMENT + " where k.workspace_id = %(ws)s and k.id = %(id)s",
+        {"ws": workspace_id, "id": comment_id},
+    )
+    return await cur.fetchone()
+
+
+async def set_hidden(conn: Conn, *, comment_id: UUID, hidden: bool) -> None:
+    await conn.execute(
+        "update public.comments set hidden = %(hidden)s where id = %(id)s",
+        {"id": comment_id, "hidden": hidden},
+    )
+
+
+async def delete_comment(conn: Conn, *, comment_id: UUID) -> None:
+    await conn.execute("delete from public.comments where id = %(id)s", {"id": comment_id})
+
+
+_AFTER_SEND = {
+    "comment_reply": "replied_at = coalesce(replied_at, now())",
+    "private_reply": "private_replied_at = coalesce(private_replied_at, now())",
+    "hide_comment": "hidden = true",
+}
+
+
+async def record_sent(
+    conn: Conn, *, workspace_id: UUID | str, platform_comment_id: str, kind: str
+) -> None:
+    """What went out for the comment (the bot's or staff's): a public or private reply, a hide."""
+    if kind not in _AFTER_SEND:
+        return
+    await conn.execute(
+        f"update public.comments set {_AFTER_SEND[kind]}"  # noqa: S608 - one of the constants
+        " where workspace_id = %(ws)s and platform_comment_id = %(cid)s",
+        {"ws": workspace_id, "cid": platform_comment_id},
+    )
