@@ -6,6 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from app.conversations import repo, service
 from app.deps import CurrentWorkspace
@@ -88,7 +89,7 @@ class EscalationReplyIn(BaseModel):
         },
     )
 
-    text: str | None = Field(default=None, min_length=1, max_length=1000)
+    text: Annotated[str, Field(min_length=1, max_length=1000)] | SkipJsonSchema[None] = None
     approve_draft: bool = False
 
     @model_validator(mode="after")
