@@ -75,8 +75,8 @@ async def list_comments(
     request: Request,
     ws: CurrentWorkspace,
     account_id: Annotated[UUID | None, Query()] = None,
-    media_id: Annotated[
-        str | None, Query(max_length=100, description="the post's media id")
+    media: Annotated[
+        str | None, Query(max_length=100, description="the post's Instagram media id")
     ] = None,
     status: Annotated[CommentStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -87,7 +87,7 @@ async def list_comments(
             conn,
             workspace_id=ws.workspace_id,
             account_id=account_id,
-            media_id=media_id,
+            media_id=media,
             status=status,
             limit=limit,
         )
