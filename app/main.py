@@ -50,6 +50,7 @@ from app.publishing.router import instagram as instagram_posts_router
 from app.publishing.router import router as scheduled_posts_router
 from app.ratelimit import limiter
 from app.redis_client import create_redis
+from app.seed_aliases import router as seed_aliases_router
 from app.social_accounts.router import meta_callbacks_router
 from app.social_accounts.router import pages as social_account_pages
 from app.social_accounts.router import router as social_accounts_router
@@ -178,6 +179,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(conversations_router)
     app.include_router(comments_router)
+    app.include_router(seed_aliases_router)
     app.include_router(ai_settings_router)
     install_openapi(app)
     return app
