@@ -289,6 +289,10 @@ class Settings(BaseSettings):
     # client's address in X-Forwarded-For; none by default, so nobody can choose their
     # address (and so their rate-limit bucket).
     trusted_proxies: str = ""
+    # live events (server-sent): how many per workspace are kept for clients that reconnect, and
+    # how often a quiet stream sends a keep-alive
+    live_events_kept: int = 1000
+    live_heartbeat_s: float = 15.0
     # browser origins allowed to call the API (comma-separated, e.g. https://app.example.com);
     # none by default: the console is served by the API itself
     cors_allowed_origins: str = ""

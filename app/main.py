@@ -33,6 +33,7 @@ from app.error_handlers import install_error_handlers
 from app.health.router import router as health_router
 from app.kb.embeddings import Embedders
 from app.kb.router import router as kb_router
+from app.live.router import router as live_router
 from app.logging import configure_logging, get_logger
 from app.mail.sender import Mailer
 from app.media.router import files as media_files
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.http.aclose()
             await app.state.pool.close()
             await app.state.redis.aclose()
+            await app.state.live_redis.aclose()
 
     app = FastAPI(
         title="SocialSync API",
@@ -114,6 +116,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.pool = create_pool(settings, settings.database_url)
     app.state.redis = create_redis(settings.redis_url)
+    # live streams block on Redis between events: their own client, with a longer timeout
+    app.state.live_redis = create_redis(
+        settings.redis_url, socket_timeout=settings.live_heartbeat_s + 10
+    )
     app.state.verifier = TokenVerifier(settings)
     app.state.mailer = Mailer(settings)
     app.state.media_storage = create_media_storage(settings)
@@ -179,6 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(conversations_router)
     app.include_router(comments_router)
+    app.include_router(live_router)
     app.include_router(seed_aliases_router)
     app.include_router(ai_settings_router)
     install_openapi(app)

@@ -32,6 +32,7 @@ import redis.asyncio as aioredis
 from app.audit.repo import write_audit
 from app.config import Settings
 from app.db.session import Claims, Pool, privileged_session, tenant_session
+from app.live import events as live
 from app.logging import get_logger
 from app.platforms.meta.account_clients import clients_for
 from app.platforms.meta.errors import (
@@ -340,6 +341,14 @@ async def advance_post(
                 )
         outcome = step.outcome
         log.info("publishing step", post_id=str(post_id), outcome=outcome, **_logged(step))
+        if outcome in ("published", "failed"):
+            await live.emit(
+                redis,
+                workspace_id,
+                live.POST_PUBLISHED if outcome == "published" else live.POST_FAILED,
+                {"post_id": str(post_id), **_logged(step)},
+                kept=settings.live_events_kept,
+            )
         if not step.again:
             return outcome
     return outcome

@@ -35,6 +35,8 @@ class EventHandled:
     sends: list[str] = field(default_factory=list)
     # a contact whose profile is to be read from Meta (first contact, or stale)
     profile_contact: str | None = None
+    # the customer's message just stored, for the staff's live screens
+    received: dict[str, str] | None = None
 
 
 async def handle_event(
@@ -52,13 +54,24 @@ async def handle_event(
     if item is None:
         return EventHandled(outcome.status)
     profile = str(item.profile_due_contact) if item.profile_due_contact else None
+    received = {
+        "conversation_id": str(item.conversation_id),
+        "channel": item.channel,
+        "contact": item.contact_external_id,
+    }
     if item.channel == "instagram_comment":
         planned = await plan_comment_reply(pool, kit, item)
-        return EventHandled(outcome.status, sends=planned.outbound_ids, profile_contact=profile)
+        return EventHandled(
+            outcome.status,
+            sends=planned.outbound_ids,
+            profile_contact=profile,
+            received=received,
+        )
     if item.message_id:
         return EventHandled(
             outcome.status,
             profile_contact=profile,
+            received=received,
             reply=ReplyLater(
                 workspace_id,
                 str(item.conversation_id),
@@ -68,4 +81,4 @@ async def handle_event(
             ),
         )
     await inbox_service.finish_event(pool, event_id=event_id, workspace_id=workspace_id)
-    return EventHandled(outcome.status, profile_contact=profile)
+    return EventHandled(outcome.status, profile_contact=profile, received=received)

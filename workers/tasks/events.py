@@ -4,11 +4,13 @@ from app import queue
 from app.config import get_settings
 from app.inbox import profiles
 from app.inbox import service as inbox_service
+from app.live import events
 from app.logging import get_logger
 from app.replies import pipeline
 from app.webhooks import service as webhooks_service
 from workers import runtime
 from workers.celery_app import celery_app
+from workers.live import notify
 from workers.tasks.replies import reply_to_conversation, send_now_or_later
 from workers.transient import is_transient
 
@@ -34,6 +36,8 @@ def process_event(self, event_id: int, workspace_id: str) -> str:  # type: ignor
         send_now_or_later(handled.sends, workspace_id)
         if handled.profile_contact is not None:
             fetch_contact_profile.delay(handled.profile_contact, workspace_id)
+        if handled.received is not None:
+            notify(workspace_id, events.MESSAGE_RECEIVED, handled.received)
     except Exception as exc:
         if is_transient(exc):
             # the event stays unfinished in Postgres: retried with backoff, and once the retries

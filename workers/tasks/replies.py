@@ -4,12 +4,14 @@ from collections.abc import Awaitable, Callable
 
 from app import queue
 from app.config import Settings, get_settings
+from app.live import events
 from app.logging import get_logger
 from app.outbound import service as outbound_service
 from app.outbound.service import SendOutcome, SendResult
 from app.replies import service as replies_service
 from workers import runtime
 from workers.celery_app import celery_app
+from workers.live import notify
 from workers.transient import is_transient
 
 log = get_logger("workers.replies")
@@ -31,11 +33,21 @@ def _sender(
     return send
 
 
+def _tell_if_failed(outcome: SendOutcome, outbound_id: str, workspace_id: str) -> None:
+    if outcome.result in (SendResult.DEAD, SendResult.ESCALATED):
+        notify(
+            workspace_id,
+            events.SEND_FAILED,
+            {"outbound_id": outbound_id, "result": outcome.result.value, "error": outcome.error},
+        )
+
+
 def send_now_or_later(outbound_ids: list[str], workspace_id: str) -> None:
     """Send right away in this task; what needs a retry goes to the send task with backoff."""
     settings = get_settings()
     for outbound_id in outbound_ids:
         outcome = runtime.run(_sender(settings, outbound_id, workspace_id))
+        _tell_if_failed(outcome, outbound_id, workspace_id)
         if outcome.result == SendResult.RETRY:
             delay = (
                 outcome.retry_after_s
@@ -86,6 +98,8 @@ def reply_to_conversation(  # type: ignore[no-untyped-def]
         )
         return "handed to staff"
     # the event was finished with the decision (plan_conversation_reply), in one transaction
+    if planned.status == "escalated":
+        notify(workspace_id, events.ESCALATION_OPENED, {"conversation_id": conversation_id})
     send_now_or_later(planned.outbound_ids, workspace_id)
     return planned.status
 
@@ -103,6 +117,7 @@ def send_outbound(self, outbound_id: str, workspace_id: str) -> str:  # type: ig
             workspace_id=workspace_id,
         )
     )
+    _tell_if_failed(outcome, outbound_id, workspace_id)
     if outcome.result == SendResult.RETRY:
         if self.request.retries >= settings.send_max_retries:
             runtime.run(
@@ -112,6 +127,11 @@ def send_outbound(self, outbound_id: str, workspace_id: str) -> str:  # type: ig
                     workspace_id=workspace_id,
                     error=outcome.error or "unknown",
                 )
+            )
+            notify(
+                workspace_id,
+                events.SEND_FAILED,
+                {"outbound_id": outbound_id, "result": "dead", "error": outcome.error},
             )
             return "dead"
         # the service chose the delay (backoff from the attempts, what Meta asked, a lease's end)

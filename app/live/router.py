@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import StreamingResponse
+
+from app.deps import CurrentWorkspace
+from app.live import events
+from app.ratelimit import api_limit
+
+router = APIRouter(prefix="/api/events", tags=["live events"])
+
+
+@router.get("/stream", response_class=StreamingResponse)
+@api_limit
+async def stream(
+    request: Request,
+    ws: CurrentWorkspace,
+    last_event_id: Annotated[str | None, Header(max_length=40)] = None,
+) -> StreamingResponse:
+    """Server-sent events for the workspace: `message.received`, `escalation.opened`,
+    `send.failed`, `post.published`, `post.failed`, each with a JSON `data`. Reconnecting with
+    `Last-Event-ID` resumes after that event (while it is among the last LIVE_EVENTS_KEPT)."""
+    settings = request.app.state.settings
+    redis = request.app.state.live_redis
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"retry: 3000\n\n"
+        async for item in events.follow(
+            redis,
+            ws.workspace_id,
+            after=events.valid_id(last_event_id),
+            block_ms=int(settings.live_heartbeat_s * 1000),
+        ):
+            if await request.is_disconnected():
+                return
+            if item is None:
+                yield b": keep-alive\n\n"
+                continue
+            entry_id, kind, data = item
+            yield f"id: {entry_id}\nevent: {kind}\ndata: {data}\n\n".encode()
+
+    return StreamingResponse(
+        body(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,14 @@
+"""Telling the staff's live screens (app/live/events.py) from a task, after its work is done."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.config import get_settings
+from app.live import events
+from workers import runtime
+
+
+def notify(workspace_id: str, kind: str, data: dict[str, Any]) -> None:
+    kept = get_settings().live_events_kept
+    runtime.run(lambda r: events.emit(r.redis, workspace_id, kind, data, kept=kept))
