@@ -11,7 +11,7 @@ from uuid import UUID
 import httpx
 import redis.asyncio as aioredis
 
-from app.audit.repo import write_audit
+from app.audit.record import record
 from app.comments import repo
 from app.config import Settings
 from app.errors import NotFound, ServiceUnavailable
@@ -40,20 +40,6 @@ async def _comment(conn: Any, ws: WorkspaceContext, comment_id: UUID) -> dict[st
     return row
 
 
-async def _audit(
-    conn: Any, ws: WorkspaceContext, action: str, comment_id: UUID, **details: Any
-) -> None:
-    await write_audit(
-        conn,
-        workspace_id=ws.workspace_id,
-        actor_user_id=ws.principal.user_id,
-        action=action,
-        target_type="comment",
-        target_id=str(comment_id),
-        details=details,
-    )
-
-
 async def reply(
     ws: WorkspaceContext,
     comment_id: UUID,
@@ -79,7 +65,7 @@ async def reply(
             lease_s=settings.send_lease_s,
         )
         if row["created"]:
-            await _audit(conn, ws, "comment.reply", comment_id, private=private)
+            await record(conn, ws, "comment.reply", "comment", comment_id, private=private)
     if row["created"]:
         await publish(redis, [(SEND_OUTBOUND, [str(row["id"]), str(ws.workspace_id)])])
     return row
@@ -120,7 +106,8 @@ async def set_hidden(
         raise _meta_failed(exc) from exc
     async with ws.session() as conn:
         await repo.set_hidden(conn, comment_id=comment_id, hidden=hidden)
-        await _audit(conn, ws, "comment.hidden" if hidden else "comment.unhidden", comment_id)
+        action = "comment.hidden" if hidden else "comment.unhidden"
+        await record(conn, ws, action, "comment", comment_id)
         return await _comment(conn, ws, comment_id)
 
 
@@ -143,4 +130,4 @@ async def delete(
         raise _meta_failed(exc) from exc
     async with ws.session() as conn:
         await repo.delete_comment(conn, comment_id=comment_id)
-        await _audit(conn, ws, "comment.deleted", comment_id, text=comment["text"])
+        await record(conn, ws, "comment.deleted", "comment", comment_id, text=comment["text"])

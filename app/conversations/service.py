@@ -15,7 +15,7 @@ from uuid import UUID
 
 import redis.asyncio as aioredis
 
-from app.audit.repo import write_audit
+from app.audit.record import record
 from app.config import Settings
 from app.conversations import repo
 from app.db.retry import retrying_conflicts
@@ -31,25 +31,6 @@ class StaffReply:
     outbound_id: UUID
     status: str
     tag: str | None
-
-
-async def _audit(
-    conn: Any,
-    ws: WorkspaceContext,
-    action: str,
-    target_type: str,
-    target_id: object,
-    details: dict[str, Any] | None = None,
-) -> None:
-    await write_audit(
-        conn,
-        workspace_id=ws.workspace_id,
-        actor_user_id=ws.principal.user_id,
-        action=action,
-        target_type=target_type,
-        target_id=str(target_id),
-        details=details,
-    )
 
 
 async def _hold(conn: Any, ws: WorkspaceContext, conversation_id: UUID) -> None:
@@ -77,7 +58,7 @@ async def take_over(ws: WorkspaceContext, conversation_id: UUID) -> dict[str, An
     async with ws.session() as conn:
         await _conversation(conn, ws, conversation_id)
         await _hold(conn, ws, conversation_id)
-        await _audit(conn, ws, "conversation.take_over", "conversation", str(conversation_id))
+        await record(conn, ws, "conversation.take_over", "conversation", str(conversation_id))
         return await _conversation(conn, ws, conversation_id)
 
 
@@ -87,13 +68,13 @@ async def hand_back(ws: WorkspaceContext, conversation_id: UUID) -> dict[str, An
         await _conversation(conn, ws, conversation_id)
         resolved = await repo.resolve_escalations(conn, conversation_id=conversation_id)
         await _release(conn, conversation_id)
-        await _audit(
+        await record(
             conn,
             ws,
             "conversation.hand_back",
             "conversation",
             str(conversation_id),
-            details={"escalations_resolved": resolved},
+            escalations_resolved=resolved,
         )
         return await _conversation(conn, ws, conversation_id)
 
@@ -119,7 +100,7 @@ async def claim_escalation(ws: WorkspaceContext, escalation_id: UUID) -> dict[st
                 error_code="escalation_not_claimable",
             )
         await _hold(conn, ws, claimed["conversation_id"])
-        await _audit(conn, ws, "escalation.claim", "escalation", str(escalation_id))
+        await record(conn, ws, "escalation.claim", "escalation", str(escalation_id))
         return claimed
 
 
@@ -136,13 +117,13 @@ async def resolve_escalation(
         if hand_back_to_bot:
             await repo.resolve_escalations(conn, conversation_id=existing["conversation_id"])
             await _release(conn, existing["conversation_id"])
-        await _audit(
+        await record(
             conn,
             ws,
             "escalation.resolve",
             "escalation",
             str(escalation_id),
-            details={"hand_back": hand_back_to_bot},
+            hand_back=hand_back_to_bot,
         )
 
 
@@ -196,7 +177,7 @@ async def reply(
                 lease_s=settings.send_lease_s,
             )
             if row["created"]:
-                await _audit(conn, ws, "conversation.reply", "outbound_message", row["id"])
+                await record(conn, ws, "conversation.reply", "outbound_message", row["id"])
         return row, eligibility
 
     key = idempotency_key or uuid.uuid4()

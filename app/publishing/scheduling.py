@@ -14,7 +14,7 @@ import httpx
 import redis.asyncio as aioredis
 from psycopg.types.json import Jsonb
 
-from app.audit.repo import write_audit
+from app.audit.record import record
 from app.config import Settings
 from app.db.session import Conn
 from app.errors import Conflict, NotFound
@@ -111,20 +111,6 @@ def post_out(row: dict[str, Any]) -> PostOut:
     )
 
 
-async def _audit(
-    conn: Conn, ws: WorkspaceContext, action: str, post_id: UUID, **details: Any
-) -> None:
-    await write_audit(
-        conn,
-        workspace_id=ws.workspace_id,
-        actor_user_id=ws.principal.user_id,
-        action=action,
-        target_type="scheduled_post",
-        target_id=str(post_id),
-        details=details,
-    )
-
-
 async def _checked(
     ws: WorkspaceContext,
     *,
@@ -188,7 +174,7 @@ async def create_post(
                 "by": ws.principal.user_id,
             },
         )
-        await _audit(conn, ws, "post.created", row["id"], status=row["status"])
+        await record(conn, ws, "post.created", "scheduled_post", row["id"], status=row["status"])
     return post_out(row)
 
 
@@ -287,7 +273,14 @@ async def update_post(
             post_id=post_id,
             changes={**values, "updated_by": ws.principal.user_id, "next_attempt_at": None},
         )
-        await _audit(conn, ws, "post.updated", post_id, fields=sorted(body.model_fields_set))
+        await record(
+            conn,
+            ws,
+            "post.updated",
+            "scheduled_post",
+            post_id,
+            fields=sorted(body.model_fields_set),
+        )
     assert changed is not None
     return post_out(changed)
 
@@ -325,7 +318,7 @@ async def _transition(
             post_id=post_id,
             changes={**changes, "updated_by": ws.principal.user_id},
         )
-        await _audit(conn, ws, action, post_id, was=row["status"])
+        await record(conn, ws, action, "scheduled_post", post_id, was=row["status"])
     assert changed is not None
     return post_out(changed)
 
@@ -401,7 +394,7 @@ async def duplicate_post(ws: WorkspaceContext, post_id: UUID) -> PostOut:
                 "by": ws.principal.user_id,
             },
         )
-        await _audit(conn, ws, "post.duplicated", copy["id"], source=str(post_id))
+        await record(conn, ws, "post.duplicated", "scheduled_post", copy["id"], source=str(post_id))
     return post_out(copy)
 
 
