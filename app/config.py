@@ -208,6 +208,9 @@ class Settings(BaseSettings):
     # (which answers them all). 0.8 s plus the model's time keeps a DM's answer within the
     # seed's 2 s while messages sent together still get one reply.
     reply_burst_window_s: float = 0.8
+    # a conversation staff hold goes back to the bot when a customer writes after this many
+    # minutes without staff activity in it (0: never; staff hand it back themselves)
+    human_idle_return_minutes: float = 120.0
     # an Instagram customer's name, username and picture are read again after this many days
     profile_refresh_days: int = 30
     # Meta's messaging windows (META.md): the bot may answer within 24 h of the customer's last

@@ -133,6 +133,17 @@ async def test_echoes_of_ours_are_ignored_and_human_replies_hand_over(
         "sender": "human",
         "direction": "outbound",
     }
+    # the staff inbox shows it, to nobody in particular; a second reply adds no second one
+    again = personalize(fixture("ig_echo_human"), account["ig"], account["suffix"])
+    again["entry"][0]["messaging"][0]["message"]["mid"] += ".2"  # another reply, same customer
+    await _deliver(client, settings, "instagram", again)
+    await _process_all(pool, admin, account["ig"])
+    escalations = admin.execute(
+        "select reason, status, claimed_by from escalations where workspace_id = %s", (ws,)
+    ).fetchall()
+    assert escalations == [
+        {"reason": "answered in the Instagram app", "status": "open", "claimed_by": None}
+    ]
 
 
 async def test_echo_matching_a_sent_message_id_is_ours(client, settings, account, admin) -> None:

@@ -371,3 +371,42 @@ async def test_a_released_dead_letter_goes_out_once_or_says_why_not(
         or "window" in refused.json()["detail"]["message"]
     )
     assert [o for o in _outbox(sandbox, ig) if o["recipient"] == "c-stale"] == []
+
+
+async def test_a_conversation_staff_left_idle_goes_back_to_the_bot(
+    client, sandbox, worker, shop_inbox, admin
+) -> None:
+    ws, ig = shop_inbox["ws"], shop_inbox["ig"]
+    idle = _old_conversation(admin, shop_inbox, "instagram", "c-idle", timedelta(hours=3))
+    busy = _old_conversation(admin, shop_inbox, "instagram", "c-busy", timedelta(hours=3))
+    admin.execute(
+        "update conversations set last_outbound_at = now() - interval '3 hours',"
+        " updated_at = now() - interval '3 hours' where id = %s",
+        (idle,),
+    )
+    admin.execute(
+        "insert into escalations (workspace_id, conversation_id, reason) values (%s, %s, 'x')",
+        (ws, idle),
+    )
+    for customer in ("c-idle", "c-busy"):
+        httpx.post(
+            f"{sandbox.url}/_sandbox/inbound",
+            json={"platform": "instagram", "account_id": ig, "from": customer, "text": HOURS[0]},
+        )
+    [answer] = wait_for(lambda: [o for o in _outbox(sandbox, ig) if o["recipient"] == "c-idle"], 20)
+    assert answer["text"] == HOURS[1], "the bot answers again after staff went quiet"
+    rows = {
+        r["id"]: r
+        for r in admin.execute(
+            "select id::text, owner from conversations where id = any(%s::uuid[])", ([idle, busy],)
+        ).fetchall()
+    }
+    assert rows[idle]["owner"] == "bot" and rows[busy]["owner"] == "human"
+    still_open = admin.execute(
+        "select count(*) as n from escalations where conversation_id = %s and status <> 'resolved'",
+        (idle,),
+    ).fetchone()
+    assert still_open["n"] == 0
+    assert [o for o in _outbox(sandbox, ig) if o["recipient"] == "c-busy"] == [], (
+        "a conversation staff are working stays theirs"
+    )

@@ -192,6 +192,9 @@ async def _handle_echo(
     await repo.touch_conversation(
         conn, conversation_id=conversation["id"], outbound_at=occurred, owner="human"
     )
+    await outbound_repo.note_answered_in_app(
+        conn, workspace_id=ws, conversation_id=conversation["id"], app_name="Instagram"
+    )
     return ProcessOutcome(
         "done", "human replied from the Instagram app; conversation handed to staff"
     )

@@ -166,6 +166,26 @@ async def open_escalation(
     return created["id"] if created else None
 
 
+async def note_answered_in_app(
+    conn: Conn, *, workspace_id: UUID | str, conversation_id: UUID | str, app_name: str
+) -> None:
+    """Someone answered from the platform's own app: the staff inbox shows the conversation as
+    theirs to follow up, assigned to nobody (one open escalation at a time)."""
+    await conn.execute(
+        """
+        insert into public.escalations (workspace_id, conversation_id, reason)
+        select %(ws)s, %(conv)s, %(reason)s
+         where not exists (select 1 from public.escalations
+                            where conversation_id = %(conv)s and status <> 'resolved')
+        """,
+        {
+            "ws": workspace_id,
+            "conv": conversation_id,
+            "reason": f"answered in the {app_name} app",
+        },
+    )
+
+
 async def list_outbound(
     conn: Conn, *, workspace_id: UUID, status: str | None
 ) -> list[dict[str, Any]]:

@@ -22,7 +22,9 @@ async def read_conversation(conn: Conn, *, conversation_id: UUID | str) -> dict[
     cur = await conn.execute(
         """
         select c.id, c.workspace_id, c.owner, c.channel, c.social_account_id, c.last_inbound_at,
-               ct.external_id as contact_external_id
+               ct.external_id as contact_external_id,
+               -- when a person last did something here: their last answer, or taking it over
+               coalesce(c.last_outbound_at, c.updated_at) as human_active_at
           from public.conversations c join public.contacts ct on ct.id = c.contact_id
          where c.id = %(id)s
         """,
@@ -63,3 +65,28 @@ async def history(
         ("customer" if r["direction"] == "inbound" else "business", r["text"])
         for r in await cur.fetchall()
     ]
+
+
+async def return_idle_to_bot(
+    conn: Conn, *, conversation_id: UUID | str, idle_minutes: float
+) -> bool:
+    """A conversation staff hold but left idle for `idle_minutes` goes back to the bot (its
+    open escalations are resolved: the customer's new message starts afresh)."""
+    cur = await conn.execute(
+        """
+        update public.conversations
+           set owner = 'bot', assigned_user_id = null, updated_at = now()
+         where id = %(id)s and owner = 'human'
+           and coalesce(last_outbound_at, updated_at) < now() - make_interval(mins => %(idle)s::int)
+        returning id
+        """,
+        {"id": conversation_id, "idle": int(idle_minutes)},
+    )
+    if await cur.fetchone() is None:
+        return False
+    await conn.execute(
+        "update public.escalations set status = 'resolved', resolved_at = now()"
+        " where conversation_id = %(id)s and status <> 'resolved'",
+        {"id": conversation_id},
+    )
+    return True

@@ -204,13 +204,19 @@ async def _current(
     conversation_id: str,
     message_id: str,
     human_blocks: bool = True,
+    idle_return_minutes: float = 0,
 ) -> Current | Planned:
     """What a decision for `message_id` needs, or why none should be made now."""
     conversation = await repo.read_conversation(conn, conversation_id=conversation_id)
     if conversation is None:
         return Planned("missing", [])
     if human_blocks and conversation["owner"] == "human":
-        return Planned("held by a human", [])
+        # staff who took a conversation and went quiet must not leave the customer waiting
+        if not idle_return_minutes or not await repo.return_idle_to_bot(
+            conn, conversation_id=conversation_id, idle_minutes=idle_return_minutes
+        ):
+            return Planned("held by a human", [])
+        conversation = {**conversation, "owner": "bot"}
     ai = await load_ai_settings(conn, workspace_id)
     if not ai.auto_reply.get(conversation["channel"], True):
         return Planned("auto-reply off for this channel", [])
@@ -240,7 +246,11 @@ async def _reply_context(
     conn: Conn, kit: AgentKit, *, workspace_id: str, conversation_id: str, message_id: str
 ) -> ReplyContext | Planned:
     current = await _current(
-        conn, workspace_id=workspace_id, conversation_id=conversation_id, message_id=message_id
+        conn,
+        workspace_id=workspace_id,
+        conversation_id=conversation_id,
+        message_id=message_id,
+        idle_return_minutes=kit.settings.human_idle_return_minutes,
     )
     if isinstance(current, Planned):
         return current
