@@ -18,9 +18,14 @@ from tests.support.factories import create_workspace, register
 
 
 async def _events(
-    url: str, headers: dict[str, str], wanted: int, timeout: float = 20.0
+    url: str,
+    headers: dict[str, str],
+    wanted: int,
+    timeout: float = 20.0,
+    opened: asyncio.Event | None = None,
 ) -> list[dict[str, Any]]:
-    """The first `wanted` events of the stream (or what came within `timeout`)."""
+    """The first `wanted` events of the stream (or what came within `timeout`); `opened` is
+    set once the server has answered and the stream is being read."""
     found: list[dict[str, Any]] = []
 
     async def read() -> None:
@@ -32,6 +37,8 @@ async def _events(
             assert response.headers["content-type"].startswith("text/event-stream")
             event: dict[str, Any] = {}
             async for line in response.aiter_lines():
+                if line.startswith("retry:") and opened is not None:
+                    opened.set()  # the server sends it first, once it follows the stream
                 if not line:
                     if "event" in event:
                         found.append(event)
@@ -64,9 +71,13 @@ async def test_staff_hear_messages_and_escalations_as_they_happen(
         (ws, ig, encrypt_secret("sandbox-token")),
     )
     url = f"{live_api.url}/api/events/stream"
-    listening = asyncio.create_task(_events(url, owner.headers(ws), wanted=2))
-    outsider = asyncio.create_task(_events(url, other.headers(other_ws), wanted=1, timeout=12))
-    await asyncio.sleep(1.0)  # both streams are open before the customer writes
+    mine, theirs = asyncio.Event(), asyncio.Event()
+    listening = asyncio.create_task(_events(url, owner.headers(ws), wanted=2, opened=mine))
+    outsider = asyncio.create_task(
+        _events(url, other.headers(other_ws), wanted=1, timeout=12, opened=theirs)
+    )
+    # both streams are open before the customer writes
+    await asyncio.wait_for(asyncio.gather(mine.wait(), theirs.wait()), 10)
     send_dm(sandbox, ig, "c-live", "I want a refund, urgent")
     received, escalated = await listening
     assert received["event"] == "message.received" and received["data"]["contact"] == "c-live"

@@ -51,17 +51,19 @@ def valid_id(value: str | None) -> str | None:
     return value if dash and ms.isdigit() and seq.isdigit() else None
 
 
+async def newest_id(redis: aioredis.Redis, workspace_id: object) -> str:
+    """Where "from now" starts: the newest entry's id ("$" would move on every read)."""
+    newest: Any = await redis.xrevrange(_key(workspace_id), count=1)
+    return _text(newest[0][0]) if newest else "0-0"
+
+
 async def follow(
-    redis: aioredis.Redis, workspace_id: object, *, after: str | None, block_ms: int
+    redis: aioredis.Redis, workspace_id: object, *, after: str, block_ms: int
 ) -> AsyncIterator[tuple[str, str, str] | None]:
-    """(id, kind, data) as they come, after `after` (or from now); None on each quiet
-    `block_ms`, for a heartbeat."""
+    """(id, kind, data) as they come after the entry `after`; None on each quiet `block_ms`,
+    for a heartbeat."""
     key = _key(workspace_id)
     last = after
-    if last is None:
-        # "$" would mean "after the newest" on every read: pin it to the newest id now
-        newest: Any = await redis.xrevrange(key, count=1)
-        last = _text(newest[0][0]) if newest else "0-0"
     while True:
         answer: Any = await redis.xread({key: last}, block=block_ms, count=100)
         if not answer:

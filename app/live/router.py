@@ -5,8 +5,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
+from redis.exceptions import RedisError
 
 from app.deps import CurrentWorkspace
+from app.errors import ServiceUnavailable
 from app.live import events
 from app.ratelimit import api_limit
 
@@ -25,14 +27,19 @@ async def stream(
     `Last-Event-ID` resumes after that event (while it is among the last LIVE_EVENTS_KEPT)."""
     settings = request.app.state.settings
     redis = request.app.state.live_redis
+    # fixed before the answer starts: nothing emitted after the client is answered is missed
+    try:
+        after = events.valid_id(last_event_id) or await events.newest_id(redis, ws.workspace_id)
+    except RedisError as exc:
+        raise ServiceUnavailable(
+            "live events are unavailable for a moment; reconnect shortly",
+            error_code="live_events_unavailable",
+        ) from exc
 
     async def body() -> AsyncIterator[bytes]:
         yield b"retry: 3000\n\n"
         async for item in events.follow(
-            redis,
-            ws.workspace_id,
-            after=events.valid_id(last_event_id),
-            block_ms=int(settings.live_heartbeat_s * 1000),
+            redis, ws.workspace_id, after=after, block_ms=int(settings.live_heartbeat_s * 1000)
         ):
             if await request.is_disconnected():
                 return

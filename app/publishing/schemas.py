@@ -26,7 +26,9 @@ class MediaItemIn(BaseModel):
                 {"required": ["url"], "not": {"required": ["media_id"]}},
                 {"required": ["media_id"], "not": {"required": ["url"]}},
             ],
-            "examples": [{"type": "image", "url": "https://cdn.example.com/spring.jpg"}],
+            "examples": [
+                {"type": "image", "url": "https://www.bellas-bakery.com/media/spring.jpg"}
+            ],
         },
     )
 
@@ -52,7 +54,9 @@ class PostCreate(BaseModel):
                 {
                     "account_id": "6f1d8a9e-3c1b-4a57-9a0e-2b0c9f3e4d11",
                     "caption": "Spring sale starts today! #bakery",
-                    "media": [{"type": "image", "url": "https://cdn.example.com/spring.jpg"}],
+                    "media": [
+                        {"type": "image", "url": "https://www.bellas-bakery.com/media/spring.jpg"}
+                    ],
                     "publish_at": "2026-12-24T09:00:00+01:00",
                 }
             ]

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from urllib.parse import urlencode
 from uuid import UUID
 
-from app.audit import repo as audit_repo
+from app.audit.record import record
 from app.config import Settings
 from app.db.session import privileged_session
 from app.errors import Conflict, Forbidden, NotFound
@@ -79,15 +79,7 @@ async def invite(
             ttl_s=settings.invite_ttl_s,
         )
         workspace = await repo.get_workspace(conn, workspace_id=ws.workspace_id)
-        await audit_repo.write_audit(
-            conn,
-            workspace_id=ws.workspace_id,
-            actor_user_id=ws.principal.user_id,
-            action="member.invited",
-            target_type="invite",
-            target_id=str(row["id"]),
-            details={"email": email, "role": role},
-        )
+        await record(conn, ws, "member.invited", "invite", row["id"], email=email, role=role)
     assert workspace is not None
     link = invite_link(settings, token)
     emailed = await mailer.send(
@@ -122,14 +114,7 @@ async def revoke(ws: WorkspaceContext, invite_id: UUID) -> InviteOut:
             raise NotFound(
                 "no pending invitation with this id in the workspace", error_code="invite_not_found"
             )
-        await audit_repo.write_audit(
-            conn,
-            workspace_id=ws.workspace_id,
-            actor_user_id=ws.principal.user_id,
-            action="member.invite_revoked",
-            target_type="invite",
-            target_id=str(invite_id),
-        )
+        await record(conn, ws, "member.invite_revoked", "invite", invite_id)
     return invite_out(row)
 
 
