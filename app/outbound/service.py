@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 from app.comments import repo as comments_repo
 from app.config import Settings
 from app.db.leases import renewing
+from app.db.retry import retrying_conflicts
 from app.db.session import Claims, Pool, privileged_session, tenant_session
 from app.errors import AppError
 from app.inbox import repo as inbox_repo
@@ -253,19 +254,35 @@ async def send_outbound(
             pool, claims, row, "dead", str(exc), SendOutcome(SendResult.DEAD, error=str(exc))
         )
 
+    await retrying_conflicts(lambda: _record_sent(pool, claims, row, platform_id))
+    log.info("sent", outbound_id=outbound_id, kind=row["kind"])
+    return SendOutcome(SendResult.SENT)
+
+
+async def _record_sent(
+    pool: Pool, claims: Claims, row: dict[str, Any], platform_id: str | None
+) -> None:
+    """The message went out: one transaction records it. The conversation is written first, the
+    order a staff reply takes its locks in (conversation, then the outbound row); the other order
+    deadlocks with a reply typed at the same moment."""
+    in_thread = row["conversation_id"] and row["kind"] in (
+        "dm",
+        "whatsapp",
+        "private_reply",
+        "comment_reply",
+    )
     async with tenant_session(pool, claims) as conn:
+        if in_thread:
+            await inbox_repo.touch_conversation(
+                conn, conversation_id=row["conversation_id"], outbound_at=datetime.now(UTC)
+            )
         await repo.set_status(
-            conn, outbound_id=outbound_id, status="sent", platform_message_id=platform_id
+            conn, outbound_id=row["id"], status="sent", platform_message_id=platform_id
         )
-        if row["conversation_id"] and row["kind"] in (
-            "dm",
-            "whatsapp",
-            "private_reply",
-            "comment_reply",
-        ):
+        if in_thread:
             await inbox_repo.insert_message(
                 conn,
-                workspace_id=workspace_id,
+                workspace_id=row["workspace_id"],
                 conversation_id=row["conversation_id"],
                 direction="outbound",
                 sender=row["sender"],
@@ -274,20 +291,15 @@ async def send_outbound(
                 attachments=[],
                 sent_at=None,
             )
-            await inbox_repo.touch_conversation(
-                conn, conversation_id=row["conversation_id"], outbound_at=datetime.now(UTC)
-            )
         if row["kind"] in ("comment_reply", "private_reply", "hide_comment"):
             await comments_repo.record_sent(
                 conn,
-                workspace_id=workspace_id,
+                workspace_id=row["workspace_id"],
                 platform_comment_id=row["recipient"],
                 kind=row["kind"],
             )
         if token_health.needs_clearing(row):
             await token_health.record_success(conn, account_id=row["social_account_id"])
-    log.info("sent", outbound_id=outbound_id, kind=row["kind"])
-    return SendOutcome(SendResult.SENT)
 
 
 UNCONFIRMED_FOR_STAFF = (
@@ -404,16 +416,21 @@ async def _finish(
     settings: Settings | None = None,
     lease_s: float | None = None,
 ) -> SendOutcome:
-    async with tenant_session(pool, claims) as conn:
-        await repo.set_status(
-            conn, outbound_id=row["id"], status=status, error=error, lease_s=lease_s
-        )
-        if escalate:
-            await _escalate(conn, row, escalate)
-        if refused is not None and settings is not None:
-            await token_health.record_refusal(
-                conn, account_id=row["social_account_id"], exc=refused, settings=settings
+    async def write() -> None:
+        async with tenant_session(pool, claims) as conn:
+            await repo.set_status(
+                conn, outbound_id=row["id"], status=status, error=error, lease_s=lease_s
             )
+            if escalate:
+                await _escalate(conn, row, escalate)
+            if refused is not None and settings is not None:
+                await token_health.record_refusal(
+                    conn, account_id=row["social_account_id"], exc=refused, settings=settings
+                )
+
+    # escalating writes the conversation after the outbound row: a staff reply at the same
+    # moment can make this the deadlock's victim, and then it is simply written again
+    await retrying_conflicts(write)
     log.warning("send did not complete", outbound_id=str(row["id"]), status=status, error=error)
     return outcome
 
