@@ -300,6 +300,28 @@ class Settings(BaseSettings):
     # none by default: the console is served by the API itself
     cors_allowed_origins: str = ""
 
+    # Email alerts for staff who ask for them (needs SMTP): how often the job looks, after how
+    # many minutes without an answer a customer in a held conversation counts as waiting, and
+    # at most how many alerts of a kind one run sends
+    alert_interval_s: float = 60.0
+    alert_waiting_minutes: int = 30
+    alert_batch: int = 200
+
+    # Outgoing webhooks (a workspace's integrations): how often Beat posts the due deliveries,
+    # how long a receiver may take, the retries (exponential from the base, up to the max
+    # delay), and after how many failed attempts in a row an endpoint is switched off
+    outgoing_webhook_interval_s: float = 3.0
+    outgoing_webhook_batch: int = 100
+    outgoing_webhook_concurrency: int = 20
+    outgoing_webhook_timeout_s: float = 10.0
+    outgoing_webhook_max_attempts: int = 8
+    outgoing_webhook_retry_base_s: float = 30.0
+    outgoing_webhook_retry_max_s: float = 3600.0
+    outgoing_webhook_disable_after: int = 16
+    # http:// and private, loopback or link-local addresses as receivers: for development only
+    # (in production a workspace could otherwise make the server call its own network)
+    outgoing_webhook_allow_private: bool = False
+
     @property
     def is_production(self) -> bool:
         return self.environment == "production"

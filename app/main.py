@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +17,7 @@ from app.agent.moderation import create_moderator
 from app.agent.router import router as agent_router
 from app.agent.service import ChatModels
 from app.agent.settings_router import router as ai_settings_router
+from app.alerts.router import router as alerts_router
 from app.analytics.router import router as analytics_router
 from app.api_docs import serve_docs
 from app.audit.router import router as audit_router
@@ -23,6 +25,7 @@ from app.auth.router import pages as auth_pages
 from app.auth.router import router as auth_router
 from app.auth.service import create_auth_backend
 from app.auth.tokens import TokenVerifier
+from app.canned_replies.router import router as canned_replies_router
 from app.comments.router import router as comments_router
 from app.config import Settings, get_settings
 from app.conversations.router import router as conversations_router
@@ -31,6 +34,7 @@ from app.db.pool import create_pool
 from app.db.session import Pool
 from app.error_handlers import install_error_handlers
 from app.health.router import router as health_router
+from app.integrations.router import router as integrations_router
 from app.kb.embeddings import Embedders
 from app.kb.router import router as kb_router
 from app.live.router import router as live_router
@@ -94,6 +98,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             flushers=settings.webhook_batch_flushers,
         )
         app.state.ingest.start()
+        # what is loaded at start (modules, the embedding model, settings) lives as long as the
+        # process: frozen out of the collector's way, a full collection no longer walks it and
+        # stalls every request in flight
+        gc.freeze()
         try:
             yield
         finally:
@@ -185,6 +193,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(conversations_router)
     app.include_router(comments_router)
+    app.include_router(canned_replies_router)
+    app.include_router(integrations_router)
+    app.include_router(alerts_router)
     app.include_router(live_router)
     app.include_router(seed_aliases_router)
     app.include_router(ai_settings_router)

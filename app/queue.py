@@ -43,6 +43,8 @@ CLEAN_UP_EVENTS = "socialsync.maintenance.clean_up_events"
 PING = "socialsync.maintenance.ping"
 FETCH_CONTACT_PROFILE = "socialsync.contacts.fetch_profile"
 PUBLISH_POST = "socialsync.publishing.publish_post"
+DELIVER_WEBHOOKS = "socialsync.integrations.deliver_webhooks"
+SEND_ALERTS = "socialsync.alerts.send_alerts"
 
 TASK_QUEUES = {
     PROCESS_EVENT: "high",  # by default; an event's kind chooses (QUEUE_BY_KIND)
@@ -55,6 +57,10 @@ TASK_QUEUES = {
     PUBLISH_DUE_POSTS: "default",
     # "publish now" and "retry": one post, at once (row locks keep Beat's run off it)
     PUBLISH_POST: "default",
+    # integrations wait on our events, not customers: after the chats and posts
+    DELIVER_WEBHOOKS: "default",
+    # staff are waiting on these: before housekeeping
+    SEND_ALERTS: "default",
     REEMBED_WORKSPACE: "low",
     SWEEP_STALE_EVENTS: "low",
     RECONCILE_RADAR: "low",

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 from app.agent import settings_router
 from app.conversations import router as conversations
+from app.pagination import Page
 
 router = APIRouter(tags=["seed aliases"])
 
@@ -14,7 +15,7 @@ router.add_api_route(
     "/api/instagram/conversations",
     conversations.list_conversations,
     methods=["GET"],
-    response_model=list[conversations.ConversationOut],
+    response_model=Page[conversations.ConversationOut],
     summary="Alias of GET /api/conversations",
     description="The seed's path; the same endpoint as `GET /api/conversations`.",
 )

@@ -34,6 +34,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 # the media library's files are served by the live API, where the sandbox
                 # downloads them as Meta would
                 "MEDIA_PUBLIC_BASE_URL": f"http://127.0.0.1:{_LIVE_API_PORT}/media",
+                # the integrations under test listen on this machine
+                "OUTGOING_WEBHOOK_ALLOW_PRIVATE": "true",
             }
         )
 

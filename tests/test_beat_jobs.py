@@ -187,6 +187,24 @@ async def test_analytics_roll_up_counts_per_channel_and_is_repeatable(app, clien
     comment = rows["instagram_comment"]
     assert (comment["messages_in"], comment["hidden"]) == (1, 1)
 
+    # later runs recompute only the workspaces that changed since the previous one began
+    quiet = await roll_up_analytics(app.state.pool, days=1, since=datetime.now(UTC))
+    assert quiet == {"rows": 0, "workspaces": 0}, "nothing changed: nothing recomputed"
+    kept = (await client.get("/api/analytics/daily", headers=owner.headers(ws))).json()
+    assert {r["channel"] for r in kept if r["day"] == str(now.date())} == set(rows), "kept"
+    since = datetime.now(UTC)
+    message(dm1, "inbound", "contact", datetime.now(UTC), "in4")
+    admin.execute("update conversations set updated_at = now() where id = %s", (dm1,))
+    changed = await roll_up_analytics(app.state.pool, days=1, since=since)
+    assert changed["workspaces"] >= 1
+    again = {
+        r["channel"]: r
+        for r in (await client.get("/api/analytics/daily", headers=owner.headers(ws))).json()
+        if r["day"] == str(now.date())
+    }
+    assert again["instagram_dm"]["messages_in"] == 4, "the new message is counted"
+    assert again["instagram_comment"]["messages_in"] == 1
+
     other, _ = await _workspace(client)
     assert (await client.get("/api/analytics/daily", headers=other.headers())).json() == []
 

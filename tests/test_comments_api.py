@@ -68,7 +68,7 @@ async def test_staff_see_answer_hide_and_delete_comments(client, sandbox, worker
     async def listed(**params: str) -> list[dict[str, Any]]:
         response = await client.get("/api/comments", params=params, headers=agent.headers(ws))
         assert response.status_code == 200
-        return list(response.json())
+        return list(response.json()["items"])
 
     async def settled() -> list[dict[str, Any]] | None:
         """Each comment decided, and what the bot sent recorded on it."""
@@ -125,7 +125,7 @@ async def test_staff_see_answer_hide_and_delete_comments(client, sandbox, worker
     assert denied.status_code == 403
     stranger = await register(client, "comments-stranger")
     await create_workspace(client, stranger)
-    assert (await client.get("/api/comments", headers=stranger.headers())).json() == []
+    assert (await client.get("/api/comments", headers=stranger.headers())).json()["items"] == []
     for method, path, body in (
         ("POST", f"/api/comments/{rude_id}/hide", {"hidden": False}),
         ("POST", f"/api/comments/{rude_id}/reply", {"text": "hi"}),

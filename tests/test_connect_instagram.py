@@ -33,7 +33,7 @@ async def test_an_owner_connects_an_instagram_account(client, sandbox, admin) ->
     assert row["token_expires_at"] is not None, "the 60-day token's expiry is kept"
     assert "instagram_business_manage_messages" in row["settings"]["permissions"]
     assert row["external_id"] in sandbox.state.subscribed, "its webhooks now come to us"
-    listed = (await client.get("/api/social-accounts", headers=owner.headers(ws))).json()
+    listed = (await client.get("/api/social-accounts", headers=owner.headers(ws))).json()["items"]
     assert [a["username"] for a in listed] == ["bellas_bakery"]
     # connecting it again (a new token) keeps the same account
     again = await browse(client, await start(client, owner, ws), account="bellas_bakery")
@@ -117,7 +117,9 @@ async def test_disconnecting_an_instagram_account_unsubscribes_it(client, sandbo
     owner = await register(client, "ig-off")
     ws = (await create_workspace(client, owner))["id"]
     await browse(client, await start(client, owner, ws), account="closing_shop")
-    [account] = (await client.get("/api/social-accounts", headers=owner.headers(ws))).json()
+    [account] = (await client.get("/api/social-accounts", headers=owner.headers(ws))).json()[
+        "items"
+    ]
     assert account["external_id"] in sandbox.state.subscribed
     gone = await client.delete(f"/api/social-accounts/{account['id']}", headers=owner.headers(ws))
     assert gone.status_code == 204

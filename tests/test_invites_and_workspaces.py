@@ -78,13 +78,13 @@ async def test_an_emailed_invite_is_accepted_once_by_the_invited_address(
     assert joined.status_code == 200, joined.text
     assert joined.json()["id"] == ws and joined.json()["role"] == "manager"
     listed = await mail_client.get("/api/workspaces", headers=_bearer(invitee))
-    assert [w["id"] for w in listed.json()] == [ws]
+    assert [w["id"] for w in listed.json()["items"]] == [ws]
     again = await mail_client.post(
         "/api/invites/accept", json={"token": token}, headers=_bearer(invitee)
     )
     assert again.status_code == 409 and again.json()["detail"]["error_code"] == "invite_used"
     invites = await mail_client.get(f"/api/workspaces/{ws}/invites", headers=owner.headers())
-    assert [i["status"] for i in invites.json()] == ["accepted"]
+    assert [i["status"] for i in invites.json()["items"]] == ["accepted"]
 
 
 async def test_without_smtp_the_owner_gets_the_link_and_the_page_joins(client, admin) -> None:
@@ -181,7 +181,7 @@ async def test_a_chosen_default_workspace_is_used_without_a_header(client) -> No
     async def current() -> str:
         accounts = await client.get("/api/social-accounts", headers=owner.headers())
         assert accounts.status_code == 200
-        listed = (await client.get("/api/workspaces", headers=owner.headers())).json()
+        listed = (await client.get("/api/workspaces", headers=owner.headers())).json()["items"]
         return next((w["id"] for w in listed if w["is_default"]), first)
 
     assert await current() == first, "the oldest until one is chosen"

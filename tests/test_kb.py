@@ -138,7 +138,7 @@ async def test_faq_crud_and_csv_import(client, shop) -> None:
         files={"file": ("faq.csv", csv_bad, "text/csv")},
     )
     assert rejected.status_code == 400 and rejected.json()["detail"]["error_code"] == "invalid_csv"
-    assert len((await client.get("/api/kb/faq", headers=owner.headers(ws))).json()) == 3, (
+    assert len((await client.get("/api/kb/faq", headers=owner.headers(ws))).json()["items"]) == 3, (
         "nothing of a bad import"
     )
     hits = (

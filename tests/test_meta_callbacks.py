@@ -20,7 +20,7 @@ from tests.support.processes import wait_for
 async def _connected(client: Any, owner: Any, ws: str, username: str) -> dict[str, Any]:
     page = await browse(client, await start(client, owner, ws), account=username)
     assert result(page) == "connected"
-    listed = (await client.get("/api/social-accounts", headers=owner.headers(ws))).json()
+    listed = (await client.get("/api/social-accounts", headers=owner.headers(ws))).json()["items"]
     [account] = [a for a in listed if a["username"] == username]
     return account
 
@@ -51,14 +51,14 @@ async def test_only_a_signed_deauthorize_disconnects_and_staff_see_why(
         assert bad.json()["detail"]["error_code"].startswith("signed_request_")
     missing = await client.post("/webhooks/instagram/deauthorize", data={})
     assert missing.status_code in (400, 422)
-    listed = (await client.get("/api/social-accounts", headers=owner.headers(ws))).json()
+    listed = (await client.get("/api/social-accounts", headers=owner.headers(ws))).json()["items"]
     assert listed[0]["has_token"] and listed[0]["token_status"] == "ok", "nothing changed"
 
     done = await client.post(
         "/webhooks/instagram/deauthorize", data={"signed_request": _signed(settings, ig)}
     )
     assert done.status_code == 200 and done.json() == {"disconnected": 1}
-    [after] = (await client.get("/api/social-accounts", headers=owner.headers(ws))).json()
+    [after] = (await client.get("/api/social-accounts", headers=owner.headers(ws))).json()["items"]
     assert after["has_token"] is False and after["disconnected_at"] is not None
     assert after["token_status"] == "revoked"
     assert after["health"]["problem"] == "deauthorized"
@@ -117,10 +117,12 @@ async def test_data_deletion_removes_the_account_and_answers_with_a_confirmation
         ).fetchone()["n"]
         == 0
     )
-    listed = (await client.get("/api/social-accounts", headers=owner.headers(ws))).json()
+    listed = (await client.get("/api/social-accounts", headers=owner.headers(ws))).json()["items"]
     assert listed == []
     assert raw_updates(kept["external_id"]) >= 1, "another workspace's account is untouched"
-    other = (await client.get("/api/social-accounts", headers=other_owner.headers(other_ws))).json()
+    other = (
+        await client.get("/api/social-accounts", headers=other_owner.headers(other_ws))
+    ).json()["items"]
     assert [a["username"] for a in other] == ["keep_me"] and other[0]["has_token"]
 
     page = await client.get(httpx.URL(receipt["url"]).path)

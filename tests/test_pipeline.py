@@ -140,7 +140,7 @@ async def test_an_instagram_customer_gets_a_name_from_their_profile(
     assert contact["display_name"] == "Ana Pérez" and contact["username"] == "ana.perez"
     assert contact["avatar_url"].endswith(f"{customer}.jpg")
     listed = await client.get("/api/conversations", headers=bot["owner"].headers(bot["ws"]))
-    [conversation] = [c for c in listed.json() if c["contact_external_id"] == customer]
+    [conversation] = [c for c in listed.json()["items"] if c["contact_external_id"] == customer]
     assert conversation["contact_name"] == "Ana Pérez" and conversation["contact_picture_url"]
 
     # cached: the next message does not read the profile again
@@ -468,7 +468,7 @@ async def test_dead_letter_is_visible_and_retryable_by_staff(
     )
     listed = (
         await client.get("/api/outbound", params={"status": "dead"}, headers=owner.headers(ws))
-    ).json()
+    ).json()["items"]
     assert [row["id"] for row in listed] == [str(dead["id"])] and "Invalid parameter" in listed[0][
         "last_error"
     ]

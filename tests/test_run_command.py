@@ -74,7 +74,7 @@ def test_run_twice_keeps_data(tmp_path) -> None:
             assert login.status_code == 200, login.text
             headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
             workspace_ids.append(
-                httpx.get(f"{url}/api/workspaces", headers=headers).json()[0]["id"]
+                httpx.get(f"{url}/api/workspaces", headers=headers).json()["items"][0]["id"]
             )
         finally:
             proc.send_signal(signal.SIGINT)

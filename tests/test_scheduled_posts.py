@@ -184,7 +184,11 @@ async def test_what_instagram_would_refuse_is_refused_first_with_its_code(
         json=base
         | {
             "media": [
-                {"media_id": (await client.get("/api/media", headers=_h(shop))).json()[1]["id"]}
+                {
+                    "media_id": (await client.get("/api/media", headers=_h(shop))).json()["items"][
+                        1
+                    ]["id"]
+                }
             ]
         },
     )
@@ -269,11 +273,11 @@ async def test_edit_move_cancel_duplicate_and_who_may(app, client, admin, sample
         headers=_h(shop),
         params={"from": moved_day.isoformat(), "to": moved_day.isoformat()},
     )
-    assert [p["id"] for p in calendar.json()] == [post["id"]]
+    assert [p["id"] for p in calendar.json()["items"]] == [post["id"]]
     before = await client.get(
         "/api/scheduled-posts", headers=_h(shop), params={"to": local.date().isoformat()}
     )
-    assert before.json() == []
+    assert before.json()["items"] == []
 
     agent = await register(client, "agent")
     await add_member(client, shop["owner"], shop["ws"], agent, "agent")

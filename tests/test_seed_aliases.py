@@ -37,7 +37,7 @@ async def test_seed_paths_are_our_endpoints(client, admin) -> None:
     assert (
         listed.json() == (await client.get("/api/conversations", headers=owner.headers(ws))).json()
     )
-    assert [c["id"] for c in listed.json()] == [str(conversation)]
+    assert [c["id"] for c in listed.json()["items"]] == [str(conversation)]
     detail = await client.get(f"/api/instagram/messages/{conversation}", headers=owner.headers(ws))
     assert detail.status_code == 200 and detail.json()["id"] == str(conversation)
     stranger = await register(client, "seed-stranger")

@@ -24,7 +24,7 @@ async def test_demo_seed_is_idempotent_and_logs_in(client, pool, settings, admin
     token = login.json()["access_token"]
     accounts = (
         await client.get("/api/social-accounts", headers={"Authorization": f"Bearer {token}"})
-    ).json()
+    ).json()["items"]
     assert {a["platform"] for a in accounts} == {"instagram", "whatsapp"}
     assert DEMO_INSTAGRAM_ID in {a["external_id"] for a in accounts}
     stored = admin.execute(

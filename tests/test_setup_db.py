@@ -100,7 +100,7 @@ async def test_setup_db_prepares_an_empty_database_and_the_app_runs_on_it(
         owner = await register(client, "external")
         ws = (await create_workspace(client, owner, "Own Postgres Shop"))["id"]
         listed = await client.get("/api/workspaces", headers=owner.headers())
-        assert [w["id"] for w in listed.json()] == [ws]
+        assert [w["id"] for w in listed.json()["items"]] == [ws]
         assert (await client.get("/ready")).status_code == 200
 
     again = _setup_db(admin_url, role)

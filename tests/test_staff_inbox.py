@@ -59,7 +59,7 @@ async def test_escalation_claimed_answered_and_handed_back(
     async def escalations() -> list[dict[str, Any]]:
         response = await client.get("/api/escalations?status=open", headers=agent.headers(ws))
         assert response.status_code == 200
-        return list(response.json())
+        return list(response.json()["items"])
 
     async def until(check, timeout: float = 20.0):  # type: ignore[no-untyped-def]
         import asyncio
@@ -133,7 +133,7 @@ async def test_escalation_claimed_answered_and_handed_back(
     assert resolved.status_code == 204
     assert await escalations() == []
     held = (await client.get("/api/conversations?owner=human", headers=agent.headers(ws))).json()
-    assert conversation_id not in [c["id"] for c in held]
+    assert conversation_id not in [c["id"] for c in held["items"]]
 
     # back with the bot: the next question is answered automatically
     httpx.post(
@@ -241,7 +241,7 @@ async def test_other_workspaces_cannot_see_or_answer(client, shop_inbox, admin) 
         response = await client.request(method, path, headers=stranger.headers(), json=body)
         assert response.status_code == 404, (path, response.text)
         assert response.json()["detail"]["error_code"] == "conversation_not_found"
-    assert (await client.get("/api/escalations", headers=stranger.headers())).json() == []
+    assert (await client.get("/api/escalations", headers=stranger.headers())).json()["items"] == []
     row = admin.execute("select owner from conversations where id = %s", (conversation,)).fetchone()
     assert row["owner"] == "human"
     assert (
@@ -279,8 +279,8 @@ async def test_answering_from_the_escalation_with_the_bots_draft_or_own_words(
         params={"sort": "longest_waiting", "assignee": "unassigned", "channel": "instagram_dm"},
         headers=agent.headers(ws),
     )
-    assert [e["conversation_id"] for e in longest.json()] == [waited, fresh]
-    assert longest.json()[0]["waiting_s"] > 3 * 3600 - 60
+    assert [e["conversation_id"] for e in longest.json()["items"]] == [waited, fresh]
+    assert longest.json()["items"][0]["waiting_s"] > 3 * 3600 - 60
     detail = await client.get(f"/api/escalations/{ids[waited]}", headers=agent.headers(ws))
     assert detail.status_code == 200
     assert [m["text"] for m in detail.json()["messages"]] == ["where is my order?"]
@@ -310,7 +310,7 @@ async def test_answering_from_the_escalation_with_the_bots_draft_or_own_words(
     mine = await client.get(
         "/api/escalations", params={"assignee": "mine"}, headers=agent.headers(ws)
     )
-    assert [e["id"] for e in mine.json()] == [str(ids[waited])], "answering claims it"
+    assert [e["id"] for e in mine.json()["items"]] == [str(ids[waited])], "answering claims it"
     taken = await client.post(
         f"/api/escalations/{ids[waited]}/reply", json={"text": "me too"}, headers=owner.headers(ws)
     )
@@ -410,3 +410,130 @@ async def test_a_conversation_staff_left_idle_goes_back_to_the_bot(
     assert [o for o in _outbox(sandbox, ig) if o["recipient"] == "c-busy"] == [], (
         "a conversation staff are working stays theirs"
     )
+
+
+async def test_canned_replies_kept_by_managers_and_used_by_everyone(client, shop_inbox) -> None:
+    ws, agent, owner = (shop_inbox[k] for k in ("ws", "agent", "owner"))
+    body = {"title": "Shipping", "text": "Orders ship within 2 working days.", "shortcut": "ship"}
+    created = await client.post("/api/canned-replies", json=body, headers=owner.headers(ws))
+    assert created.status_code == 201, created.text
+    reply = created.json()
+    assert (reply["title"], reply["shortcut"]) == ("Shipping", "ship")
+    taken = await client.post(
+        "/api/canned-replies", json=body | {"title": "Again"}, headers=owner.headers(ws)
+    )
+    assert taken.status_code == 409 and taken.json()["detail"]["error_code"] == "shortcut_taken"
+    await client.post(
+        "/api/canned-replies",
+        json={"title": "Hours", "text": "We open at 8, Monday to Saturday."},
+        headers=owner.headers(ws),
+    )
+    refused = await client.post(
+        "/api/canned-replies", json={"title": "Mine", "text": "x"}, headers=agent.headers(ws)
+    )
+    assert refused.status_code == 403, "agents use them; managers and owners keep them"
+
+    listed = await client.get("/api/canned-replies", headers=agent.headers(ws))
+    assert [r["title"] for r in listed.json()["items"]] == ["Shipping", "Hours"]
+    found = await client.get(
+        "/api/canned-replies", params={"q": "monday"}, headers=agent.headers(ws)
+    )
+    assert [r["title"] for r in found.json()["items"]] == ["Hours"]
+    wildcard = await client.get("/api/canned-replies", params={"q": "%"}, headers=agent.headers(ws))
+    assert wildcard.json()["items"] == [], "% is a character, not a wildcard"
+
+    changed = await client.patch(
+        f"/api/canned-replies/{reply['id']}",
+        json={"text": "We ship within 24 hours.", "shortcut": None},
+        headers=owner.headers(ws),
+    )
+    assert changed.status_code == 200
+    assert (changed.json()["text"], changed.json()["shortcut"]) == (
+        "We ship within 24 hours.",
+        None,
+    )
+
+    stranger = await register(client, "canned-stranger")
+    await create_workspace(client, stranger)
+    for method, body_ in (("get", None), ("patch", {"text": "pwned"}), ("delete", None)):
+        response = await client.request(
+            method, f"/api/canned-replies/{reply['id']}", json=body_, headers=stranger.headers()
+        )
+        assert response.status_code == 404, (method, response.text)
+    assert (await client.get("/api/canned-replies", headers=stranger.headers())).json()[
+        "items"
+    ] == []
+    gone = await client.delete(f"/api/canned-replies/{reply['id']}", headers=owner.headers(ws))
+    assert gone.status_code == 204
+    listed = await client.get("/api/canned-replies", headers=agent.headers(ws))
+    assert [r["title"] for r in listed.json()["items"]] == ["Hours"]
+
+
+async def test_staff_send_a_picture_from_the_media_library(
+    client, sandbox, worker, shop_inbox, admin
+) -> None:
+    import io
+
+    from PIL import Image
+
+    ws, ig, wa, agent, owner = (shop_inbox[k] for k in ("ws", "ig", "wa", "agent", "owner"))
+    out = io.BytesIO()
+    Image.new("RGB", (800, 800), (200, 40, 40)).save(out, format="JPEG")
+    uploaded = await client.post(
+        "/api/media",
+        headers=owner.headers(ws),
+        files={"file": ("cake.jpg", out.getvalue(), "image/jpeg")},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    picture = uploaded.json()
+    instagram = _old_conversation(admin, shop_inbox, "instagram", "pic-ig", timedelta(minutes=5))
+    whatsapp = _old_conversation(admin, shop_inbox, "whatsapp", "34600111222", timedelta(minutes=5))
+
+    mixed = await client.post(
+        f"/api/conversations/{instagram}/messages",
+        json={"text": "Here it is", "media_id": picture["id"]},
+        headers=agent.headers(ws),
+    )
+    assert mixed.status_code == 422 and mixed.json()["detail"]["error_code"] == "image_with_text"
+    missing = await client.post(
+        f"/api/conversations/{instagram}/messages",
+        json={"media_id": str(uuid.uuid4())},
+        headers=agent.headers(ws),
+    )
+    assert missing.status_code == 404
+    assert missing.json()["detail"]["error_code"] == "media_not_found"
+
+    for conversation, body in (
+        (instagram, {"media_id": picture["id"]}),
+        (whatsapp, {"media_id": picture["id"], "text": "Your cake!"}),
+    ):
+        sent = await client.post(
+            f"/api/conversations/{conversation}/messages", json=body, headers=agent.headers(ws)
+        )
+        assert sent.status_code == 202, sent.text
+    wait_for(lambda: len(_outbox(sandbox, ig)) >= 1 and len(_outbox(sandbox, wa)) >= 1, 20)
+    [on_instagram], [on_whatsapp] = _outbox(sandbox, ig), _outbox(sandbox, wa)
+    assert on_instagram["media"] == picture["public_url"] and not on_instagram["text"]
+    assert (on_whatsapp["media"], on_whatsapp["text"]) == (picture["public_url"], "Your cake!")
+    thread = wait_for(
+        lambda: admin.execute(
+            "select attachments from messages where conversation_id = %s and direction = 'outbound'",
+            (instagram,),
+        ).fetchall(),
+        10,
+    )
+    assert thread[0]["attachments"] == [{"type": "image", "url": picture["public_url"]}]
+
+    stranger = await register(client, "pic-stranger")
+    theirs = (await create_workspace(client, stranger))["id"]
+    admin.execute(
+        "insert into social_accounts (workspace_id, platform, external_id, access_token_encrypted)"
+        " values (%s, 'instagram', %s, %s)",
+        (theirs, str(uuid.uuid4().int)[:17], encrypt_secret("sandbox-token")),
+    )
+    foreign = await client.post(
+        f"/api/conversations/{instagram}/messages",
+        json={"media_id": picture["id"]},
+        headers=stranger.headers(theirs),
+    )
+    assert foreign.status_code == 404

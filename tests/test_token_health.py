@@ -61,7 +61,7 @@ async def _radar(app: Any) -> Any:
 async def _listed(client: Any, owner: Any, ws: str, ig: str) -> dict[str, Any]:
     response = await client.get("/api/social-accounts", headers=owner.headers(ws))
     assert response.status_code == 200
-    [account] = [a for a in response.json() if a["external_id"] == ig]
+    [account] = [a for a in response.json()["items"] if a["external_id"] == ig]
     return account
 
 

@@ -12,7 +12,7 @@ async def test_create_list_get_workspace(client) -> None:
     owner = await register(client)
     created = await create_workspace(client, owner, "Corner Bakery")
     assert created["role"] == "owner" and created["name"] == "Corner Bakery"
-    listed = (await client.get("/api/workspaces", headers=owner.headers())).json()
+    listed = (await client.get("/api/workspaces", headers=owner.headers())).json()["items"]
     assert [w["id"] for w in listed] == [created["id"]]
     detail = (await client.get(f"/api/workspaces/{created['id']}", headers=owner.headers())).json()
     assert [m["email"] for m in detail["members"]] == [owner.email]
@@ -55,8 +55,10 @@ async def test_workspace_header_selects_and_defaults_to_first(client, servers) -
                 " values (%s, 'instagram', %s, 'ciphertext')",
                 (ws, f"{external}-{uuid.uuid4().hex[:6]}"),
             )
-    default = (await client.get("/api/social-accounts", headers=owner.headers())).json()
-    chosen = (await client.get("/api/social-accounts", headers=owner.headers(second))).json()
+    default = (await client.get("/api/social-accounts", headers=owner.headers())).json()["items"]
+    chosen = (await client.get("/api/social-accounts", headers=owner.headers(second))).json()[
+        "items"
+    ]
     assert default[0]["external_id"].startswith("ig-first")
     assert chosen[0]["external_id"].startswith("ig-second")
     assert "access_token" not in chosen[0] and "access_token_encrypted" not in chosen[0]

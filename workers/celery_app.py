@@ -26,6 +26,8 @@ BEAT_JOBS = (
     ("sweep-stale-webhook-events", queue.SWEEP_STALE_EVENTS, settings.webhook_sweep_interval_s),
     ("requeue-pending-outbound", queue.REQUEUE_OUTBOUND, settings.outbound_requeue_interval_s),
     ("publish-due-posts", queue.PUBLISH_DUE_POSTS, settings.publish_interval_s),
+    ("deliver-webhooks", queue.DELIVER_WEBHOOKS, settings.outgoing_webhook_interval_s),
+    ("send-alerts", queue.SEND_ALERTS, settings.alert_interval_s),
     ("refresh-tokens", queue.REFRESH_TOKENS, settings.token_refresh_interval_s),
     ("roll-up-analytics", queue.ROLL_UP_ANALYTICS, settings.analytics_rollup_interval_s),
     ("clean-up-raw-events", queue.CLEAN_UP_EVENTS, settings.retention_interval_s),
@@ -89,6 +91,8 @@ celery_app.conf.update(
         "workers.tasks.replies",
         "workers.tasks.reconcile",
         "workers.tasks.publishing",
+        "workers.tasks.integrations",
+        "workers.tasks.alerts",
     ),
     beat_schedule=beat_schedule(),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -44,7 +45,7 @@ async def list_entries(
     actor_user_id: UUID | None,
     target_type: str | None,
     since: Any,
-    before: tuple[Any, str] | None,
+    before: Sequence[Any] | None,
     limit: int,
 ) -> list[dict[str, Any]]:
     """Newest first; `action` matches a prefix (`post.` is every post action)."""

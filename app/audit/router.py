@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from app.audit import repo
 from app.deps import CurrentWorkspace
-from app.pagination import decode_cursor, encode_cursor
+from app.pagination import CursorParam, Limit, Page, decode_cursor, page_of
 from app.ratelimit import api_limit
 
 router = APIRouter(prefix="/api/audit-log", tags=["audit log"])
@@ -25,12 +25,7 @@ class AuditEntryOut(BaseModel):
     created_at: datetime
 
 
-class AuditPage(BaseModel):
-    items: list[AuditEntryOut]
-    next_cursor: str | None
-
-
-@router.get("", response_model=AuditPage)
+@router.get("", response_model=Page[AuditEntryOut])
 @api_limit
 async def audit_log(
     request: Request,
@@ -39,9 +34,9 @@ async def audit_log(
     actor_user_id: Annotated[UUID | None, Query()] = None,
     target_type: Annotated[str | None, Query(max_length=100)] = None,
     since: Annotated[datetime | None, Query()] = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> AuditPage:
+    cursor: CursorParam = None,
+    limit: Limit = 50,
+) -> Page[AuditEntryOut]:
     """Who did what in the workspace, newest first (owners and managers); actions by Meta or
     the bot have no actor."""
     ws.require("manager")
@@ -53,13 +48,12 @@ async def audit_log(
             actor_user_id=actor_user_id,
             target_type=target_type,
             since=since,
-            before=decode_cursor(cursor),
+            before=decode_cursor(cursor, datetime.fromisoformat, int),
             limit=limit + 1,
         )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1] if rows and more else None
-    return AuditPage(
-        items=[AuditEntryOut(**row) for row in rows],
-        next_cursor=encode_cursor(last["created_at"], last["id"]) if last else None,
+    return page_of(
+        rows,
+        limit=limit,
+        key=lambda r: (r["created_at"], r["id"]),
+        item=lambda r: AuditEntryOut(**r),
     )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from app.db.keyset import after_key, after_params
 from app.db.session import Conn
 
 _COMMENT = """
@@ -43,7 +45,9 @@ async def list_comments(
     media_id: str | None,
     status: str | None,
     limit: int,
+    after: Sequence[Any] | None = None,
 ) -> list[dict[str, Any]]:
+    """Newest first; `after` is the previous page's last (commented_at, id)."""
     condition = _STATUS[status] if status else "true"
     cur = await conn.execute(
         _COMMENT
@@ -52,9 +56,16 @@ async def list_comments(
            and (%(account)s::uuid is null or k.social_account_id = %(account)s)
            and (%(media)s::text is null or k.platform_media_id = %(media)s)
            and {condition}
-         order by k.commented_at desc limit %(limit)s
+           and {after_key("k.commented_at, k.id")}
+         order by k.commented_at desc, k.id desc limit %(limit)s
         """,
-        {"ws": workspace_id, "account": account_id, "media": media_id, "limit": limit},
+        {
+            "ws": workspace_id,
+            "account": account_id,
+            "media": media_id,
+            "limit": limit,
+            **after_params(after),
+        },
     )
     return await cur.fetchall()
 

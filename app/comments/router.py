@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.comments import repo, service
 from app.deps import CurrentWorkspace
+from app.pagination import CursorParam, Limit, Page, page_of, time_id_cursor
 from app.ratelimit import api_limit
 
 router = APIRouter(prefix="/api/comments", tags=["comments"])
@@ -69,7 +70,7 @@ class QueuedOut(BaseModel):
     status: str
 
 
-@router.get("", response_model=list[CommentOut])
+@router.get("", response_model=Page[CommentOut])
 @api_limit
 async def list_comments(
     request: Request,
@@ -79,8 +80,9 @@ async def list_comments(
         str | None, Query(max_length=100, description="the post's Instagram media id")
     ] = None,
     status: Annotated[CommentStatus | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[CommentOut]:
+    cursor: CursorParam = None,
+    limit: Limit = 50,
+) -> Page[CommentOut]:
     """Comments under the workspace's posts, newest first, with what the bot did and why."""
     async with ws.session() as conn:
         rows = await repo.list_comments(
@@ -89,18 +91,19 @@ async def list_comments(
             account_id=account_id,
             media_id=media,
             status=status,
-            limit=limit,
+            limit=limit + 1,
+            after=time_id_cursor(cursor),
         )
-    return [_out(row) for row in rows]
+    return page_of(rows, limit=limit, key=lambda r: (r["commented_at"], r["id"]), item=_out)
 
 
-@router.get("/pending", response_model=list[CommentOut])
+@router.get("/pending", response_model=Page[CommentOut])
 @api_limit
 async def pending_comments(
-    request: Request, ws: CurrentWorkspace, limit: Annotated[int, Query(ge=1, le=200)] = 50
-) -> list[CommentOut]:
+    request: Request, ws: CurrentWorkspace, cursor: CursorParam = None, limit: Limit = 50
+) -> Page[CommentOut]:
     """The seed's path: comments nobody has answered or hidden yet (`?status=pending`)."""
-    return await list_comments(request, ws, status="pending", limit=limit)
+    return await list_comments(request, ws, status="pending", cursor=cursor, limit=limit)
 
 
 @router.post("/{comment_id:uuid}/reply", response_model=QueuedOut, status_code=202)

@@ -4,13 +4,14 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from app.conversations import repo, service
 from app.deps import CurrentWorkspace
 from app.errors import NotFound
+from app.pagination import CursorParam, Limit, Page, decode_cursor, flag, page_of
 from app.ratelimit import api_limit
 
 router = APIRouter(tags=["staff inbox"])
@@ -33,6 +34,10 @@ class ConversationOut(BaseModel):
     last_outbound_at: datetime | None
     updated_at: datetime
     open_escalations: int
+    unread: bool = Field(description="the customer wrote since staff last opened it")
+    waiting_since: datetime | None = Field(
+        description="the customer's last message, while nobody has answered it"
+    )
 
 
 class MessageOut(BaseModel):
@@ -139,30 +144,48 @@ class ReplyIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            # exactly one of the two (the validator below says the same)
-            "oneOf": [
+            # text, an image, or (WhatsApp) an approved template: the validator says the same
+            "anyOf": [
                 {
                     "required": ["text"],
                     "properties": {"text": {"type": "string"}, "template": {"type": "null"}},
                 },
                 {
+                    "required": ["media_id"],
+                    "properties": {"media_id": {"type": "string"}, "template": {"type": "null"}},
+                },
+                {
                     "required": ["template"],
-                    "properties": {"template": {"type": "object"}, "text": {"type": "null"}},
+                    "properties": {
+                        "template": {"type": "object"},
+                        "text": {"type": "null"},
+                        "media_id": {"type": "null"},
+                    },
                 },
             ],
             "examples": [{"text": "Thanks for waiting! Your order ships tomorrow."}],
         },
     )
 
-    text: str | None = Field(default=None, min_length=1, max_length=1000)
+    text: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1000,
+        description="with `media_id` on WhatsApp: the picture's caption",
+    )
+    media_id: UUID | None = Field(
+        default=None, description="an image of the media library, sent as a picture"
+    )
     template: Template | None = Field(
         default=None, description="WhatsApp only: an approved template, needed outside 24 h"
     )
 
     @model_validator(mode="after")
     def _one_of(self) -> ReplyIn:
-        if (self.text is None) == (self.template is None):
-            raise ValueError("give either text or template")
+        if self.template is not None and (self.text is not None or self.media_id is not None):
+            raise ValueError("a template goes alone: leave out text and media_id")
+        if self.template is None and self.text is None and self.media_id is None:
+            raise ValueError("give text, media_id or template")
         return self
 
 
@@ -186,19 +209,67 @@ class ResolveIn(BaseModel):
     hand_back: bool = Field(default=True, description="give the conversation back to the bot")
 
 
-@router.get("/api/conversations", response_model=list[ConversationOut])
+@router.get("/api/conversations", response_model=Page[ConversationOut])
 @api_limit
 async def list_conversations(
     request: Request,
     ws: CurrentWorkspace,
     owner: Annotated[Literal["bot", "human"] | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[ConversationOut]:
+    channel: Annotated[
+        Literal["instagram_dm", "instagram_comment", "whatsapp"] | None, Query()
+    ] = None,
+    assignee: Annotated[
+        Literal["mine", "unassigned"] | None,
+        Query(description="mine: held by you; unassigned: held by a person but nobody named"),
+    ] = None,
+    unread: Annotated[bool, Query(description="only those the customer wrote in since")] = False,
+    sort: Annotated[Literal["recent", "longest_waiting"], Query()] = "recent",
+    cursor: CursorParam = None,
+    limit: Limit = 50,
+) -> Page[ConversationOut]:
+    """The inbox: newest activity first, or the customers waiting longest for an answer."""
+    waiting = sort == "longest_waiting"
+    after = _after(cursor, longest_waiting=waiting)
     async with ws.session() as conn:
         rows = await repo.list_conversations(
-            conn, workspace_id=ws.workspace_id, owner=owner, limit=limit
+            conn,
+            workspace_id=ws.workspace_id,
+            limit=limit + 1,
+            after=after,
+            owner=owner,
+            channel=channel,
+            assigned_to=ws.principal.user_id if assignee == "mine" else None,
+            unassigned=assignee == "unassigned",
+            unread=unread,
+            longest_waiting=waiting,
         )
-    return [ConversationOut(**row) for row in rows]
+    return page_of(
+        rows,
+        limit=limit,
+        key=lambda r: repo.conversation_sort_key(r, longest_waiting=waiting),
+        item=lambda r: ConversationOut(**r),
+    )
+
+
+def _after(cursor: str | None, *, longest_waiting: bool) -> list[Any] | None:
+    """The inbox's two orders: (time, id), or (answered, waiting since, id)."""
+    if longest_waiting:
+        return decode_cursor(cursor, flag, datetime.fromisoformat, UUID)
+    return decode_cursor(cursor, datetime.fromisoformat, UUID)
+
+
+@router.post(
+    "/api/conversations/{conversation_id:uuid}/read", status_code=204, response_class=Response
+)
+@api_limit
+async def mark_read(request: Request, ws: CurrentWorkspace, conversation_id: UUID) -> Response:
+    """Staff have seen the conversation: it is no longer unread (for the whole team)."""
+    async with ws.session() as conn:
+        if not await repo.mark_read(
+            conn, workspace_id=ws.workspace_id, conversation_id=conversation_id
+        ):
+            raise NotFound("conversation not found", error_code="conversation_not_found")
+    return Response(status_code=204)
 
 
 @router.get("/api/conversations/{conversation_id:uuid}", response_model=ConversationDetail)
@@ -257,13 +328,14 @@ async def reply(
         redis=request.app.state.redis,
         conversation_id=conversation_id,
         text=body.text,
+        media_id=body.media_id,
         template=body.template.model_dump(exclude_none=True) if body.template else None,
         idempotency_key=idempotency_key,
     )
     return ReplyOut(outbound_id=result.outbound_id, status=result.status, tag=result.tag)
 
 
-@router.get("/api/escalations", response_model=list[EscalationOut])
+@router.get("/api/escalations", response_model=Page[EscalationOut])
 @api_limit
 async def list_escalations(
     request: Request,
@@ -277,22 +349,31 @@ async def list_escalations(
         Query(description="mine: claimed by you; unassigned: claimed by nobody"),
     ] = None,
     sort: Annotated[Literal["newest", "longest_waiting"], Query()] = "newest",
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[EscalationOut]:
+    cursor: CursorParam = None,
+    limit: Limit = 50,
+) -> Page[EscalationOut]:
     """What the bot handed to staff, with its reason, the draft it would have sent, and how
     long the customer has waited."""
+    waiting = sort == "longest_waiting"
+    after = _after(cursor, longest_waiting=waiting)
     async with ws.session() as conn:
         rows = await repo.list_escalations(
             conn,
             workspace_id=ws.workspace_id,
             status=status,
-            limit=limit,
+            limit=limit + 1,
+            after=after,
             channel=channel,
             claimed_by=ws.principal.user_id if assignee == "mine" else None,
             unassigned=assignee == "unassigned",
-            longest_waiting=sort == "longest_waiting",
+            longest_waiting=waiting,
         )
-    return [EscalationOut(**row) for row in rows]
+    return page_of(
+        rows,
+        limit=limit,
+        key=lambda r: repo.escalation_sort_key(r, longest_waiting=waiting),
+        item=lambda r: EscalationOut(**r),
+    )
 
 
 @router.get("/api/escalations/{escalation_id:uuid}", response_model=EscalationDetail)

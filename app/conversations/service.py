@@ -20,6 +20,7 @@ from app.config import Settings
 from app.conversations import repo
 from app.db.retry import retrying_conflicts
 from app.errors import Conflict, NotFound
+from app.media import service as media_service
 from app.outbound import repo as outbound_repo
 from app.outbound.service import NotSendable, check_eligibility
 from app.queue import SEND_OUTBOUND, publish
@@ -136,8 +137,11 @@ async def reply(
     text: str | None,
     template: dict[str, Any] | None,
     idempotency_key: str | None,
+    media_id: UUID | None = None,
 ) -> StaffReply:
-    """Queue a staff reply; replying takes the conversation over from the bot."""
+    """Queue a staff reply (text, an image of the media library, or a WhatsApp template);
+    replying takes the conversation over from the bot."""
+    image = await _image(ws, media_id) if media_id else None
 
     async def write() -> tuple[dict[str, Any], Any]:
         async with ws.session() as conn:
@@ -150,7 +154,17 @@ async def reply(
             kind = "whatsapp" if conversation["channel"] == "whatsapp" else "dm"
             if template and kind != "whatsapp":
                 raise NotSendable("templates are WhatsApp's", error_code="template_not_supported")
-            payload: dict[str, Any] = {"template": template} if template else {"text": text}
+            if image and kind == "dm" and text:
+                raise NotSendable(
+                    "Instagram sends a picture without text: send the text as its own reply",
+                    error_code="image_with_text",
+                )
+            payload: dict[str, Any] = (
+                {"template": template}
+                if template
+                else {"text": text}
+                | ({"image_url": image, "media_id": str(media_id)} if image else {})
+            )
             eligibility = check_eligibility(
                 kind=kind,
                 sender="human",
@@ -187,6 +201,18 @@ async def reply(
     if row["created"]:
         await publish(redis, [(SEND_OUTBOUND, [str(row["id"]), str(ws.workspace_id)])])
     return StaffReply(outbound_id=row["id"], status=row["status"], tag=eligibility.tag)
+
+
+async def _image(ws: WorkspaceContext, media_id: UUID) -> str:
+    """The public URL Meta fetches the picture from."""
+    asset = (await media_service.assets(ws, [media_id])).get(media_id)
+    if asset is None:
+        raise NotFound("no such file in the media library", error_code="media_not_found")
+    if asset["kind"] != "image":
+        raise NotSendable(
+            "only pictures can be sent in a chat: choose an image", error_code="media_not_image"
+        )
+    return str(asset["public_url"])
 
 
 async def reply_to_escalation(

@@ -15,7 +15,9 @@ from uuid import UUID
 from app.db.leases import renewing
 from app.db.session import Claims, Conn, Pool, tenant_session
 from app.inbox import repo
+from app.integrations import events as integration_events
 from app.logging import get_logger
+from app.outbound import escalation
 from app.outbound import repo as outbound_repo
 from app.outbound.metadata import outbound_id_from
 
@@ -115,6 +117,27 @@ async def _store_customer_message(
             sent_at=occurred,
         )
     await repo.touch_conversation(conn, conversation_id=conversation["id"], inbound_at=occurred)
+    await integration_events.record(
+        conn,
+        ws,
+        integration_events.COMMENT_RECEIVED
+        if kind == "ig_comment"
+        else integration_events.MESSAGE_RECEIVED,
+        {
+            "conversation_id": str(conversation["id"]),
+            "channel": channel,
+            "contact": {
+                "id": sender,
+                "username": data.get("username"),
+                "name": data.get("profile_name"),
+            },
+            "text": payload.get("text"),
+            "attachments": payload.get("attachments") or [],
+            "platform_id": payload["platform_id"],
+            "media_id": data.get("media_id") if kind == "ig_comment" else None,
+            "sent_at": occurred,
+        },
+    )
     item = InboundItem(
         event_id=event["id"],
         workspace_id=ws,
@@ -192,7 +215,7 @@ async def _handle_echo(
     await repo.touch_conversation(
         conn, conversation_id=conversation["id"], outbound_at=occurred, owner="human"
     )
-    await outbound_repo.note_answered_in_app(
+    await escalation.answered_in_app(
         conn, workspace_id=ws, conversation_id=conversation["id"], app_name="Instagram"
     )
     return ProcessOutcome(

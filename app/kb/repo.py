@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from app.db.keyset import after_key, after_params
 from app.db.session import Conn
 
 _DOC_COLUMNS = """id, title, source_type, filename, byte_size, status, pages_total, pages_read, chunks_total,
@@ -42,10 +44,15 @@ async def create_document(
     return row
 
 
-async def list_documents(conn: Conn, *, workspace_id: UUID) -> list[dict[str, Any]]:
+async def list_documents(
+    conn: Conn, *, workspace_id: UUID, limit: int, after: Sequence[Any] | None = None
+) -> list[dict[str, Any]]:
+    """Newest first; `after` is the previous page's last (created_at, id)."""
     cur = await conn.execute(
-        f"select {_DOC_COLUMNS} from public.kb_documents where workspace_id = %(ws)s order by created_at desc",  # noqa: S608
-        {"ws": workspace_id},
+        f"select {_DOC_COLUMNS} from public.kb_documents"  # noqa: S608 - constant fragments
+        f" where workspace_id = %(ws)s and {after_key('created_at, id')}"
+        " order by created_at desc, id desc limit %(limit)s",
+        {"ws": workspace_id, "limit": limit, **after_params(after)},
     )
     return await cur.fetchall()
 
@@ -207,10 +214,15 @@ async def update_faq(
     return await cur.fetchone()
 
 
-async def list_faq(conn: Conn, *, workspace_id: UUID) -> list[dict[str, Any]]:
+async def list_faq(
+    conn: Conn, *, workspace_id: UUID, limit: int, after: Sequence[Any] | None = None
+) -> list[dict[str, Any]]:
+    """In the order they were written; `after` is the previous page's last (created_at, id)."""
     cur = await conn.execute(
-        f"select {_FAQ_COLUMNS} from public.faq where workspace_id = %(ws)s order by created_at, id",  # noqa: S608
-        {"ws": workspace_id},
+        f"select {_FAQ_COLUMNS} from public.faq"  # noqa: S608 - constant fragments
+        f" where workspace_id = %(ws)s and {after_key('created_at, id', 'asc')}"
+        " order by created_at, id limit %(limit)s",
+        {"ws": workspace_id, "limit": limit, **after_params(after)},
     )
     return await cur.fetchall()
 

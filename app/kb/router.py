@@ -9,6 +9,7 @@ from app.deps import CurrentWorkspace
 from app.errors import NotFound
 from app.kb import repo, service
 from app.kb.schemas import DocumentOut, FaqImportOut, FaqIn, FaqOut, SearchHitOut, SearchOut
+from app.pagination import CursorParam, Limit, Page, page_of, time_id_cursor
 from app.ratelimit import api_limit
 
 router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
@@ -37,13 +38,19 @@ async def upload_document(
     return DocumentOut(**document)
 
 
-@router.get("/documents", response_model=list[DocumentOut])
+@router.get("/documents", response_model=Page[DocumentOut])
 @api_limit
-async def list_documents(request: Request, ws: CurrentWorkspace) -> list[DocumentOut]:
+async def list_documents(
+    request: Request, ws: CurrentWorkspace, cursor: CursorParam = None, limit: Limit = 50
+) -> Page[DocumentOut]:
+    """Uploaded documents, newest first, with their progress."""
     async with ws.session() as conn:
-        return [
-            DocumentOut(**d) for d in await repo.list_documents(conn, workspace_id=ws.workspace_id)
-        ]
+        rows = await repo.list_documents(
+            conn, workspace_id=ws.workspace_id, limit=limit + 1, after=time_id_cursor(cursor)
+        )
+    return page_of(
+        rows, limit=limit, key=lambda r: (r["created_at"], r["id"]), item=lambda r: DocumentOut(**r)
+    )
 
 
 @router.get("/documents/{document_id:uuid}", response_model=DocumentOut)
@@ -71,11 +78,19 @@ async def delete_document(request: Request, ws: CurrentWorkspace, document_id: U
     return Response(status_code=204)
 
 
-@router.get("/faq", response_model=list[FaqOut])
+@router.get("/faq", response_model=Page[FaqOut])
 @api_limit
-async def list_faq(request: Request, ws: CurrentWorkspace) -> list[FaqOut]:
+async def list_faq(
+    request: Request, ws: CurrentWorkspace, cursor: CursorParam = None, limit: Limit = 50
+) -> Page[FaqOut]:
+    """The FAQ in the order it was written."""
     async with ws.session() as conn:
-        return [FaqOut(**f) for f in await repo.list_faq(conn, workspace_id=ws.workspace_id)]
+        rows = await repo.list_faq(
+            conn, workspace_id=ws.workspace_id, limit=limit + 1, after=time_id_cursor(cursor)
+        )
+    return page_of(
+        rows, limit=limit, key=lambda r: (r["created_at"], r["id"]), item=lambda r: FaqOut(**r)
+    )
 
 
 @router.post("/faq", response_model=FaqOut, status_code=201)

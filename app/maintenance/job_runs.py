@@ -50,3 +50,15 @@ async def release(pool: Pool, job: str, slot: datetime) -> None:
             "delete from app_private.job_runs where job = %(job)s and slot = %(slot)s and finished_at is null",
             {"job": job, "slot": slot},
         )
+
+
+async def last_finished_start(pool: Pool, job: str) -> datetime | None:
+    """When the job's latest completed run began: what it saw is what changed before then."""
+    async with privileged_session(pool) as conn:
+        cur = await conn.execute(
+            "select max(started_at) as at from app_private.job_runs"
+            " where job = %(job)s and finished_at is not null",
+            {"job": job},
+        )
+        row = await cur.fetchone()
+    return row["at"] if row else None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from app.db.keyset import after_key, after_params
 from app.db.session import Conn
 
 _COLUMNS = (
@@ -31,11 +33,15 @@ async def insert_asset(conn: Conn, **values: Any) -> dict[str, Any]:
     return row
 
 
-async def list_assets(conn: Conn, *, workspace_id: UUID, limit: int) -> list[dict[str, Any]]:
+async def list_assets(
+    conn: Conn, *, workspace_id: UUID, limit: int, after: Sequence[Any] | None = None
+) -> list[dict[str, Any]]:
+    """Newest first; `after` is the previous page's last (created_at, id)."""
     cur = await conn.execute(
         f"select {_COLUMNS} from public.media_assets"  # noqa: S608 - constant columns
-        " where workspace_id = %(ws)s order by created_at desc limit %(limit)s",
-        {"ws": workspace_id, "limit": limit},
+        f" where workspace_id = %(ws)s and {after_key('created_at, id')}"
+        " order by created_at desc, id desc limit %(limit)s",
+        {"ws": workspace_id, "limit": limit, **after_params(after)},
     )
     return await cur.fetchall()
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 
 from app.deps import CurrentWorkspace
 from app.errors import NotFound
 from app.media import service
 from app.media.schemas import MediaOut
+from app.pagination import CursorParam, Limit, Page
 from app.ratelimit import api_limit
 
 router = APIRouter(prefix="/api/media", tags=["media library"])
@@ -27,12 +28,13 @@ async def upload_media(
     return await service.upload(ws, file, settings=state.settings, storage=state.media_storage)
 
 
-@router.get("", response_model=list[MediaOut])
+@router.get("", response_model=Page[MediaOut])
 @api_limit
 async def list_media(
-    request: Request, ws: CurrentWorkspace, limit: Annotated[int, Query(ge=1, le=500)] = 100
-) -> list[MediaOut]:
-    return await service.list_media(ws, limit=limit)
+    request: Request, ws: CurrentWorkspace, cursor: CursorParam = None, limit: Limit = 50
+) -> Page[MediaOut]:
+    """The workspace's uploads, newest first."""
+    return await service.list_media(ws, limit=limit, cursor=cursor)
 
 
 @router.delete("/{media_id:uuid}", status_code=204)

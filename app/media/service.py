@@ -16,6 +16,7 @@ from app.media import repo
 from app.media.inspect import inspect_media
 from app.media.schemas import MediaOut
 from app.media.storage import MediaStorage
+from app.pagination import Page, page_of, time_id_cursor
 from app.workspaces.context import WorkspaceContext
 
 _CHUNK = 1024 * 1024
@@ -75,10 +76,14 @@ async def upload(
     return MediaOut(**row)
 
 
-async def list_media(ws: WorkspaceContext, *, limit: int) -> list[MediaOut]:
+async def list_media(ws: WorkspaceContext, *, limit: int, cursor: str | None) -> Page[MediaOut]:
     async with ws.session() as conn:
-        rows = await repo.list_assets(conn, workspace_id=ws.workspace_id, limit=limit)
-    return [MediaOut(**row) for row in rows]
+        rows = await repo.list_assets(
+            conn, workspace_id=ws.workspace_id, limit=limit + 1, after=time_id_cursor(cursor)
+        )
+    return page_of(
+        rows, limit=limit, key=lambda r: (r["created_at"], r["id"]), item=lambda r: MediaOut(**r)
+    )
 
 
 async def assets(ws: WorkspaceContext, ids: list[UUID]) -> dict[UUID, dict[str, Any]]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
+from app.db.keyset import after_key, after_params
 from app.db.session import Conn
 
 
@@ -59,6 +61,15 @@ async def find_by_key(conn: Conn, *, idempotency_key: str) -> dict[str, Any] | N
     cur = await conn.execute(
         "select id, status from public.outbound_messages where idempotency_key = %(key)s",
         {"key": idempotency_key},
+    )
+    return await cur.fetchone()
+
+
+async def get_outbound(conn: Conn, *, outbound_id: UUID | str) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        "select id, workspace_id, conversation_id, kind, status from public.outbound_messages"
+        " where id = %(id)s",
+        {"id": outbound_id},
     )
     return await cur.fetchone()
 
@@ -168,15 +179,17 @@ async def open_escalation(
 
 async def note_answered_in_app(
     conn: Conn, *, workspace_id: UUID | str, conversation_id: UUID | str, app_name: str
-) -> None:
+) -> UUID | None:
     """Someone answered from the platform's own app: the staff inbox shows the conversation as
-    theirs to follow up, assigned to nobody (one open escalation at a time)."""
-    await conn.execute(
+    theirs to follow up, assigned to nobody (one open escalation at a time). The new
+    escalation's id; None when one was open already."""
+    cur = await conn.execute(
         """
         insert into public.escalations (workspace_id, conversation_id, reason)
         select %(ws)s, %(conv)s, %(reason)s
          where not exists (select 1 from public.escalations
                             where conversation_id = %(conv)s and status <> 'resolved')
+        returning id
         """,
         {
             "ws": workspace_id,
@@ -184,20 +197,29 @@ async def note_answered_in_app(
             "reason": f"answered in the {app_name} app",
         },
     )
+    created: Any = await cur.fetchone()
+    return created["id"] if created else None
 
 
 async def list_outbound(
-    conn: Conn, *, workspace_id: UUID, status: str | None
+    conn: Conn,
+    *,
+    workspace_id: UUID,
+    status: str | None,
+    limit: int,
+    after: Sequence[Any] | None = None,
 ) -> list[dict[str, Any]]:
+    """Newest first; `after` is the previous page's last (created_at, id)."""
     cur = await conn.execute(
-        """
+        f"""
         select id, conversation_id, kind, recipient, payload, status, attempts, platform_message_id, last_error,
                created_at, updated_at, sent_at
           from public.outbound_messages
          where workspace_id = %(ws)s and (%(status)s::text is null or status = %(status)s)
-         order by created_at desc limit 200
-        """,
-        {"ws": workspace_id, "status": status},
+           and {after_key("created_at, id")}
+         order by created_at desc, id desc limit %(limit)s
+        """,  # noqa: S608 - constant fragments
+        {"ws": workspace_id, "status": status, "limit": limit, **after_params(after)},
     )
     return await cur.fetchall()
 

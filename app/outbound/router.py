@@ -11,6 +11,7 @@ from app.deps import CurrentWorkspace
 from app.errors import NotFound
 from app.outbound import repo
 from app.outbound.service import NotSendable, check_eligibility
+from app.pagination import CursorParam, Limit, Page, page_of, time_id_cursor
 from app.queue import SEND_OUTBOUND, publish
 from app.ratelimit import api_limit
 
@@ -34,17 +35,27 @@ class OutboundOut(BaseModel):
     sent_at: datetime | None
 
 
-@router.get("", response_model=list[OutboundOut])
+@router.get("", response_model=Page[OutboundOut])
 @api_limit
 async def list_outbound(
-    request: Request, ws: CurrentWorkspace, status: Annotated[Status | None, Query()] = None
-) -> list[OutboundOut]:
+    request: Request,
+    ws: CurrentWorkspace,
+    status: Annotated[Status | None, Query()] = None,
+    cursor: CursorParam = None,
+    limit: Limit = 50,
+) -> Page[OutboundOut]:
     """What the bot sent or tried to send; `status=dead` is the dead-letter list staff work from."""
     async with ws.session() as conn:
-        return [
-            OutboundOut(**row)
-            for row in await repo.list_outbound(conn, workspace_id=ws.workspace_id, status=status)
-        ]
+        rows = await repo.list_outbound(
+            conn,
+            workspace_id=ws.workspace_id,
+            status=status,
+            limit=limit + 1,
+            after=time_id_cursor(cursor),
+        )
+    return page_of(
+        rows, limit=limit, key=lambda r: (r["created_at"], r["id"]), item=lambda r: OutboundOut(**r)
+    )
 
 
 @router.post("/{outbound_id:uuid}/retry", response_model=dict[str, str], status_code=202)

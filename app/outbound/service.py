@@ -24,8 +24,9 @@ from app.db.retry import retrying_conflicts
 from app.db.session import Claims, Pool, privileged_session, tenant_session
 from app.errors import AppError
 from app.inbox import repo as inbox_repo
+from app.integrations import events as integration_events
 from app.logging import get_logger
-from app.outbound import repo
+from app.outbound import escalation, repo
 from app.outbound.metadata import metadata_for
 from app.platforms.meta.account_clients import clients_for
 from app.platforms.meta.errors import (
@@ -134,8 +135,12 @@ async def _call(
                 template.get("language", "en_US"),
                 template.get("components"),
             )
+        if image := payload.get("image_url"):
+            return await client.send_media(recipient, "image", image, caption=payload.get("text"))
         return await client.send_text(recipient, payload["text"])
     if kind == "dm":
+        if image := payload.get("image_url"):
+            return await client.send_image(recipient, image, tag=tag, metadata=metadata)
         return await client.send_text(recipient, payload["text"], tag=tag, metadata=metadata)
     if kind == "comment_reply":
         return await client.reply_to_comment(recipient, payload["text"])
@@ -288,7 +293,9 @@ async def _record_sent(
                 sender=row["sender"],
                 platform_message_id=platform_id,
                 text=row["payload"].get("text"),
-                attachments=[],
+                attachments=[{"type": "image", "url": image}]
+                if (image := row["payload"].get("image_url"))
+                else [],
                 sent_at=None,
             )
         if row["kind"] in ("comment_reply", "private_reply", "hide_comment"):
@@ -316,7 +323,7 @@ def _checkable(row: dict[str, Any]) -> bool:
 async def _escalate(conn: Any, row: dict[str, Any], reason: str) -> None:
     """The message is not going out: its conversation goes to staff with it as the draft."""
     if row["conversation_id"]:
-        await repo.open_escalation(
+        await escalation.open_escalation(
             conn,
             workspace_id=row["workspace_id"],
             conversation_id=row["conversation_id"],
@@ -423,6 +430,8 @@ async def _finish(
             )
             if escalate:
                 await _escalate(conn, row, escalate)
+            if status == "dead" or escalate:
+                await _tell_failed(conn, row, "dead" if status == "dead" else "escalated", error)
             if refused is not None and settings is not None:
                 await token_health.record_refusal(
                     conn, account_id=row["social_account_id"], exc=refused, settings=settings
@@ -441,6 +450,26 @@ async def give_up(pool: Pool, *, outbound_id: str, workspace_id: str, error: str
         await repo.set_status(
             conn, outbound_id=outbound_id, status="dead", error=f"gave up after retries: {error}"
         )
+        row = await repo.get_outbound(conn, outbound_id=outbound_id)
+        if row is not None:
+            await _tell_failed(conn, row, "dead", f"gave up after retries: {error}")
+
+
+async def _tell_failed(conn: Any, row: dict[str, Any], result: str, error: str) -> None:
+    """Integrations hear of a message that did not go out (the staff's screens do from the
+    task, app/live)."""
+    await integration_events.record(
+        conn,
+        row["workspace_id"],
+        integration_events.SEND_FAILED,
+        {
+            "outbound_id": str(row["id"]),
+            "conversation_id": str(row["conversation_id"]) if row["conversation_id"] else None,
+            "kind": row["kind"],
+            "result": result,
+            "error": error,
+        },
+    )
 
 
 def retry_delay(settings: Settings, *, attempts: int, asked: float | None) -> float:

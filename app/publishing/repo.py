@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from psycopg import sql
 
+from app.db.keyset import after_key, after_params
 from app.db.session import Conn
 
 # the columns a step may change
@@ -131,8 +133,10 @@ async def list_posts(
     start: datetime | None,
     end: datetime | None,
     limit: int,
+    after: Sequence[Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """The calendar's query: by status, account and a time range, in time order."""
+    """The calendar's query: by status, account and a time range, in time order; `after` is
+    the previous page's last (publish_at, id)."""
     cur = await conn.execute(
         f"""
         select {_POST}{_FROM}
@@ -141,6 +145,7 @@ async def list_posts(
            and (%(account)s::uuid is null or p.social_account_id = %(account)s)
            and (%(start)s::timestamptz is null or p.publish_at >= %(start)s)
            and (%(end)s::timestamptz is null or p.publish_at < %(end)s)
+           and {after_key("p.publish_at, p.id", "asc")}
          order by p.publish_at, p.id
          limit %(limit)s
         """,
@@ -151,6 +156,7 @@ async def list_posts(
             "start": start,
             "end": end,
             "limit": limit,
+            **after_params(after),
         },
     )
     return await cur.fetchall()

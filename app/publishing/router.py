@@ -7,6 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 
 from app.deps import CurrentWorkspace
+from app.pagination import CursorParam, Page
 from app.publishing import scheduling
 from app.publishing.schemas import (
     InstagramPostOut,
@@ -35,7 +36,7 @@ async def create_post(request: Request, ws: CurrentWorkspace, body: PostCreate) 
     return await scheduling.create_post(ws, body, settings=state.settings, http=state.http)
 
 
-@router.get("", response_model=list[PostOut])
+@router.get("", response_model=Page[PostOut])
 @api_limit
 async def list_posts(
     request: Request,
@@ -46,11 +47,12 @@ async def list_posts(
         date | None, Query(alias="from", description="first day (workspace's time zone)")
     ] = None,
     end: Annotated[date | None, Query(alias="to", description="last day, included")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[PostOut]:
+    cursor: CursorParam = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="items per page")] = 200,
+) -> Page[PostOut]:
     """The calendar: posts by time, filtered by status, account and days."""
     return await scheduling.list_posts(
-        ws, status=status, account_id=account_id, start=start, end=end, limit=limit
+        ws, status=status, account_id=account_id, start=start, end=end, limit=limit, cursor=cursor
     )
 
 

@@ -19,6 +19,7 @@ from app.config import Settings
 from app.db.session import Conn
 from app.errors import Conflict, NotFound
 from app.media import service as media_service
+from app.pagination import Page, page_of, time_id_cursor
 from app.platforms.meta.account_clients import clients_for
 from app.platforms.meta.errors import GraphAPIError
 from app.platforms.meta.instagram import InstagramClient
@@ -186,7 +187,8 @@ async def list_posts(
     start: date | None,
     end: date | None,
     limit: int,
-) -> list[PostOut]:
+    cursor: str | None = None,
+) -> Page[PostOut]:
     """`start` and `end` are days in the workspace's time zone, both included."""
     async with ws.session() as conn:
         zone = await _zone(conn, ws)
@@ -199,9 +201,10 @@ async def list_posts(
             end=datetime.combine(end + timedelta(days=1), datetime.min.time(), zone)
             if end
             else None,
-            limit=limit,
+            limit=limit + 1,
+            after=time_id_cursor(cursor),
         )
-    return [post_out(row) for row in rows]
+    return page_of(rows, limit=limit, key=lambda r: (r["publish_at"], r["id"]), item=post_out)
 
 
 async def _post(conn: Conn, ws: WorkspaceContext, post_id: UUID) -> dict[str, Any]:

@@ -32,6 +32,7 @@ import redis.asyncio as aioredis
 from app.audit.repo import write_audit
 from app.config import Settings
 from app.db.session import Claims, Pool, privileged_session, tenant_session
+from app.integrations import events as integration_events
 from app.live import events as live
 from app.logging import get_logger
 from app.platforms.meta.account_clients import clients_for
@@ -330,6 +331,14 @@ async def advance_post(
                 await token_health.record_success(conn, account_id=post["social_account_id"])
             await repo.apply_step(conn, post_id=post_id, changes=step.changes)
             if step.outcome in ("published", "failed"):
+                await integration_events.record(
+                    conn,
+                    workspace_id,
+                    integration_events.POST_PUBLISHED
+                    if step.outcome == "published"
+                    else integration_events.POST_FAILED,
+                    {"post_id": str(post_id), **_outcome(step)},
+                )
                 await write_audit(
                     conn,
                     workspace_id=UUID(str(workspace_id)),
@@ -352,6 +361,12 @@ async def advance_post(
         if not step.again:
             return outcome
     return outcome
+
+
+def _outcome(step: Step) -> dict[str, Any]:
+    """What an integration wants to know of the outcome."""
+    keys = ("status", "platform_media_id", "permalink", "published_at", "last_error")
+    return {k: step.changes[k] for k in keys if k in step.changes}
 
 
 def _logged(step: Step) -> dict[str, Any]:

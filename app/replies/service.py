@@ -26,6 +26,7 @@ from app.inbox.service import InboundItem, leased
 from app.kb.embeddings import Embedders
 from app.kb.service import KnowledgeReader
 from app.logging import get_logger
+from app.outbound import escalation
 from app.outbound import repo as outbound_repo
 from app.replies import repo
 
@@ -167,7 +168,7 @@ async def hand_over_after_failure(
     """Deciding a reply failed for good: the customer is never left unanswered, staff get the
     conversation with the reason, and the event is closed as failed (not swept again)."""
     async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
-        await outbound_repo.open_escalation(
+        await escalation.open_escalation(
             conn,
             workspace_id=workspace_id,
             conversation_id=conversation_id,
@@ -307,7 +308,7 @@ async def _record_reply(
             "reply queued", [str(row["id"])] if row["status"] in ("pending", "failed") else []
         )
     if decision.action in (Action.ESCALATE, Action.HIDE):
-        escalation_id = await outbound_repo.open_escalation(
+        escalation_id = await escalation.open_escalation(
             conn,
             workspace_id=workspace_id,
             conversation_id=conversation_id,
@@ -399,7 +400,7 @@ async def plan_comment_reply(pool: Pool, kit: AgentKit, item: InboundItem) -> Pl
                 }
             )
         elif decision.action == Action.ESCALATE:
-            await outbound_repo.open_escalation(
+            await escalation.open_escalation(
                 conn,
                 workspace_id=workspace_id,
                 conversation_id=item.conversation_id,

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
+from app.db.keyset import after_key, after_params
 from app.db.session import Conn
 
 _PUBLIC_COLUMNS = """
@@ -15,11 +17,15 @@ _PUBLIC_COLUMNS = """
 """
 
 
-async def list_accounts(conn: Conn, *, workspace_id: UUID) -> list[dict[str, Any]]:
+async def list_accounts(
+    conn: Conn, *, workspace_id: UUID, limit: int, after: Sequence[Any] | None = None
+) -> list[dict[str, Any]]:
+    """In the order they were first connected; `after`: the last (connected_at, id) shown."""
     cur = await conn.execute(
         f"select {_PUBLIC_COLUMNS} from public.social_accounts"  # noqa: S608 - constant columns
-        " where workspace_id = %(ws)s order by platform, connected_at",
-        {"ws": workspace_id},
+        f" where workspace_id = %(ws)s and {after_key('connected_at, id', 'asc')}"
+        " order by connected_at, id limit %(limit)s",
+        {"ws": workspace_id, "limit": limit, **after_params(after)},
     )
     return await cur.fetchall()
 

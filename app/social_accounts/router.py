@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.deps import CurrentWorkspace
 from app.pages import page
+from app.pagination import CursorParam, Limit, Page, page_of, time_id_cursor
 from app.ratelimit import api_limit
 from app.social_accounts import connect, instagram_connect, meta_callbacks, repo, token_health
 from app.social_accounts.schemas import EmbeddedSignupIn, SocialAccountOut, WhatsAppConnectIn
@@ -20,12 +21,16 @@ pages = APIRouter(tags=["social accounts"])
 meta_callbacks_router = APIRouter(prefix="/webhooks/instagram", tags=["webhooks"])
 
 
-@router.get("", response_model=list[SocialAccountOut])
+@router.get("", response_model=Page[SocialAccountOut])
 @api_limit
-async def list_social_accounts(request: Request, ws: CurrentWorkspace) -> list[SocialAccountOut]:
+async def list_social_accounts(
+    request: Request, ws: CurrentWorkspace, cursor: CursorParam = None, limit: Limit = 50
+) -> Page[SocialAccountOut]:
     async with ws.session() as conn:
-        rows = await repo.list_accounts(conn, workspace_id=ws.workspace_id)
-    return [account_out(row) for row in rows]
+        rows = await repo.list_accounts(
+            conn, workspace_id=ws.workspace_id, limit=limit + 1, after=time_id_cursor(cursor)
+        )
+    return page_of(rows, limit=limit, key=lambda r: (r["connected_at"], r["id"]), item=account_out)
 
 
 def account_out(row: dict[str, Any]) -> SocialAccountOut:

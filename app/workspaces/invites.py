@@ -16,6 +16,7 @@ from app.config import Settings
 from app.db.session import privileged_session
 from app.errors import Conflict, Forbidden, NotFound
 from app.mail.sender import Mail, Mailer
+from app.pagination import Page, page_of, time_id_cursor
 from app.workspaces import repo
 from app.workspaces.context import UserSession, WorkspaceContext
 from app.workspaces.schemas import InviteOut
@@ -99,11 +100,15 @@ async def invite(
     return invite_out(row, emailed=emailed, invite_url=None if emailed else link)
 
 
-async def list_invites(ws: WorkspaceContext) -> list[InviteOut]:
+async def list_invites(ws: WorkspaceContext, *, limit: int, cursor: str | None) -> Page[InviteOut]:
     ws.require("owner")
     async with ws.session() as conn:
-        rows = await repo.list_invites(conn, workspace_id=ws.workspace_id)
-    return [invite_out(row) for row in rows]
+        rows = await repo.list_invites(
+            conn, workspace_id=ws.workspace_id, limit=limit + 1, after=time_id_cursor(cursor)
+        )
+    return page_of(
+        rows, limit=limit, key=lambda r: (r["created_at"], r["id"]), item=lambda r: invite_out(r)
+    )
 
 
 async def revoke(ws: WorkspaceContext, invite_id: UUID) -> InviteOut:

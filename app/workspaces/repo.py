@@ -3,9 +3,11 @@ visible; the explicit filters are there so the planner can use the tenant indexe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from app.db.keyset import after_key, after_params
 from app.db.session import Conn
 
 
@@ -50,15 +52,19 @@ async def update_workspace(
     return await cur.fetchone()
 
 
-async def list_workspaces(conn: Conn, *, user_id: UUID) -> list[dict[str, Any]]:
+async def list_workspaces(
+    conn: Conn, *, user_id: UUID, limit: int, after: Sequence[Any] | None = None
+) -> list[dict[str, Any]]:
+    """Oldest first; `after` is the previous page's last (created_at, id)."""
     cur = await conn.execute(
-        """
+        f"""
         select w.id, w.name, w.timezone, w.created_at, m.role, m.is_default
           from public.workspaces w
           join public.workspace_members m on m.workspace_id = w.id and m.user_id = %(user_id)s
-         order by w.created_at, w.id
-        """,
-        {"user_id": user_id},
+         where {after_key("w.created_at, w.id", "asc")}
+         order by w.created_at, w.id limit %(limit)s
+        """,  # noqa: S608 - constant fragments
+        {"user_id": user_id, "limit": limit, **after_params(after)},
     )
     return await cur.fetchall()
 
@@ -198,11 +204,15 @@ async def create_invite(
     return row
 
 
-async def list_invites(conn: Conn, *, workspace_id: UUID) -> list[dict[str, Any]]:
+async def list_invites(
+    conn: Conn, *, workspace_id: UUID, limit: int, after: Sequence[Any] | None = None
+) -> list[dict[str, Any]]:
+    """Newest first; `after` is the previous page's last (created_at, id)."""
     cur = await conn.execute(
         f"select {_INVITE_COLUMNS} from public.workspace_invites"  # noqa: S608 - constant columns
-        " where workspace_id = %(ws)s order by created_at desc",
-        {"ws": workspace_id},
+        f" where workspace_id = %(ws)s and {after_key('created_at, id')}"
+        " order by created_at desc, id desc limit %(limit)s",
+        {"ws": workspace_id, "limit": limit, **after_params(after)},
     )
     return await cur.fetchall()
 

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from app.deps import CurrentUserSession, PathWorkspace
 from app.errors import AppError
 from app.pages import page
+from app.pagination import CursorParam, Limit, Page
 from app.ratelimit import api_limit, auth_limit, limiter
 from app.workspaces import invites, service
 from app.workspaces.context import UserSession, resolve_workspace
@@ -37,10 +38,13 @@ async def create_workspace(
     return await service.create_workspace(user, name=body.name, timezone=body.timezone)
 
 
-@router.get("", response_model=list[WorkspaceOut])
+@router.get("", response_model=Page[WorkspaceOut])
 @api_limit
-async def list_workspaces(request: Request, user: CurrentUserSession) -> list[WorkspaceOut]:
-    return await service.list_workspaces(user)
+async def list_workspaces(
+    request: Request, user: CurrentUserSession, cursor: CursorParam = None, limit: Limit = 50
+) -> Page[WorkspaceOut]:
+    """The workspaces you belong to, oldest first, with your role in each."""
+    return await service.list_workspaces(user, limit=limit, cursor=cursor)
 
 
 @router.get("/{workspace_id:uuid}", response_model=WorkspaceDetail)
@@ -78,11 +82,13 @@ async def add_member(request: Request, ws: PathWorkspace, body: MemberInvite) ->
     return added
 
 
-@router.get("/{workspace_id:uuid}/invites", response_model=list[InviteOut])
+@router.get("/{workspace_id:uuid}/invites", response_model=Page[InviteOut])
 @api_limit
-async def list_invites(request: Request, ws: PathWorkspace) -> list[InviteOut]:
+async def list_invites(
+    request: Request, ws: PathWorkspace, cursor: CursorParam = None, limit: Limit = 50
+) -> Page[InviteOut]:
     """Invitations of the workspace, newest first, with their status (owners)."""
-    return await invites.list_invites(ws)
+    return await invites.list_invites(ws, limit=limit, cursor=cursor)
 
 
 @router.delete("/{workspace_id:uuid}/invites/{invite_id:uuid}", response_model=InviteOut)

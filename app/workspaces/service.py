@@ -13,6 +13,7 @@ from app.config import Settings
 from app.db.session import Conn, privileged_session
 from app.errors import Conflict, InvalidInput, NotFound
 from app.mail.sender import Mailer
+from app.pagination import Page, page_of, time_id_cursor
 from app.social_accounts import connect
 from app.workspaces import invites, repo
 from app.workspaces.context import UserSession, WorkspaceContext
@@ -48,10 +49,19 @@ async def create_workspace(
     return WorkspaceOut(**row, role="owner")
 
 
-async def list_workspaces(user: UserSession) -> list[WorkspaceOut]:
+async def list_workspaces(
+    user: UserSession, *, limit: int, cursor: str | None
+) -> Page[WorkspaceOut]:
     async with user.session() as conn:
-        rows = await repo.list_workspaces(conn, user_id=user.principal.user_id)
-    return [WorkspaceOut(**row) for row in rows]
+        rows = await repo.list_workspaces(
+            conn, user_id=user.principal.user_id, limit=limit + 1, after=time_id_cursor(cursor)
+        )
+    return page_of(
+        rows,
+        limit=limit,
+        key=lambda r: (r["created_at"], r["id"]),
+        item=lambda r: WorkspaceOut(**r),
+    )
 
 
 async def update_workspace(ws: WorkspaceContext, body: WorkspaceUpdate) -> WorkspaceOut:

@@ -191,6 +191,45 @@ async def media_asset(conn: Any, ws: str, refs: Refs) -> Refs:
     return {}
 
 
+async def canned_reply(conn: Any, ws: str, refs: Refs) -> Refs:
+    await _one(
+        conn,
+        "insert into canned_replies (workspace_id, title, text) values (%s, 'Hours', 'We open at 8')",
+        (ws,),
+    )
+    return {}
+
+
+async def webhook_endpoint(conn: Any, ws: str, refs: Refs) -> Refs:
+    row = await _one(
+        conn,
+        "insert into webhook_endpoints (workspace_id, url, events, secret_encrypted)"
+        " values (%s, 'https://hooks.example/in', '{message.received}', 'x')",
+        (ws,),
+    )
+    return {"webhook_endpoint_id": row["id"]}
+
+
+async def webhook_delivery(conn: Any, ws: str, refs: Refs) -> Refs:
+    await _one(
+        conn,
+        "insert into webhook_deliveries (workspace_id, endpoint_id, event_id, event_type, payload)"
+        " values (%s, %s, gen_random_uuid(), 'ping', '{}')",
+        (ws, refs["webhook_endpoint_id"]),
+    )
+    return {}
+
+
+async def member_alert_setting(conn: Any, ws: str, refs: Refs) -> Refs:
+    await _one(
+        conn,
+        "insert into member_alert_settings (workspace_id, user_id, new_escalations)"
+        " values (%s, gen_random_uuid(), true)",
+        (ws,),
+    )
+    return {}
+
+
 async def ai_settings(conn: Any, ws: str, refs: Refs) -> Refs:
     # every workspace already has its settings row (made with the workspace); a second one for
     # another workspace is what an attacker would try
@@ -223,6 +262,10 @@ ROW_MAKERS: dict[str, Maker] = {
     "workspace_members": member,
     "workspace_invites": invite,
     "media_assets": media_asset,
+    "canned_replies": canned_reply,
+    "webhook_endpoints": webhook_endpoint,
+    "webhook_deliveries": webhook_delivery,
+    "member_alert_settings": member_alert_setting,
     "ai_settings": ai_settings,
 }
 

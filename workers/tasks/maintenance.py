@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from app import queue
-from app.analytics.rollup import roll_up_analytics
+from app.analytics.rollup import ROLLUP_JOB, roll_up_analytics, rollup_watermark
 from app.config import get_settings
 from app.logging import get_logger
 from app.maintenance import job_runs
@@ -61,9 +61,13 @@ def roll_up() -> dict[str, Any]:
     settings = get_settings()
 
     async def work(r: runtime.Resources) -> dict[str, Any]:
-        return {"rows": await roll_up_analytics(r.pool, days=settings.analytics_rollup_days)}
+        return await roll_up_analytics(
+            r.pool,
+            days=settings.analytics_rollup_days,
+            since=await rollup_watermark(r.pool),
+        )
 
-    return once_per_slot("roll_up_analytics", settings.analytics_rollup_interval_s, work)
+    return once_per_slot(ROLLUP_JOB, settings.analytics_rollup_interval_s, work)
 
 
 @celery_app.task(name=queue.CLEAN_UP_EVENTS)

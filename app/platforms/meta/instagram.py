@@ -53,14 +53,19 @@ class InstagramClient:
         )
         return str(result["message_id"])
 
-    async def send_image(self, recipient_id: str, url: str, *, metadata: str | None = None) -> str:
+    async def send_image(
+        self, recipient_id: str, url: str, *, tag: str | None = None, metadata: str | None = None
+    ) -> str:
         message: dict[str, Any] = {"attachment": {"type": "image", "payload": {"url": url}}}
         if metadata:
             message["metadata"] = metadata
+        body: dict[str, Any] = {"recipient": {"id": recipient_id}, "message": message}
+        if tag:
+            body.update({"messaging_type": "MESSAGE_TAG", "tag": tag})
         result = await self.graph.request(
             "POST",
             f"{self.ig_id}/messages",
-            json={"recipient": {"id": recipient_id}, "message": message},
+            json=body,
             bucket="send",
             rate=self._send,
             sends=True,

@@ -1,0 +1,1 @@
+"""A workspace's canned replies: ready answers staff insert into a reply."""

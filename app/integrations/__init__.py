@@ -1,0 +1,1 @@
+"""Outgoing webhooks: a workspace's integrations hear about what happens in it."""
