@@ -175,9 +175,14 @@ class Settings(BaseSettings):
     chat_timeout_s: float = 30.0
     agent_max_tool_rounds: int = 4
     history_messages: int = 12
-    # Offline responder: answer when the best FAQ or chunk is at least this similar
+    # Offline responder: answer from an FAQ entry whose score (how much of the question it
+    # covers, blended with the embedding similarity) reaches this, ahead of the runner-up by
+    # the margin; from a passage's line covering at least the chunk share of the question
     offline_faq_similarity: float = 0.55
-    offline_chunk_similarity: float = 0.5
+    offline_chunk_similarity: float = 0.7
+    offline_margin: float = 0.05
+    # the FAQ entries the offline responder compares a question with (all of a normal FAQ)
+    offline_faq_scan: int = 1000
     moderation_enabled: bool = True
     moderation_threshold: float = 0.5
     local_moderation_threshold: float = 0.85

@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-BENCHMARKS = ["webhook_ingest", "retrieval", "pipeline", "chaos", "publishing", "api"]
+BENCHMARKS = ["webhook_ingest", "retrieval", "pipeline", "chaos", "publishing", "api", "agent_eval"]
 RESULTS = Path(__file__).resolve().parent / "results"
 
 

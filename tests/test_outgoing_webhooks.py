@@ -126,8 +126,8 @@ async def test_events_signed_retried_listed_and_redelivered(
     assert {d["event_type"] for d in deliveries()} == {"message.received", "escalation.opened"}
 
     fast = settings.model_copy(update={"outgoing_webhook_retry_base_s": 0.2})
-    first = await _run(app, fast)
-    assert first["claimed"] == 2 and first["failed"] >= 1
+    # Beat runs over every workspace's deliveries; this test looks at its own
+    await _run(app, fast)
     failed = [d for d in deliveries() if d["status"] == "failed"]
     assert failed and failed[0]["last_status_code"] == 500
     assert failed[0]["last_response"] == "receiver is down" and failed[0]["attempts"] == 1

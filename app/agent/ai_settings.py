@@ -32,8 +32,14 @@ class AiSettings:
     confidence_threshold: float = 0.7
     blocked_words: tuple[str, ...] = ()
     escalation_keywords: tuple[str, ...] = ("human", "agent", "refund", "urgent")
+    # true: emoji-only and tags-only messages ignored, spam comments hidden, praise unanswered
     ignore_rules: dict[str, Any] = field(
-        default_factory=lambda: {"emoji_only": True, "tags_only": True}
+        default_factory=lambda: {
+            "emoji_only": True,
+            "tags_only": True,
+            "spam": True,
+            "praise": False,
+        }
     )
     auto_reply: dict[str, bool] = field(
         default_factory=lambda: {"instagram_dm": True, "instagram_comment": True, "whatsapp": True}

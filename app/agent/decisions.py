@@ -26,6 +26,9 @@ class Decision:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     latency_ms: int = 0
+    # the text the offline responder took its reply from (an FAQ entry, a passage): its
+    # language is the reply's, even when the reply itself is a name and a price
+    source: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -23,7 +23,8 @@ from app.agent.decisions import Action, Decision
 from app.agent.guardrails import check_inbound, check_outbound
 from app.agent.moderation import Moderator
 from app.agent.prompts import load_prompt, render
-from app.agent.responder import in_customer_language, offline_reply
+from app.agent.responder import Thresholds, in_customer_language, offline_reply
+from app.agent.small_talk import recognise
 from app.agent.tools import TOOLS, ToolLog, format_hits
 from app.config import Settings
 from app.kb.embeddings import Embedder
@@ -134,6 +135,9 @@ def compiled_graph(with_model: bool) -> Any:
         lines = [line for line in state["text"].splitlines() if line.strip()]
         if len(lines) > 1:
             queries += lines[-5:]
+        talk = recognise(state["text"])
+        if talk is not None and talk.rest and talk.rest not in queries:
+            queries.append(talk.rest)
         best: dict[str, SearchHit] = {}
         found = await deps.knowledge.search_many(queries, limit=settings.kb_search_results)
         for hit in (hit for hits in found for hit in hits):
@@ -150,12 +154,18 @@ def compiled_graph(with_model: bool) -> Any:
         ai = run.deps.ai
         settings = run.deps.settings
         draft = await offline_reply(
-            deps.embedder,
             question=state["text"],
             hits=state.get("hits", []),
-            faq_floor=settings.offline_faq_similarity,
-            chunk_floor=settings.offline_chunk_similarity,
-            threshold=ai.confidence_threshold,
+            faq_entries=await deps.knowledge.faq_entries(limit=settings.offline_faq_scan),
+            limits=Thresholds(
+                faq=settings.offline_faq_similarity,
+                line=settings.offline_chunk_similarity,
+                margin=settings.offline_margin,
+                confidence=ai.confidence_threshold,
+            ),
+            business_name=ai.business_name,
+            tone=ai.tone,
+            ignore_praise=bool((ai.ignore_rules or {}).get("praise", False)),
         )
         if ai.reply_in_customer_language:
             draft = in_customer_language(draft, state["text"])

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from app.agent.ai_settings import AiSettings
 from app.agent.decisions import Action
+from app.agent.spam import is_spam
 
 _TAG = re.compile(r"^[@#][\w.]+$")
 _URL = re.compile(r"https?://[^\s)>\]]+|www\.[^\s)>\]]+", re.IGNORECASE)
@@ -81,6 +82,8 @@ def check_inbound(
         return Verdict(Action.IGNORE, "emoji-only message")
     if rules.get("tags_only") and all(_TAG.match(word) for word in body.split()):
         return Verdict(Action.IGNORE, "only tags or mentions")
+    if channel == "instagram_comment" and rules.get("spam", True) and (why := is_spam(body)):
+        return Verdict(Action.HIDE, why)
     for phrase in settings.blocked_words:
         if phrase and _has_phrase(body, phrase):
             if channel == "instagram_comment":

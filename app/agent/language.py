@@ -60,3 +60,143 @@ def detect(text: str | None) -> str | None:
         return None
     language, confidence = _identifier().classify(cleaned)
     return str(language) if confidence >= MIN_CONFIDENCE else None
+
+
+# words that belong to one of the six languages we answer in (accent-free), for messages too
+# short for the model: "Vocês aceitam PayPal?"
+_FUNCTION_WORDS = {
+    "en": {
+        "you",
+        "your",
+        "do",
+        "does",
+        "the",
+        "is",
+        "are",
+        "what",
+        "how",
+        "where",
+        "when",
+        "can",
+        "have",
+        "with",
+    },
+    "es": {
+        "usted",
+        "ustedes",
+        "tienen",
+        "hacen",
+        "puedo",
+        "cual",
+        "cuanto",
+        "donde",
+        "cuando",
+        "el",
+        "los",
+        "las",
+        "del",
+        "por",
+        "que",
+        "hay",
+        "es",
+        "una",
+    },
+    "pt": {
+        "voce",
+        "voces",
+        "vcs",
+        "tem",
+        "fazem",
+        "posso",
+        "qual",
+        "quanto",
+        "onde",
+        "quando",
+        "os",
+        "as",
+        "do",
+        "da",
+        "nao",
+        "sao",
+        "uma",
+        "aceitam",
+        "e",
+    },
+    "fr": {
+        "vous",
+        "est",
+        "ce",
+        "avez",
+        "etes",
+        "faites",
+        "puis",
+        "quel",
+        "quelle",
+        "combien",
+        "ou",
+        "quand",
+        "le",
+        "les",
+        "du",
+        "une",
+        "des",
+    },
+    "de": {
+        "sie",
+        "ihr",
+        "habt",
+        "haben",
+        "ist",
+        "sind",
+        "kann",
+        "ich",
+        "wie",
+        "was",
+        "wo",
+        "wann",
+        "der",
+        "die",
+        "das",
+        "ein",
+        "eine",
+        "gibt",
+    },
+    "it": {
+        "voi",
+        "avete",
+        "siete",
+        "fate",
+        "posso",
+        "quale",
+        "quanto",
+        "dove",
+        "quando",
+        "il",
+        "lo",
+        "gli",
+        "della",
+        "che",
+        "una",
+        "sono",
+    },
+}
+
+
+def from_function_words(text: str | None) -> str | None:
+    """The language most of the message's function words belong to, if one clearly leads."""
+    import unicodedata
+
+    folded = "".join(
+        ch
+        for ch in unicodedata.normalize("NFKD", (text or "").lower())
+        if not unicodedata.combining(ch)
+    )
+    words = set(
+        folded.replace("?", " ").replace("!", " ").replace(",", " ").replace("-", " ").split()
+    )
+    scores = sorted(
+        ((len(words & vocabulary), name) for name, vocabulary in _FUNCTION_WORDS.items()),
+        reverse=True,
+    )
+    (best, name), (second, _) = scores[0], scores[1]
+    return name if best >= 1 and best > second else None

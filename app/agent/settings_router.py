@@ -33,6 +33,14 @@ class IgnoreRules(BaseModel):
 
     emoji_only: bool = _DEFAULTS.ignore_rules["emoji_only"]
     tags_only: bool = _DEFAULTS.ignore_rules["tags_only"]
+    spam: bool = Field(
+        default=_DEFAULTS.ignore_rules["spam"],
+        description="hide link, follower, giveaway and crypto spam under posts",
+    )
+    praise: bool = Field(
+        default=_DEFAULTS.ignore_rules["praise"],
+        description='leave praise ("love this!") unanswered instead of thanking',
+    )
 
 
 class ReplyLimits(BaseModel):

@@ -99,6 +99,8 @@ async def post(
         return Attempt(None, None, f"no answer within {settings.outgoing_webhook_timeout_s:g} s")
     except httpx.HTTPError as exc:
         return Attempt(None, None, f"could not connect: {exc!s}"[:500])
+    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+        return Attempt(None, None, f"the URL cannot be called: {exc!s}"[:500])
     text = response.text[:_KEPT_RESPONSE]
     if 200 <= response.status_code < 300:
         return Attempt(response.status_code, text, None)

@@ -8,6 +8,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
+import httpx
+
 from app.audit.record import record
 from app.config import Settings
 from app.db.session import Conn
@@ -22,7 +24,8 @@ async def check_url(url: str, settings: Settings) -> None:
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises on a port that is not a number
-    except ValueError as exc:
+        httpx.URL(url)  # a host name that is not a valid internet (IDNA) name
+    except (ValueError, httpx.InvalidURL) as exc:
         raise InvalidInput(
             f"the receiver's URL cannot be read ({exc})", error_code="webhook_url_invalid"
         ) from exc

@@ -257,6 +257,12 @@ class KnowledgeReader:
         [hits] = await self.search_many([query], limit=limit)
         return hits
 
+    async def faq_entries(self, *, limit: int) -> list[dict[str, Any]]:
+        """The whole FAQ (a workspace's is small), for the offline responder to compare with
+        every entry and not only the few the embedding ranked first."""
+        async with tenant_session(self.pool, self.claims) as conn:
+            return await repo.list_faq(conn, workspace_id=UUID(self.workspace_id), limit=limit)
+
     async def search_many(self, queries: list[str], *, limit: int) -> list[list[SearchHit]]:
         """Several queries' hits, embedded first and searched in one short session."""
         vectors = [await self.embedder.embed_query(q) for q in queries]
@@ -284,6 +290,11 @@ async def search(
     )
 
 
+# FAQ entries ranked by the embedding per search: enough for the offline responder to blend
+# the similarity into most of its candidates (it reads the whole FAQ for its own ranking)
+FAQ_HITS = 8
+
+
 async def search_with_vector(
     conn: Any,
     embedder: Embedder,
@@ -308,7 +319,7 @@ async def search_with_vector(
         query=query,
         embedding=vector,
         model=embedder.model_id,
-        limit=3,
+        limit=FAQ_HITS,
     )
     hits = [
         SearchHit(
