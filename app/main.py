@@ -14,6 +14,7 @@ from psycopg_pool import PoolTimeout
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.agent.moderation import create_moderator
+from app.agent.router import decisions_router
 from app.agent.router import router as agent_router
 from app.agent.service import ChatModels
 from app.agent.settings_router import router as ai_settings_router
@@ -188,6 +189,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(kb_router)
     app.include_router(agent_router)
+    app.include_router(decisions_router)
     app.include_router(outbound_router)
     app.include_router(analytics_router)
     app.include_router(audit_router)

@@ -52,3 +52,45 @@ async def insert_decision(
     )
     row: Any = await cur.fetchone()
     return UUID(str(row["id"]))
+
+
+async def get_decision(
+    conn: Conn, *, workspace_id: UUID, decision_id: UUID
+) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        "select id, decision, reply_text, sources, created_at from public.ai_decisions"
+        " where workspace_id = %(ws)s and id = %(id)s",
+        {"ws": workspace_id, "id": decision_id},
+    )
+    return await cur.fetchone()
+
+
+async def put_feedback(
+    conn: Conn,
+    *,
+    workspace_id: UUID,
+    decision_id: UUID,
+    user_id: UUID,
+    verdict: str,
+    note: str | None,
+) -> dict[str, Any]:
+    """One verdict per member and decision: giving another replaces it."""
+    cur = await conn.execute(
+        """
+        insert into public.decision_feedback (workspace_id, decision_id, user_id, verdict, note)
+        values (%(ws)s, %(decision)s, %(user)s, %(verdict)s, %(note)s)
+        on conflict (decision_id, user_id) do update
+           set verdict = excluded.verdict, note = excluded.note, updated_at = now()
+        returning decision_id, user_id, verdict, note, created_at, updated_at
+        """,
+        {
+            "ws": workspace_id,
+            "decision": decision_id,
+            "user": user_id,
+            "verdict": verdict,
+            "note": note,
+        },
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return row

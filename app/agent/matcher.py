@@ -24,6 +24,7 @@ UNKNOWN_WORD = 0.35
 DAY_WEIGHT = 0.15
 ITEMS_NEEDED = 0.7
 LITERAL_BONUS = 0.1
+REVIEW_PENALTY = 0.2
 HEADING_SHARE = 0.5
 
 
@@ -33,6 +34,7 @@ class Candidate:
     question: str
     answer: str
     vector: float | None = None  # the embedding similarity, when retrieval saw it
+    under_review: bool = False  # staff marked a reply from it wrong since it was last edited
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ def rank(question: str, candidates: Sequence[Candidate], corpus: Corpus) -> list
             LEXICAL_WEIGHT * cover
             + (1 - LEXICAL_WEIGHT) * vector
             + LITERAL_BONUS * _literal_share(question, candidate.question),
-        )
+        ) - (REVIEW_PENALTY if candidate.under_review else 0.0)
         scored.append(Scored(candidate, round(score, 4), round(cover, 4)))
     return sorted(scored, key=lambda s: -s.score)
 

@@ -65,6 +65,7 @@ def _faq_decision(best: Scored, second: Scored | None, limits: Thresholds) -> De
         reasons=[
             f"FAQ match {best.score:.2f} (covers {best.coverage:.0%} of the question, "
             f"{ahead:.2f} ahead of the next): {entry.question!r}"
+            + (" (under review: marked wrong by staff)" if entry.under_review else "")
         ],
         citations=[{"kind": "faq", "id": entry.id, "title": entry.question}],
         source=f"{entry.question}\n{entry.answer}",
@@ -123,7 +124,13 @@ async def offline_reply(
         )
     vectors = {h.id: h.similarity or 0.0 for h in hits if h.kind == "faq"}
     candidates = [
-        Candidate(str(f["id"]), f["question"], f["answer"], vectors.get(str(f["id"])))
+        Candidate(
+            str(f["id"]),
+            f["question"],
+            f["answer"],
+            vectors.get(str(f["id"])),
+            under_review=f.get("needs_review_since") is not None,
+        )
         for f in faq_entries
     ]
     chunks = [h for h in hits if h.kind == "chunk"]

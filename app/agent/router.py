@@ -1,17 +1,54 @@
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
-from app.agent import service
+from app.agent import feedback, service
 from app.agent.ai_settings import load_ai_settings
 from app.deps import CurrentWorkspace
 from app.kb.service import KnowledgeReader
 from app.ratelimit import api_limit
 
 router = APIRouter(prefix="/api/agent", tags=["agent"])
+decisions_router = APIRouter(prefix="/api/decisions", tags=["agent"])
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"verdict": "wrong", "note": "we close at 17:00 now"}]},
+    )
+
+    verdict: Literal["good", "wrong"]
+    note: Annotated[str, Field(min_length=1, max_length=1000)] | SkipJsonSchema[None] = None
+
+
+class FeedbackOut(BaseModel):
+    decision_id: UUID
+    user_id: UUID
+    verdict: str
+    note: str | None
+    faq_under_review: list[UUID] = Field(
+        description="FAQ entries the reply came from, now under review (a wrong verdict)"
+    )
+    updated_at: datetime
+
+
+@decisions_router.post("/{decision_id:uuid}/feedback", response_model=FeedbackOut)
+@api_limit
+async def decision_feedback(
+    request: Request, ws: CurrentWorkspace, decision_id: UUID, body: FeedbackIn
+) -> FeedbackOut:
+    """Mark a bot reply good or wrong (yours replaces your earlier verdict). Wrong puts the FAQ
+    entries it cited under review: the bot trusts them less until someone edits them."""
+    return FeedbackOut(
+        **await feedback.give_feedback(ws, decision_id, verdict=body.verdict, note=body.note)
+    )
 
 
 class PreviewIn(BaseModel):

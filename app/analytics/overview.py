@@ -71,6 +71,14 @@ async def overview(ws: WorkspaceContext, *, start: date | None, end: date | None
         "comments_hidden": counts["comments_hidden"],
         "posts_published": counts["posts_published"],
         "posts_failed": counts["posts_failed"],
+        # staff's verdicts on the bot's replies (POST /api/decisions/{id}/feedback)
+        "answer_quality": {
+            "good": counts["answers_good"],
+            "wrong": counts["answers_wrong"],
+            "good_rate": round(counts["answers_good"] / rated, 3)
+            if (rated := counts["answers_good"] + counts["answers_wrong"])
+            else None,
+        },
         "per_agent": [
             {"user_id": row["user_id"], "replies": int(row["replies"])} for row in raw["per_agent"]
         ],

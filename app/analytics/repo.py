@@ -69,7 +69,13 @@ select
       and p.published_at < %(end)s) as posts_published,
   (select count(*) from public.scheduled_posts p
     where p.workspace_id = %(ws)s and p.status = 'failed' and p.updated_at >= %(start)s
-      and p.updated_at < %(end)s) as posts_failed
+      and p.updated_at < %(end)s) as posts_failed,
+  (select count(*) from public.decision_feedback f
+    where f.workspace_id = %(ws)s and f.verdict = 'good' and f.updated_at >= %(start)s
+      and f.updated_at < %(end)s) as answers_good,
+  (select count(*) from public.decision_feedback f
+    where f.workspace_id = %(ws)s and f.verdict = 'wrong' and f.updated_at >= %(start)s
+      and f.updated_at < %(end)s) as answers_wrong
 """
 
 # staff replies sent through us, by the person (the audit log names who queued each)

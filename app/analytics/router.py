@@ -57,6 +57,12 @@ class AgentReplies(BaseModel):
     replies: int
 
 
+class AnswerQuality(BaseModel):
+    good: int
+    wrong: int
+    good_rate: float | None
+
+
 class OverviewOut(BaseModel):
     model_config = {"populate_by_name": True}
 
@@ -77,6 +83,7 @@ class OverviewOut(BaseModel):
     comments_hidden: int
     posts_published: int
     posts_failed: int
+    answer_quality: AnswerQuality = Field(description="staff's verdicts on the bot's replies")
     per_agent: list[AgentReplies] = Field(description="replies staff sent, per person")
 
 

@@ -162,7 +162,7 @@ async def hybrid_search(
 
 # ---- FAQ
 
-_FAQ_COLUMNS = "id, question, answer, embedding_model, created_at, updated_at"
+_FAQ_COLUMNS = "id, question, answer, embedding_model, needs_review_since, created_at, updated_at"
 
 
 async def create_faq(
@@ -199,7 +199,7 @@ async def update_faq(
     cur = await conn.execute(
         f"""
         update public.faq set question = %(q)s, answer = %(a)s, embedding = %(e)s::vector, embedding_model = %(model)s,
-               updated_at = now()
+               needs_review_since = null, updated_at = now()
          where workspace_id = %(ws)s and id = %(id)s returning {_FAQ_COLUMNS}
         """,  # noqa: S608
         {
@@ -328,3 +328,78 @@ async def embedding_counts(conn: Conn, *, workspace_id: UUID | str, model: str) 
     )
     row: Any = await cur.fetchone()
     return dict(row)
+
+
+async def put_under_review(conn: Conn, *, workspace_id: UUID, faq_ids: Sequence[str]) -> list[str]:
+    """A reply from these entries was marked wrong: under review until edited (update_faq)."""
+    cur = await conn.execute(
+        "update public.faq set needs_review_since = coalesce(needs_review_since, now())"
+        " where workspace_id = %(ws)s and id = any(%(ids)s::uuid[]) returning id",
+        {"ws": workspace_id, "ids": list(faq_ids)},
+    )
+    return [str(row["id"]) for row in await cur.fetchall()]
+
+
+async def faq_suggestions(
+    conn: Conn,
+    *,
+    workspace_id: UUID,
+    limit: int,
+    after: Sequence[Any] | None = None,
+    escalation_id: UUID | None = None,
+) -> list[dict[str, Any]]:
+    """Escalations staff answered, not yet added or dismissed: the customer's message that led
+    to each and staff's first answer after it, newest first."""
+    cur = await conn.execute(
+        f"""
+        select * from (
+            select e.id as escalation_id, e.conversation_id, e.created_at,
+                   (select m.text from public.messages m
+                     where m.conversation_id = e.conversation_id and m.direction = 'inbound'
+                       and m.text is not null and m.sent_at <= e.created_at
+                     order by m.sent_at desc limit 1) as question,
+                   (select m.text from public.messages m
+                     where m.conversation_id = e.conversation_id and m.direction = 'outbound'
+                       and m.sender = 'human' and m.text is not null and m.sent_at >= e.created_at
+                     order by m.sent_at limit 1) as answer
+              from public.escalations e
+             where e.workspace_id = %(ws)s and e.status in ('claimed', 'resolved')
+               and (%(one)s::uuid is null or e.id = %(one)s)
+               and {after_key("e.created_at, e.id")}
+               and not exists (select 1 from public.faq_suggestion_outcomes o
+                                where o.escalation_id = e.id)
+             order by e.created_at desc, e.id desc
+        ) s
+         where s.question is not null and s.answer is not null
+         limit %(limit)s
+        """,  # noqa: S608 - constant fragments
+        {"ws": workspace_id, "limit": limit, "one": escalation_id, **after_params(after)},
+    )
+    return await cur.fetchall()
+
+
+async def record_suggestion_outcome(
+    conn: Conn,
+    *,
+    workspace_id: UUID,
+    escalation_id: UUID,
+    outcome: str,
+    faq_id: UUID | None,
+    user_id: UUID,
+) -> bool:
+    """False when this suggestion was already added or dismissed."""
+    cur = await conn.execute(
+        """
+        insert into public.faq_suggestion_outcomes (workspace_id, escalation_id, outcome, faq_id, decided_by)
+        values (%(ws)s, %(escalation)s, %(outcome)s, %(faq)s, %(user)s)
+        on conflict (escalation_id) do nothing
+        """,
+        {
+            "ws": workspace_id,
+            "escalation": escalation_id,
+            "outcome": outcome,
+            "faq": faq_id,
+            "user": user_id,
+        },
+    )
+    return cur.rowcount > 0

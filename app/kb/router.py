@@ -7,8 +7,17 @@ from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 
 from app.deps import CurrentWorkspace
 from app.errors import NotFound
-from app.kb import repo, service
-from app.kb.schemas import DocumentOut, FaqImportOut, FaqIn, FaqOut, SearchHitOut, SearchOut
+from app.kb import repo, service, suggestions
+from app.kb.schemas import (
+    DocumentOut,
+    FaqImportOut,
+    FaqIn,
+    FaqOut,
+    FaqSuggestionAccept,
+    FaqSuggestionOut,
+    SearchHitOut,
+    SearchOut,
+)
 from app.pagination import CursorParam, Limit, Page, page_of, time_id_cursor
 from app.ratelimit import api_limit
 
@@ -91,6 +100,49 @@ async def list_faq(
     return page_of(
         rows, limit=limit, key=lambda r: (r["created_at"], r["id"]), item=lambda r: FaqOut(**r)
     )
+
+
+@router.get("/faq/suggestions", response_model=Page[FaqSuggestionOut])
+@api_limit
+async def faq_suggestions(
+    request: Request, ws: CurrentWorkspace, cursor: CursorParam = None, limit: Limit = 50
+) -> Page[FaqSuggestionOut]:
+    """New FAQ entries from what staff answered to escalations, newest first (managers)."""
+    rows = await suggestions.list_suggestions(ws, limit=limit + 1, after=time_id_cursor(cursor))
+    return page_of(
+        rows,
+        limit=limit,
+        key=lambda r: (r["created_at"], r["escalation_id"]),
+        item=lambda r: FaqSuggestionOut(**r),
+    )
+
+
+@router.post("/faq/suggestions/{escalation_id:uuid}/accept", response_model=FaqOut, status_code=201)
+@api_limit
+async def accept_faq_suggestion(
+    request: Request, ws: CurrentWorkspace, escalation_id: UUID, body: FaqSuggestionAccept
+) -> FaqOut:
+    """Add it to the FAQ, as offered or with your edits; 409 when someone decided already."""
+    return FaqOut(
+        **await suggestions.accept(
+            ws,
+            await service.embedder_of(ws, request.app.state.embedders),
+            escalation_id,
+            question=body.question,
+            answer=body.answer,
+        )
+    )
+
+
+@router.post(
+    "/faq/suggestions/{escalation_id:uuid}/dismiss", status_code=204, response_class=Response
+)
+@api_limit
+async def dismiss_faq_suggestion(
+    request: Request, ws: CurrentWorkspace, escalation_id: UUID
+) -> Response:
+    await suggestions.dismiss(ws, escalation_id)
+    return Response(status_code=204)
 
 
 @router.post("/faq", response_model=FaqOut, status_code=201)

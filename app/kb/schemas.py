@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 
 class DocumentOut(BaseModel):
@@ -43,8 +44,30 @@ class FaqOut(BaseModel):
     question: str
     answer: str
     embedding_model: str | None
+    needs_review_since: datetime | None = Field(
+        default=None,
+        description="staff marked a reply from it wrong: trusted less until it is edited",
+    )
     created_at: datetime
     updated_at: datetime
+
+
+class FaqSuggestionOut(BaseModel):
+    escalation_id: UUID
+    conversation_id: UUID
+    question: str = Field(description="the customer's words that led to the escalation")
+    answer: str = Field(description="what staff answered")
+    created_at: datetime
+
+
+class FaqSuggestionAccept(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{}, {"question": "Do you deliver on Sundays?"}]},
+    )
+
+    question: Annotated[str, Field(min_length=1, max_length=1000)] | SkipJsonSchema[None] = None
+    answer: Annotated[str, Field(min_length=1, max_length=4000)] | SkipJsonSchema[None] = None
 
 
 class FaqImportOut(BaseModel):

@@ -96,10 +96,30 @@ async def ai_decision(conn: Any, ws: str, refs: Refs) -> Refs:
 
 
 async def escalation(conn: Any, ws: str, refs: Refs) -> Refs:
-    await _one(
+    row = await _one(
         conn,
         "insert into escalations (workspace_id, conversation_id, decision_id, reason) values (%s, %s, %s, 'asked for a human')",
         (ws, refs["conversation_id"], refs["decision_id"]),
+    )
+    return {"escalation_id": row["id"]}
+
+
+async def decision_feedback(conn: Any, ws: str, refs: Refs) -> Refs:
+    await _one(
+        conn,
+        "insert into decision_feedback (workspace_id, decision_id, user_id, verdict)"
+        " values (%s, %s, gen_random_uuid(), 'good')",
+        (ws, refs["decision_id"]),
+    )
+    return {}
+
+
+async def faq_suggestion_outcome(conn: Any, ws: str, refs: Refs) -> Refs:
+    await _one(
+        conn,
+        "insert into faq_suggestion_outcomes (workspace_id, escalation_id, outcome)"
+        " values (%s, %s, 'dismissed')",
+        (ws, refs["escalation_id"]),
     )
     return {}
 
@@ -252,6 +272,8 @@ ROW_MAKERS: dict[str, Maker] = {
     "scheduled_posts": scheduled_post,
     "ai_decisions": ai_decision,
     "escalations": escalation,
+    "decision_feedback": decision_feedback,
+    "faq_suggestion_outcomes": faq_suggestion_outcome,
     "kb_documents": kb_document,
     "kb_chunks": kb_chunk,
     "faq": faq,
