@@ -5,12 +5,12 @@ dismissed, and offered once."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from tests.support.conversations import conversation as new_conversation
 from tests.support.factories import add_member, create_workspace, register
 
 
@@ -20,26 +20,6 @@ async def _faq(client: Any, owner: Any, ws: str, question: str, answer: str) -> 
     )
     assert created.status_code == 201, created.text
     return dict(created.json())
-
-
-def _conversation(admin: Any, ws: str) -> str:
-    account = admin.execute(
-        "insert into social_accounts (workspace_id, platform, external_id) values (%s, 'instagram', %s)"
-        " returning id",
-        (ws, uuid.uuid4().hex[:15]),
-    ).fetchone()["id"]
-    contact = admin.execute(
-        "insert into contacts (workspace_id, social_account_id, platform, external_id)"
-        " values (%s, %s, 'instagram', %s) returning id",
-        (ws, account, uuid.uuid4().hex),
-    ).fetchone()["id"]
-    return str(
-        admin.execute(
-            "insert into conversations (workspace_id, social_account_id, contact_id, channel)"
-            " values (%s, %s, %s, 'instagram_dm') returning id",
-            (ws, account, contact),
-        ).fetchone()["id"]
-    )
 
 
 async def test_a_wrong_reply_puts_its_faq_under_review_until_edited(client, shop, admin) -> None:
@@ -58,7 +38,7 @@ async def test_a_wrong_reply_puts_its_faq_under_review_until_edited(client, shop
     decision = admin.execute(
         "insert into ai_decisions (workspace_id, conversation_id, decision, reply_text, sources)"
         " values (%s, %s, 'respond', 'Mon-Sat 9 to 18.', %s) returning id",
-        (ws, _conversation(admin, ws), Jsonb([{"kind": "faq", "id": entry["id"]}])),
+        (ws, new_conversation(admin, ws), Jsonb([{"kind": "faq", "id": entry["id"]}])),
     ).fetchone()["id"]
     agent = await register(client, "feedback-agent")
     await add_member(client, owner, ws, agent, "agent")
@@ -107,7 +87,7 @@ async def test_staff_answers_are_offered_as_faq_entries_once(client, shop, admin
         ("Do you deliver on Sundays?", "Yes, on Sundays from 10 to 14."),
         ("Can I pay in bitcoin?", "No, sorry: cards and cash only."),
     ):
-        conversation = _conversation(admin, ws)
+        conversation = new_conversation(admin, ws)
         admin.execute(
             "insert into messages (workspace_id, conversation_id, direction, sender, text, sent_at)"
             " values (%s, %s, 'inbound', 'contact', %s, %s)",
@@ -125,7 +105,7 @@ async def test_staff_answers_are_offered_as_faq_entries_once(client, shop, admin
         )
         offers.append(str(escalation))
     # an escalation nobody answered is not offered
-    unanswered = _conversation(admin, ws)
+    unanswered = new_conversation(admin, ws)
     admin.execute(
         "insert into escalations (workspace_id, conversation_id, reason, status)"
         " values (%s, %s, 'x', 'claimed')",

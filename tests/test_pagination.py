@@ -8,43 +8,23 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from tests.support.conversations import account
+from tests.support.conversations import conversation as new_conversation
 from tests.support.factories import add_member, create_workspace, register
 
 
-def _account(admin: Any, ws: str, platform: str = "instagram") -> str:
-    return str(
-        admin.execute(
-            "insert into social_accounts (workspace_id, platform, external_id) values (%s, %s, %s)"
-            " returning id",
-            (ws, platform, uuid.uuid4().hex[:15]),
-        ).fetchone()["id"]
-    )
-
-
 def _conversation(
-    admin: Any, ws: str, account: str, *, waited_h: float | None = None, **columns: Any
+    admin: Any, ws: str, account_id: str, *, waited_h: float | None = None, **columns: Any
 ) -> str:
-    contact = admin.execute(
-        "insert into contacts (workspace_id, social_account_id, platform, external_id)"
-        " select %s, id, platform, %s from social_accounts where id = %s returning id",
-        (ws, uuid.uuid4().hex, account),
-    ).fetchone()["id"]
-    channel = columns.pop("channel", "instagram_dm")
-    row = admin.execute(
-        "insert into conversations (workspace_id, social_account_id, contact_id, channel,"
-        " last_inbound_at, owner, assigned_user_id)"
-        " values (%s, %s, %s, %s, now() - make_interval(secs => %s), %s, %s) returning id",
-        (
-            ws,
-            account,
-            contact,
-            channel,
-            (waited_h or 0) * 3600,
-            columns.get("owner", "bot"),
-            columns.get("assigned_user_id"),
-        ),
-    ).fetchone()
-    return str(row["id"])
+    return new_conversation(
+        admin,
+        ws,
+        account_id=account_id,
+        channel=columns.get("channel", "instagram_dm"),
+        owner=columns.get("owner", "bot"),
+        assigned=columns.get("assigned_user_id"),
+        waited_min=(waited_h or 0) * 60,
+    )
 
 
 async def _walk(
@@ -71,7 +51,7 @@ async def test_every_list_pages_without_repeats_or_gaps_while_rows_arrive(client
     owner = await register(client, "pager")
     ws = (await create_workspace(client, owner, "Paged Shop"))["id"]
     headers = owner.headers(ws)
-    accounts = [_account(admin, ws) for _ in range(4)]
+    accounts = [account(admin, ws) for _ in range(4)]
     conversations = [_conversation(admin, ws, accounts[0]) for _ in range(5)]
     for n, conversation in enumerate(conversations):
         admin.execute(
@@ -108,7 +88,7 @@ async def test_every_list_pages_without_repeats_or_gaps_while_rows_arrive(client
                     (ws, conversations[0]),
                 )
             elif table == "social_accounts":
-                _account(admin, ws)
+                account(admin, ws)
 
         return insert
 
@@ -140,7 +120,7 @@ async def test_inbox_filters_unread_assignee_channel_and_longest_waiting(client,
     ws = (await create_workspace(client, owner, "Filtered Shop"))["id"]
     agent = await register(client, "filters-agent")
     await add_member(client, owner, ws, agent, "agent")
-    ig, wa = _account(admin, ws), _account(admin, ws, "whatsapp")
+    ig, wa = account(admin, ws), account(admin, ws, "whatsapp")
     long_wait = _conversation(admin, ws, ig, waited_h=5)
     short_wait = _conversation(admin, ws, ig, waited_h=1)
     nobodys = _conversation(admin, ws, ig, waited_h=2, owner="human")

@@ -4,13 +4,12 @@ for other workspaces, and a mail server that is down delays the alert instead of
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
 from typing import Any
 
 from app.alerts.service import send_due_alerts
 from app.mail.sender import Mailer
+from tests.support.conversations import conversation
 from tests.support.factories import add_member, create_workspace, register
 from tests.support.mail import inbox  # noqa: F401 - the SMTP server fixture
 
@@ -26,30 +25,14 @@ def _body(mail: Any) -> str:
 def _conversation(
     admin: Any, ws: str, *, owner: str, waited_min: float, assigned: str | None
 ) -> str:
-    account = admin.execute(
-        "insert into social_accounts (workspace_id, platform, external_id) values (%s, 'instagram', %s)"
-        " returning id",
-        (ws, uuid.uuid4().hex[:15]),
-    ).fetchone()["id"]
-    contact = admin.execute(
-        "insert into contacts (workspace_id, social_account_id, platform, external_id, username,"
-        " display_name) values (%s, %s, 'instagram', %s, 'ana_p', 'Ana Pérez') returning id",
-        (ws, account, uuid.uuid4().hex),
-    ).fetchone()["id"]
-    return str(
-        admin.execute(
-            "insert into conversations (workspace_id, social_account_id, contact_id, channel, owner,"
-            " assigned_user_id, last_inbound_at) values (%s, %s, %s, 'instagram_dm', %s, %s, %s)"
-            " returning id",
-            (
-                ws,
-                account,
-                contact,
-                owner,
-                assigned,
-                datetime.now(UTC) - timedelta(minutes=waited_min),
-            ),
-        ).fetchone()["id"]
+    return conversation(
+        admin,
+        ws,
+        owner=owner,
+        assigned=assigned,
+        waited_min=waited_min,
+        username="ana_p",
+        name="Ana Pérez",
     )
 
 
