@@ -11,8 +11,6 @@ Targets: accuracy >= 0.95 and wrong_facts = 0."""
 from __future__ import annotations
 
 import statistics
-import subprocess
-import sys
 import time
 from collections import Counter, defaultdict
 from contextlib import ExitStack
@@ -23,7 +21,8 @@ from fpdf import FPDF
 
 from bench.agent_eval_data import BUSINESSES, HOLDOUT
 from bench.pipeline import _api
-from bench.stack import ROOT, embedded_stack, free_port
+from bench.publishing import _celery
+from bench.stack import embedded_stack, free_port
 
 ACCURACY_TARGET = 0.95
 BASELINE_SIMILARITY = 0.55
@@ -35,27 +34,6 @@ def _pdf(text: str) -> bytes:
     pdf.add_page()
     pdf.multi_cell(0, 6, text)
     return bytes(pdf.output())
-
-
-def _worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "workers.celery_app",
-            "worker",
-            "-Q",
-            "high,default,low",
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel",
-            "WARNING",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
 
 
 def _setup(http: httpx.Client, business: dict[str, Any], n: int) -> dict[str, str]:
@@ -119,7 +97,9 @@ def run() -> dict[str, Any]:
             "RATE_LIMIT_AUTH": "10000/minute",
         }
         api = procs.enter_context(_api(env, port))
-        worker = _worker(env)
+        worker = _celery(
+            env, "worker", "-Q", "high,default,low", "--without-mingle", "--without-gossip"
+        )
         try:
             with httpx.Client(base_url=api, timeout=60) as http:
                 for n, business in enumerate(BUSINESSES):
