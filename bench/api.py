@@ -78,7 +78,7 @@ select %(ws)s, convs.id, 'asked for a refund', 'We are sorry, a person will help
 
 insert into outbound_messages (workspace_id, conversation_id, social_account_id, idempotency_key, kind,
                                recipient, payload, status, sender, sent_at, created_at, last_error)
-select %(ws)s, convs.id, %(account)s, 'k' || g, 'dm', 'c' || g,
+select %(ws)s::uuid, convs.id, %(account)s, 'k' || %(ws)s::text || '-' || g, 'dm', 'c' || g,
        jsonb_build_object('text', 'Reply number ' || g),
        case when g %% 100 = 0 then 'dead' else 'sent' end, 'bot',
        now() - g * interval '150 seconds', now() - g * interval '150 seconds',

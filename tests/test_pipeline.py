@@ -319,6 +319,18 @@ async def test_escalation_keyword_opens_an_escalation_and_the_customer_is_told_o
     inbound(sandbox, platform="instagram", account_id=bot["ig"], **{"from": "c8"}, text="hello??")
     await settle(admin, bot["ws"])
     assert len(sent_to(sandbox, bot["ig"], "send_message")) == 1
+    # a customer writing in Spanish is told in Spanish (the default holding message)
+    inbound(
+        sandbox,
+        platform="instagram",
+        account_id=bot["ig"],
+        **{"from": "c9"},
+        text="Quiero un refund, por favor, ¿me pueden ayudar?",
+    )
+    spanish = await eventually(
+        lambda: [m for m in sent_to(sandbox, bot["ig"], "send_message") if m["recipient"] == "c9"]
+    )
+    assert spanish[0]["text"].startswith("¡Gracias por tu mensaje!"), spanish
 
     # staff turned the holding reply off: an escalation sends nothing
     off = await client.patch(
@@ -333,11 +345,11 @@ async def test_escalation_keyword_opens_an_escalation_and_the_customer_is_told_o
             admin.execute(
                 "select count(*) as n from escalations where workspace_id = %s", (bot["ws"],)
             ).fetchone()["n"]
-            == 2
+            == 3
         )
     )
     await settle(admin, bot["ws"])
-    assert [r["recipient"] for r in sent_to(sandbox, bot["ig"], "send_message")] == ["c8"]
+    assert [r["recipient"] for r in sent_to(sandbox, bot["ig"], "send_message")] == ["c8", "c9"]
 
 
 async def test_lost_webhook_is_found_by_reconciliation_and_answered(

@@ -230,15 +230,26 @@ _REWRITES = (
 
 def words(text: str) -> list[str]:
     """A text's content words, stemmed, without concepts: its own wording."""
-    return [
+    return list(_words(text))
+
+
+# the FAQ and passages are read again for every question: their terms are worked out once
+@lru_cache(maxsize=50_000)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(
         _stem(word)
         for word in _WORD.findall(fold(text))
         if word not in STOP_WORDS and (len(word) > 1 or word.isdigit())
-    ]
+    )
 
 
 def terms(text: str) -> list[str]:
     """A text's concepts (upper case) and content words (stemmed), in order, with repeats."""
+    return list(_terms(text))
+
+
+@lru_cache(maxsize=50_000)
+def _terms(text: str) -> tuple[str, ...]:
     concepts = _concept_of()
     out: list[str] = []
     folded_text = _COMPOUNDS.sub(
@@ -260,7 +271,7 @@ def terms(text: str) -> list[str]:
         out.append("PRICE")
     if re.search(r"\bwhat time\b|\bwhen .* (open|close)", folded) and "HOURS" not in out:
         out.append("HOURS")
-    return out
+    return tuple(out)
 
 
 def is_concept(term: str) -> bool:

@@ -14,12 +14,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from app.agent import language
+from app.agent.ai_settings import DEFAULT_HOLDING_MESSAGE
 from app.agent.decisions import Action, Decision
 from app.agent.lexicon import asks_about_safety, is_complaint
 from app.agent.matcher import ITEMS_NEEDED, Candidate, Corpus, Scored, best_line, rank
+from app.agent.prompts import load_prompt
 from app.agent.small_talk import SmallTalk, recognise, reply_for
 from app.kb.service import SearchHit
 
@@ -213,3 +216,22 @@ def customer_language(text: str) -> str | None:
         return detected
     talk = recognise(text)
     return talk.language if talk is not None else language.from_function_words(text)
+
+
+@lru_cache(maxsize=1)
+def _holding_replies() -> dict[str, str]:
+    replies = {}
+    for line in load_prompt("holding").splitlines():
+        if line.strip() and not line.startswith("#"):
+            code, _, reply = line.partition(":")
+            replies[code.strip()] = reply.strip()
+    return replies
+
+
+def holding_reply(configured: str | None, customer_text: str) -> str | None:
+    """The workspace's holding message; the default one in the customer's language when it is
+    one of ours (a message of the workspace's own is sent as written)."""
+    if configured != DEFAULT_HOLDING_MESSAGE:
+        return configured
+    asked = customer_language(customer_text)
+    return _holding_replies().get(asked or "en", configured)

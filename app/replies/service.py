@@ -18,6 +18,7 @@ from langchain_core.language_models import BaseChatModel
 from app.agent.ai_settings import AiSettings, load_ai_settings
 from app.agent.decisions import Action, Decision
 from app.agent.moderation import Moderator
+from app.agent.responder import holding_reply
 from app.agent.service import ChatModels, record_decision, run_agent
 from app.config import Settings
 from app.db.session import Claims, Conn, Pool, tenant_session
@@ -153,7 +154,7 @@ async def plan_conversation_reply(
             event_id=event_id,
             decision=decision,
             send_lease_s=kit.settings.send_lease_s,
-            holding_message=context.ai.holding_message,
+            holding_message=holding_reply(context.ai.holding_message, context.text or ""),
         )
         await _finish(conn, event_id)
     return planned
