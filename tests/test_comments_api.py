@@ -4,8 +4,6 @@ hide), deleting; agents may not delete; other workspaces see nothing."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from typing import Any
 
@@ -13,17 +11,9 @@ import httpx
 
 from app.security.crypto import encrypt_secret
 from tests.support.factories import add_member, create_workspace, register
+from tests.support.processes import until
 
 SHIPPING = ("Do you ship abroad?", "Yes, we ship to all EU countries within 5 days.")
-
-
-async def _until(check, timeout: float = 20.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := await check():
-            return value
-        await asyncio.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 def _comment(sandbox: Any, ig: str, sender: str, text: str) -> dict[str, Any]:
@@ -77,7 +67,7 @@ async def test_staff_see_answer_hide_and_delete_comments(client, sandbox, worker
         decided = all(r["bot_decision"] for r in rows) and len(rows) == 3
         return rows if decided and {"answered", "hidden"} <= statuses else None
 
-    rows = {r["platform_comment_id"]: r for r in await _until(settled)}
+    rows = {r["platform_comment_id"]: r for r in await until(settled)}
     assert rows[answered["platform_id"]]["status"] == "answered"
     assert rows[answered["platform_id"]]["bot_decision"] == "respond"
     assert rows[rude["platform_id"]]["status"] == "hidden"
@@ -105,7 +95,7 @@ async def test_staff_see_answer_hide_and_delete_comments(client, sandbox, worker
         [row] = [r for r in await listed() if r["id"] == target]
         return bool(sent) and row["status"] == "answered"
 
-    await _until(answered_by_staff)
+    await until(answered_by_staff)
 
     # the bot's hide undone, then hidden again by staff
     rude_id = rows[rude["platform_id"]]["id"]

@@ -12,7 +12,7 @@ import pytest
 
 from app.security.crypto import encrypt_secret
 from tests.support.factories import add_member, create_workspace, register
-from tests.support.processes import wait_for
+from tests.support.processes import until, wait_for
 
 HOURS = ("What are your opening hours?", "We are open Monday to Saturday, 9:00 to 18:00.")
 
@@ -60,17 +60,6 @@ async def test_escalation_claimed_answered_and_handed_back(
         response = await client.get("/api/escalations?status=open", headers=agent.headers(ws))
         assert response.status_code == 200
         return list(response.json()["items"])
-
-    async def until(check, timeout: float = 20.0):  # type: ignore[no-untyped-def]
-        import asyncio
-        import time
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if value := await check():
-                return value
-            await asyncio.sleep(0.2)
-        raise AssertionError("timed out")
 
     [escalation] = await until(escalations)
     assert "refund" in escalation["reason"] and escalation["contact_external_id"] == "cust1"

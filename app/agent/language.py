@@ -5,8 +5,11 @@ answer "unknown" rather than guess."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
+
+from app.agent.lexicon import fold
 
 # The languages of the businesses and customers we expect; a closed set makes short messages
 # far more reliable than choosing among the model's 97
@@ -184,16 +187,8 @@ _FUNCTION_WORDS = {
 
 def from_function_words(text: str | None) -> str | None:
     """The language most of the message's function words belong to, if one clearly leads."""
-    import unicodedata
-
-    folded = "".join(
-        ch
-        for ch in unicodedata.normalize("NFKD", (text or "").lower())
-        if not unicodedata.combining(ch)
-    )
-    words = set(
-        folded.replace("?", " ").replace("!", " ").replace(",", " ").replace("-", " ").split()
-    )
+    folded = re.sub(r"[^a-z0-9\s]", " ", fold(text or ""))
+    words = set(folded.split())
     scores = sorted(
         ((len(words & vocabulary), name) for name, vocabulary in _FUNCTION_WORDS.items()),
         reverse=True,

@@ -11,11 +11,10 @@ do you open?") has its small talk taken off, and the rest is the question."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from app.agent.lexicon import STOP_WORDS
+from app.agent.lexicon import STOP_WORDS, fold
 from app.agent.prompts import load_prompt
 
 # (kind, language, phrases separated by "|"), accent-free and lower case; longer phrases first
@@ -123,9 +122,7 @@ class SmallTalk:
 
 def _fold(text: str) -> str:
     """Lower case, accents off, punctuation and emoji as spaces."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(re.sub(r"[^a-z0-9\s]", " ", plain).split())
+    return " ".join(re.sub(r"[^a-z0-9\s]", " ", fold(text)).split())
 
 
 @lru_cache(maxsize=1)

@@ -77,3 +77,20 @@ def wait_for(
             return value
         time.sleep(0.2)
     raise AssertionError(f"condition not met in {timeout} s; state: {state()}")
+
+
+async def until(check: Callable[[], Any], timeout: float = 20.0) -> Any:
+    """Poll an async (or plain) condition from async test code until it holds."""
+    import asyncio
+    import inspect
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met in {timeout} s")
+        await asyncio.sleep(0.2)
