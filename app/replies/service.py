@@ -132,6 +132,9 @@ async def plan_conversation_reply(
             has_attachments=context.has_attachments,
             history=context.history,
         )
+    # worked out before the transaction: telling the customer's language is CPU work (and
+    # loads its model the first time), never to be done holding the conversation's lock
+    holding = holding_reply(context.ai.holding_message, context.text or "")
     async with tenant_session(pool, claims) as conn:
         await repo.lock_conversation(conn, conversation_id=conversation_id)
         # staff taking over meanwhile does not stop the write: the reply row is written and
@@ -154,7 +157,7 @@ async def plan_conversation_reply(
             event_id=event_id,
             decision=decision,
             send_lease_s=kit.settings.send_lease_s,
-            holding_message=holding_reply(context.ai.holding_message, context.text or ""),
+            holding_message=holding,
         )
         await _finish(conn, event_id)
     return planned
