@@ -5,7 +5,7 @@ export UV_PYTHON_DOWNLOADS := never
 UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 BENCH ?=
 
-.PHONY: run test bench lint typecheck check sync uv clean-data
+.PHONY: run test bench lint typecheck check sync uv browser clean-data
 
 uv:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv \
@@ -17,7 +17,10 @@ sync: uv
 run: sync
 	@$(UV) run --frozen --no-sync python -m app.cli run
 
-test: sync
+browser:
+	@bash scripts/install-chromium.sh
+
+test: sync browser
 	@$(UV) run --frozen --no-sync python -m pytest -q $(PYTEST_ARGS)
 
 bench: sync

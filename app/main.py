@@ -29,6 +29,7 @@ from app.auth.tokens import TokenVerifier
 from app.canned_replies.router import router as canned_replies_router
 from app.comments.router import router as comments_router
 from app.config import Settings, get_settings
+from app.console.router import install_console
 from app.conversations.router import router as conversations_router
 from app.db.login_role import check_login_role
 from app.db.pool import create_pool
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.chat_models = ChatModels(settings, httpx.AsyncClient(timeout=settings.chat_timeout_s))
 
     install_error_handlers(app)
+    install_console(app)
     app.add_middleware(WebhookFastPath)
     app.add_middleware(UnstorableTextMiddleware)
     app.add_middleware(

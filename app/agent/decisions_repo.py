@@ -94,3 +94,18 @@ async def put_feedback(
     row = await cur.fetchone()
     assert row is not None
     return row
+
+
+async def decisions_of(conn: Conn, *, conversation_id: UUID, limit: int) -> list[dict[str, Any]]:
+    """The conversation's latest decisions, oldest first, for the thread staff read."""
+    cur = await conn.execute(
+        """
+        select * from (
+            select id, decision, reply_text, confidence, reasons, sources, created_at
+              from public.ai_decisions where conversation_id = %(id)s
+             order by created_at desc limit %(limit)s
+        ) d order by created_at
+        """,
+        {"id": conversation_id, "limit": limit},
+    )
+    return await cur.fetchall()

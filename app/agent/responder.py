@@ -97,7 +97,7 @@ def _passage_decision(
         reasons=[f"knowledge match {line.coverage:.2f} in {hit.source!r}: the line {line.text!r}"],
         citations=[{"kind": "chunk", "id": hit.id, "title": hit.source, "page": hit.page_number}],
         # a short line ("Tagliatelle al ragù $19") says nothing of its language: the business's
-        # own (its FAQ) does
+        # own words (its FAQ, the passages found) do
         source=line.text if len(line.text.split()) >= 6 else (business_text or hit.text),
     )
 
@@ -172,7 +172,11 @@ async def offline_reply(
             ],
             draft=best.candidate.answer,
         )
-    business_text = " ".join(f"{c.question} {c.answer}" for c in candidates)[:3000]
+    # the language a short line (a name and a price) is in: told from more of the business's
+    # own words, its FAQ and the passages found, not from the line alone
+    business_text = " ".join(
+        [f"{c.question} {c.answer}" for c in candidates] + [h.text for h in chunks]
+    )[:3000]
     if (decision := _passage_decision(asked, chunks, corpus, limits, business_text)) is not None:
         return decision
     top = best.score if best else 0.0

@@ -15,6 +15,7 @@ from uuid import UUID
 
 import redis.asyncio as aioredis
 
+from app.agent import decisions_repo
 from app.audit.record import record
 from app.config import Settings
 from app.conversations import repo
@@ -53,6 +54,44 @@ async def _conversation(conn: Any, ws: WorkspaceContext, conversation_id: UUID) 
     if row is None:
         raise NotFound("conversation not found", error_code="conversation_not_found")
     return row
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A conversation as staff read it: the customer, the messages and the bot's decisions."""
+
+    conversation: dict[str, Any]
+    messages: list[dict[str, Any]]
+    decisions: list[dict[str, Any]]
+    unsent: list[dict[str, Any]]
+
+    @property
+    def draft(self) -> str | None:
+        """What the bot would have said, when it handed the conversation to a person."""
+        last = self.decisions[-1] if self.decisions else None
+        if last and last["decision"] == "escalate" and self.conversation["open_escalations"]:
+            return last["reply_text"]
+        return None
+
+
+async def read_thread(ws: WorkspaceContext, conversation_id: UUID, *, limit: int) -> Thread:
+    """Opening a conversation also marks it read for the team."""
+    async with ws.session() as conn:
+        row = await repo.get_conversation(
+            conn, workspace_id=ws.workspace_id, conversation_id=conversation_id
+        )
+        if row is None:
+            raise NotFound("conversation not found", error_code="conversation_not_found")
+        messages = await repo.messages_of(conn, conversation_id=conversation_id, limit=limit)
+        decisions = await decisions_repo.decisions_of(
+            conn, conversation_id=conversation_id, limit=limit
+        )
+        unsent = await outbound_repo.unsent_of(conn, conversation_id=conversation_id)
+        if row["unread"]:
+            await repo.mark_read(
+                conn, workspace_id=ws.workspace_id, conversation_id=conversation_id
+            )
+    return Thread(conversation=row, messages=messages, decisions=decisions, unsent=unsent)
 
 
 async def take_over(ws: WorkspaceContext, conversation_id: UUID) -> dict[str, Any]:

@@ -18,11 +18,19 @@ from app.logging import get_logger
 log = get_logger("live")
 
 MESSAGE_RECEIVED = "message.received"
+MESSAGE_SENT = "message.sent"
 ESCALATION_OPENED = "escalation.opened"
 SEND_FAILED = "send.failed"
 POST_PUBLISHED = "post.published"
 POST_FAILED = "post.failed"
-KINDS = (MESSAGE_RECEIVED, ESCALATION_OPENED, SEND_FAILED, POST_PUBLISHED, POST_FAILED)
+KINDS = (
+    MESSAGE_RECEIVED,
+    MESSAGE_SENT,
+    ESCALATION_OPENED,
+    SEND_FAILED,
+    POST_PUBLISHED,
+    POST_FAILED,
+)
 
 
 def _key(workspace_id: object) -> str:

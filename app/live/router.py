@@ -22,7 +22,7 @@ async def stream(
     ws: CurrentWorkspace,
     last_event_id: Annotated[str | None, Header(max_length=40)] = None,
 ) -> StreamingResponse:
-    """Server-sent events for the workspace: `message.received`, `escalation.opened`,
+    """Server-sent events for the workspace: `message.received`, `message.sent`, `escalation.opened`,
     `send.failed`, `post.published`, `post.failed`, each with a JSON `data`. Reconnecting with
     `Last-Event-ID` resumes after that event (while it is among the last LIVE_EVENTS_KEPT)."""
     settings = request.app.state.settings

@@ -287,3 +287,18 @@ async def renew_send_lease(conn: Conn, *, outbound_id: UUID | str, lease_s: floa
         """,
         {"id": outbound_id, "lease": lease_s},
     )
+
+
+async def unsent_of(conn: Conn, *, conversation_id: UUID, limit: int = 20) -> list[dict[str, Any]]:
+    """What is on its way to the customer (or could not be sent), oldest first: staff see it in
+    the thread until it goes out."""
+    cur = await conn.execute(
+        """
+        select id, sender, payload, status, last_error, created_at
+          from public.outbound_messages
+         where conversation_id = %(id)s and status not in ('sent', 'cancelled')
+         order by created_at limit %(limit)s
+        """,
+        {"id": conversation_id, "limit": limit},
+    )
+    return await cur.fetchall()

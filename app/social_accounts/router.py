@@ -128,7 +128,8 @@ async def instagram_connectedpage(
     message = instagram_connect.Outcome(known, username, detail).message
     title = "Instagram connected" if known == "connected" else "Instagram not connected"
     status = 200 if known == "connected" else 400
-    return page(title, [message, "You can close this window."], status)
+    back = '<p><a href="/settings#accounts">Back to your SocialSync settings</a></p>'
+    return page(title, [message], status, form=back)
 
 
 class SignedRequestForm(BaseModel):

@@ -33,8 +33,11 @@ def _sender(
     return send
 
 
-def _tell_if_failed(outcome: SendOutcome, outbound_id: str, workspace_id: str) -> None:
-    if outcome.result in (SendResult.DEAD, SendResult.ESCALATED):
+def _tell(outcome: SendOutcome, outbound_id: str, workspace_id: str) -> None:
+    """Staff screens hear of a message that went out (to show it) and of one that did not."""
+    if outcome.result == SendResult.SENT:
+        notify(workspace_id, events.MESSAGE_SENT, {"outbound_id": outbound_id})
+    elif outcome.result in (SendResult.DEAD, SendResult.ESCALATED):
         notify(
             workspace_id,
             events.SEND_FAILED,
@@ -47,7 +50,7 @@ def send_now_or_later(outbound_ids: list[str], workspace_id: str) -> None:
     settings = get_settings()
     for outbound_id in outbound_ids:
         outcome = runtime.run(_sender(settings, outbound_id, workspace_id))
-        _tell_if_failed(outcome, outbound_id, workspace_id)
+        _tell(outcome, outbound_id, workspace_id)
         if outcome.result == SendResult.RETRY:
             delay = (
                 outcome.retry_after_s
@@ -117,7 +120,7 @@ def send_outbound(self, outbound_id: str, workspace_id: str) -> str:  # type: ig
             workspace_id=workspace_id,
         )
     )
-    _tell_if_failed(outcome, outbound_id, workspace_id)
+    _tell(outcome, outbound_id, workspace_id)
     if outcome.result == SendResult.RETRY:
         if self.request.retries >= settings.send_max_retries:
             runtime.run(
