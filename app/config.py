@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Development defaults that must never reach production: refused when ENVIRONMENT=production.
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"  # noqa: S105
 DEV_APP_SECRET = "sandbox-app-secret"  # noqa: S105
+META_SDK = "https://connect.facebook.net/en_US/sdk.js"
 DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktZmVybmV0LWtleS1jaGFuZ2UtbWUtMDA="
 DEV_VERIFY_TOKEN = "sandbox-verify-token"  # noqa: S105
 DEV_DEMO_PASSWORD = "demo-password"  # noqa: S105
@@ -35,10 +36,19 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".data")
     # the media library's files are public at <this>/<random name> (default: the API's /media)
     media_public_base_url: str | None = None
-    # where the media library keeps files: "local" (DATA_DIR/media, served by the API) or
-    # "supabase" (a public Supabase Storage bucket, SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY)
-    media_storage: Literal["local", "supabase"] = "local"
+    # where the media library keeps files: "local" (DATA_DIR/media, served by the API),
+    # "supabase" (a public Supabase Storage bucket, SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY) or
+    # "s3" (any S3-compatible store: AWS S3, Cloudflare R2, MinIO, Backblaze B2, ...)
+    media_storage: Literal["local", "supabase", "s3"] = "local"
     media_bucket: str = "media"
+    # S3: the endpoint (empty: AWS in S3_REGION), the keys, and the public address of the
+    # bucket's files (a CDN or the bucket's public URL; Meta fetches them there)
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_public_base_url: str | None = None
+    s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
     media_max_image_bytes: int = 8 * 1024 * 1024  # Meta's limit for a feed image
     media_max_video_bytes: int = 300 * 1024 * 1024  # Meta's limit for a reel
     embedded_postgres_port: int = 54329
@@ -101,6 +111,7 @@ class Settings(BaseSettings):
     # the console's signup button with its configuration id
     meta_app_id: str = "sandbox-meta-app"
     whatsapp_signup_config_id: str | None = None
+    meta_sdk_url: str | None = None
     instagram_authorize_url: str | None = None
     instagram_token_url: str | None = None
     # how long a connect link stays valid (its signed `state`)
@@ -346,6 +357,18 @@ class Settings(BaseSettings):
     @property
     def graph_base(self) -> str:
         return self.graph_api_base or f"http://127.0.0.1:{self.sandbox_port}"
+
+    @property
+    def embedded_signup(self) -> tuple[str, str] | None:
+        """(SDK script, configuration id) for the console's Embedded Signup button, or None when
+        it is not set up. Against the sandbox (no GRAPH_API_BASE) the sandbox plays Meta's SDK
+        and popup."""
+        if self.graph_api_base is None:
+            sdk = self.meta_sdk_url or f"http://127.0.0.1:{self.sandbox_port}/_sandbox/sdk.js"
+            return sdk, self.whatsapp_signup_config_id or "sandbox-signup"
+        if not self.whatsapp_signup_config_id:
+            return None
+        return self.meta_sdk_url or META_SDK, self.whatsapp_signup_config_id
 
     @property
     def api_base_url(self) -> str:

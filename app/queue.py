@@ -77,6 +77,7 @@ QUEUE_BY_KIND = {
     "ig_postback": "high",
     "wa_message": "high",
     "ig_echo": "high",
+    "wa_echo": "high",
     "ig_comment": "default",
     "ig_mention": "default",
 }

@@ -18,14 +18,23 @@ from PIL import Image
 from playwright.async_api import Page, async_playwright, expect
 
 from tests.support.browser import DESKTOP, PHONE, launch, overflow_px, shoot, sign_in
-from tests.support.factories import create_workspace, instagram_shop, register
+from tests.support.factories import add_member, create_workspace, instagram_shop, register
 from tests.support.pdfs import text_pdf
 from tests.support.processes import until
 
 HOURS = ("What are your opening hours?", "We are open Monday to Saturday, 9:00 to 18:00.")
 # the bot waits a few seconds for more of a customer's messages before it answers
 expect.set_options(timeout=20_000)
-PAGES = ("/inbox", "/escalations", "/comments", "/calendar", "/kb", "/settings", "/analytics")
+PAGES = (
+    "/inbox",
+    "/escalations",
+    "/comments",
+    "/calendar",
+    "/kb",
+    "/settings",
+    "/settings/webhooks",
+    "/analytics",
+)
 
 
 @pytest.fixture(scope="module")
@@ -106,16 +115,25 @@ async def test_a_new_owner_signs_up_connects_instagram_and_signs_out(
     account = page.locator("[data-account]")
     await expect(account).to_contain_text("Instagram")
     await expect(account).to_contain_text("healthy")
+    # WhatsApp through Embedded Signup: the page loads Meta's SDK (the sandbox's stand-in here),
+    # the popup shares a number, and the code is exchanged at once
+    await page.get_by_role("button", name="Connect with Meta (Embedded Signup)").click()
+    whatsapp = page.locator("[data-account]", has_text="WhatsApp")
+    await expect(whatsapp).to_contain_text("+1 555 0100")
+    await expect(whatsapp).to_contain_text("healthy")
+    await shoot(page, "settings-connected")
+
     ws = admin.execute(
         "select w.id from workspaces w join workspace_members m on m.workspace_id = w.id"
         " join app_private.local_users u on u.id = m.user_id where u.email = %s",
         (email,),
     ).fetchone()["id"]
-    [row] = admin.execute(
+    rows = admin.execute(
         "select platform, access_token_encrypted from social_accounts where workspace_id = %s",
         (ws,),
     ).fetchall()
-    assert row["platform"] == "instagram" and row["access_token_encrypted"]
+    assert {r["platform"] for r in rows} == {"instagram", "whatsapp"}
+    assert all(r["access_token_encrypted"] for r in rows), "tokens stored (encrypted)"
 
     # an expired session on an HTMX action goes cleanly to the login page
     await page.goto(f"{console.url}/inbox")
@@ -188,7 +206,7 @@ async def test_knowledge_upload_progress_the_playground_and_a_guardrail(
 async def test_inbox_live_messages_take_over_reply_and_an_escalation(
     console: Any, page: Page, browser: Any, sandbox: Any, client: Any, admin: Any, worker: Any
 ) -> None:
-    owner, _, ig = await instagram_shop(client, admin, HOURS, "inbox-console")
+    owner, ws, ig = await instagram_shop(client, admin, HOURS, "inbox-console")
     await sign_in(page, console.url, owner.email, owner.password)
     await page.goto(f"{console.url}/inbox")
     await expect(page.get_by_text("No conversations yet")).to_be_visible()
@@ -208,6 +226,16 @@ async def test_inbox_live_messages_take_over_reply_and_an_escalation(
     await expect(thread).to_contain_text("what are your opening hours?")
     await expect(thread).to_contain_text("We are open Monday to Saturday")  # the bot's reply
     await expect(thread).to_contain_text("Bot decided: respond")
+
+    # staff judge the bot's reply: it counts in the analytics and teaches the ranking
+    await thread.get_by_role("button", name="The bot's reply was good").click()
+    await expect(page.locator("#thread-live")).to_contain_text("marked good")
+    assert (
+        admin.execute(
+            "select verdict from decision_feedback where workspace_id = %s", (ws,)
+        ).fetchone()["verdict"]
+        == "good"
+    )
 
     await page.get_by_role("button", name="Take over").click()
     await expect(page.locator("#thread")).to_contain_text("You hold this conversation")
@@ -243,9 +271,39 @@ async def test_inbox_live_messages_take_over_reply_and_an_escalation(
     await escalation.get_by_role("textbox").fill("Hello, this is Ana from the bakery. Let me look.")
     await escalation.get_by_role("button", name="Send reply").click()
     await until(lambda: [o for o in _outbox(sandbox, ig, "send_message") if "Ana from" in str(o)])
-    # the keyboard: back in the inbox, j moves to a conversation and e hands it back
+    await expect(queue.get_by_text("Nothing waiting")).to_be_visible()  # claimed by the reply
+    await queue.get_by_role("link", name="Claimed").click()
+    claimed = queue.locator("[data-escalation]")
+    await expect(claimed).to_contain_text("by you")
+    await claimed.get_by_role("button", name="Resolve").click()
+    await expect(queue.locator("[data-escalation]")).to_have_count(0)
+    await until(
+        lambda: admin.execute(
+            "select 1 from messages where workspace_id = %s and sender = 'human' and text like %s",
+            (ws, "%Ana from%"),
+        ).fetchone()
+    )
+
+    # what Ana answered is offered as a FAQ entry; a manager adds it
+    await queue.goto(f"{console.url}/kb")
+    offer = queue.locator("[data-suggestion]")
+    await expect(offer.get_by_label("Answer")).to_have_value(re.compile("Ana from the bakery"))
+    await offer.get_by_label("Question").fill("Can I talk to a person about my order?")
+    await offer.get_by_role("button", name="Add to the FAQ").click()
+    await expect(queue.locator("#faq .faq").last).to_contain_text(
+        "Can I talk to a person about my order?"
+    )
+
+    # the keyboard: j moves to a conversation, Enter opens it, t takes it over, e resolves it
     await page.goto(f"{console.url}/inbox")
     await expect(page.locator("#conversation-list [data-conversation]")).to_have_count(2)
+    await page.keyboard.press("j")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#thread")).to_contain_text("The bot is answering")
+    await page.keyboard.press("t")
+    await expect(page.locator("#thread")).to_contain_text("You hold this conversation")
+    await page.keyboard.press("e")
+    await expect(page.locator("#thread-live")).to_contain_text("The bot is answering")
 
 
 async def test_staff_hide_a_spam_comment(
@@ -283,6 +341,58 @@ async def test_staff_hide_a_spam_comment(
     hidden = _outbox(sandbox, ig, "hide_comment")
     assert [h for h in hidden if sent["platform_id"] in str(h)], "hidden on Instagram"
     await shoot(page, "comments")
+
+
+async def test_settings_workspace_team_and_webhooks(
+    console: Any, page: Page, client: Any, admin: Any
+) -> None:
+    owner = await register(client, "settings-console")
+    ws = (await create_workspace(client, owner, "Corner Shop"))["id"]
+    agent = await register(client, "settings-agent")
+    await add_member(client, owner, ws, agent, "agent")
+    await sign_in(page, console.url, owner.email, owner.password)
+    await page.goto(f"{console.url}/settings")
+    section = page.locator("#workspace")
+    await section.get_by_label("Name").fill("Corner Shop Madrid")
+    await section.get_by_label("Time zone").fill("Europe/Madrid")
+    await section.get_by_role("button", name="Save").click()
+    await expect(page.get_by_text("Saved.")).to_be_visible()
+    row = admin.execute("select name, timezone from workspaces where id = %s", (ws,)).fetchone()
+    assert (row["name"], row["timezone"]) == ("Corner Shop Madrid", "Europe/Madrid")
+
+    await page.get_by_label(f"Role of {agent.email}").select_option("manager")
+    await (
+        page.locator("#team li", has_text=agent.email)
+        .get_by_role("button", name="Change role")
+        .click()
+    )
+    await expect(page.get_by_label(f"Role of {agent.email}")).to_have_value("manager")
+    await page.locator("#team").get_by_label("Email").fill("new.person@corner.example")
+    await page.locator("#team").get_by_role("button", name="Invite").click()
+    await expect(page.get_by_text("Invitation for new.person@corner.example")).to_be_visible()
+
+    # the workspace switcher: the same person in another workspace sees that one's settings
+    other = await create_workspace(client, owner, "Second Shop")
+    await page.reload()
+    await page.locator("#workspace-switch").select_option(other["id"])
+    await expect(page.locator("#workspace").get_by_label("Name")).to_have_value("Second Shop")
+    await expect(page.locator("#team")).not_to_contain_text(agent.email)
+    await page.locator("#workspace-switch").select_option(ws)
+    await expect(page.locator("#workspace").get_by_label("Name")).to_have_value(
+        "Corner Shop Madrid"
+    )
+
+    await page.get_by_role("link", name="Outgoing webhooks and their deliveries").click()
+    await page.get_by_label("URL").fill("https://hooks.corner.example/in")
+    await page.get_by_role("button", name="Add endpoint").click()
+    await expect(page.locator(".field-error")).to_be_visible()  # no event chosen
+    await page.get_by_label("escalation.opened").check()
+    await page.get_by_role("button", name="Add endpoint").click()
+    await expect(page.locator("#new-secret")).to_have_text(re.compile(r"\S{20,}"))
+    await expect(page.locator("[data-endpoint]")).to_contain_text("hooks.corner.example")
+    await shoot(page, "webhooks")
+    await page.reload()
+    await expect(page.locator("#new-secret")).to_have_count(0)  # the secret is shown once
 
 
 def _jpeg(size: int = 1080) -> bytes:
@@ -381,6 +491,9 @@ async def test_pages_are_scoped_to_the_workspace_and_need_the_csrf_token(
         assert "conversation not found" in other.text, "a page that says so"
         own = await b.get("/inbox")
         assert own.status_code == 200 and "cust-tenant" not in own.text
+        assert own.text.startswith("<!doctype html>") and own.headers["vary"] == "HX-Request"
+        fragment = await b.get("/inbox?part=list", headers={"HX-Request": "true"})
+        assert fragment.text.lstrip().startswith('<ul id="conversation-list"'), "only the list"
         headers = {"HX-Request": "true", "X-CSRF-Token": _page_csrf(own.text)}
         taken = await b.post(f"/inbox/{conversation}/take-over", headers=headers)
         assert taken.status_code == 404

@@ -174,3 +174,47 @@ async def test_echo_matching_a_sent_message_id_is_ours(client, settings, account
         ).fetchone()["owner"]
         == "bot"
     )
+
+
+async def test_a_reply_typed_in_the_whatsapp_business_app_hands_the_conversation_to_staff(
+    client, settings, account, admin
+) -> None:
+    """Coexistence: the number is also used in the WhatsApp Business app; what the business
+    types there comes as `smb_message_echoes` and is the staff's reply, not a customer's."""
+    pool = client._transport.app.state.pool
+    ws = account["workspace_id"]
+    await _deliver(
+        client,
+        settings,
+        "whatsapp",
+        personalize(fixture("wa_text"), account["wa"], account["suffix"]),
+    )
+    await _deliver(
+        client,
+        settings,
+        "whatsapp",
+        personalize(fixture("wa_smb_message_echoes"), account["wa"], account["suffix"]),
+    )
+    statuses = await _process_all(pool, admin, account["wa"])
+    assert statuses == ["done", "done"]
+    rows = admin.execute(
+        "select m.direction, m.sender, m.text, c.owner, c.channel, k.external_id"
+        "  from messages m join conversations c on c.id = m.conversation_id"
+        "  join contacts k on k.id = c.contact_id"
+        " where m.workspace_id = %s and m.sender = 'human'",
+        (ws,),
+    ).fetchall()
+    assert rows == [
+        {
+            "direction": "outbound",
+            "sender": "human",
+            "text": "Hi Ana, your order is ready for pickup.",
+            "owner": "human",
+            "channel": "whatsapp",
+            "external_id": "34600111222",
+        }
+    ], "the business's own reply, in the customer's conversation, which a person now holds"
+    [escalated] = admin.execute(
+        "select reason, status from escalations where workspace_id = %s", (ws,)
+    ).fetchall()
+    assert escalated == {"reason": "answered in the WhatsApp Business app", "status": "open"}

@@ -4,6 +4,7 @@ supabase client against a Storage server over HTTP, public at the URL Meta fetch
 from __future__ import annotations
 
 import io
+import json
 
 import httpx
 from PIL import Image
@@ -42,5 +43,71 @@ async def test_files_go_to_a_public_supabase_bucket(settings) -> None:
         assert fetched.status_code == 200 and fetched.content == found.data, "what Meta fetches"
         await storage.delete(key)
         assert ("media", key) not in fake.state.objects
+    finally:
+        server.stop()
+
+
+async def test_files_go_to_an_s3_compatible_bucket(settings) -> None:
+    """MEDIA_STORAGE=s3 against an S3 server over HTTP (moto's, as MinIO or R2 would answer):
+    signed uploads with the file's type, public at the bucket's URL, deleted; a store that
+    refuses the file is a 503 that says to try again."""
+    import boto3
+    import pytest
+    from moto.server import ThreadedMotoServer
+
+    from app.errors import ServiceUnavailable
+    from app.media.storage import S3MediaStorage
+    from tests.support.servers import free_port
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        keys = {"aws_access_key_id": "test-key", "aws_secret_access_key": "test-secret"}
+        admin = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **keys)
+        admin.create_bucket(Bucket="shop-media")
+        # what an operator sets up (README): the bucket's files readable by anyone, Meta included
+        public_read = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::shop-media/*",
+                }
+            ],
+        }
+        admin.put_bucket_policy(Bucket="shop-media", Policy=json.dumps(public_read))
+        configured = settings.model_copy(
+            update={
+                "media_storage": "s3",
+                "media_bucket": "shop-media",
+                "s3_endpoint_url": endpoint,
+                "s3_access_key_id": "test-key",
+                "s3_secret_access_key": SecretStr("test-secret"),
+                "s3_addressing_style": "path",
+            }
+        )
+        storage = create_media_storage(configured)
+        assert isinstance(storage, S3MediaStorage)
+        png = io.BytesIO()
+        Image.new("RGB", (600, 600), (10, 20, 30)).save(png, format="PNG")
+        found = inspect_media(png.getvalue())
+        key = storage.new_key(found.extension)
+        url = await storage.save(key, found.data, found.content_type)
+        assert url == f"{endpoint}/shop-media/{key}"
+        head = admin.head_object(Bucket="shop-media", Key=key)
+        assert head["ContentType"] == "image/jpeg"
+        fetched = httpx.get(url)
+        assert fetched.status_code == 200 and fetched.content == found.data, "what Meta fetches"
+        await storage.delete(key)
+        assert admin.list_objects_v2(Bucket="shop-media").get("KeyCount") == 0
+
+        missing = create_media_storage(configured.model_copy(update={"media_bucket": "no-such"}))
+        with pytest.raises(ServiceUnavailable) as refused:
+            await missing.save(key, found.data, found.content_type)
+        assert refused.value.error_code == "storage_unavailable"
     finally:
         server.stop()

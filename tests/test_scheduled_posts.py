@@ -139,6 +139,28 @@ async def test_a_post_from_an_upload_is_published_once_with_its_permalink(
     assert (await client.delete(f"/api/media/{media['id']}", headers=_h(shop))).status_code == 204
 
 
+async def test_a_reel_from_a_url_is_checked_for_its_length(client, admin, samples) -> None:
+    """The video's length is read from the start of the file at the URL (its movie header),
+    as for an upload: too short is refused before anything is queued."""
+    shop = await _shop(client, admin)
+    base = {"account_id": shop["account_id"], "publish_at": _soon(), "draft": True}
+    short = await client.post(
+        "/api/scheduled-posts",
+        headers=_h(shop),
+        json=base | {"media": [{"type": "video", "url": f"{samples}/short.mp4"}]},
+    )
+    assert short.status_code == 400, short.text
+    assert short.json()["detail"]["error_code"] == "video_duration_invalid"
+    assert "2 s" in short.json()["detail"]["message"]
+    fine = await client.post(
+        "/api/scheduled-posts",
+        headers=_h(shop),
+        json=base | {"media": [{"type": "video", "url": f"{samples}/clip.mp4"}]},
+    )
+    assert fine.status_code == 201, fine.text
+    assert fine.json()["kind"] == "reel" and fine.json()["media"][0]["duration_s"] == 12
+
+
 async def test_what_instagram_would_refuse_is_refused_first_with_its_code(
     client, admin, samples
 ) -> None:

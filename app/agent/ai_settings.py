@@ -110,6 +110,7 @@ def _hours(value: Any) -> dict[str, Any] | None:
 
 
 _MODES = ("public", "private", "both", "none")
+_DEFAULTS = AiSettings(workspace_id="")
 # column -> (reader returning None for a value it cannot use, may the column be null)
 _READERS: dict[str, tuple[Callable[[Any], Any], bool]] = {
     "chat_model": (_text, True),
@@ -148,6 +149,11 @@ def settings_from_row(workspace_id: str, row: dict[str, Any]) -> AiSettings:
             values[column] = value
     if unreadable:
         log.warning("unreadable ai settings", workspace_id=workspace_id, fields=unreadable)
+    # a map stored before one of its keys existed (the spam rule, a new channel) reads with that
+    # key's default, so what staff are shown is what the bot does
+    for column in ("ignore_rules", "auto_reply", "max_reply_chars"):
+        if column in values:
+            values[column] = {**getattr(_DEFAULTS, column), **values[column]}
     return AiSettings(
         workspace_id=workspace_id,
         business_name=row.get("business_name") or "our shop",

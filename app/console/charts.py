@@ -12,13 +12,13 @@ WIDTH, HEIGHT, GAP = 600, 160, 2
 
 def bars(points: list[tuple[str, float]], *, title: str, unit: str = "") -> Markup:
     """One bar per (label, value); labels at the first, middle and last bar."""
-    if not points:
+    if not any(value for _, value in points):
         return Markup(f'<p class="empty">No {escape(title.lower())} in this range yet.</p>')  # noqa: S704
-    top = max(value for _, value in points) or 1
+    top = max(value for _, value in points)
     width = WIDTH / len(points)
     shapes: list[str] = []
     for i, (label, value) in enumerate(points):
-        h = 0 if top == 0 else (HEIGHT - 20) * value / top
+        h = (HEIGHT - 20) * value / top
         x = i * width
         shapes.append(
             f'<rect x="{x + GAP / 2:.1f}" y="{HEIGHT - 16 - h:.1f}" width="{max(width - GAP, 1):.1f}"'

@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from app.auth.tokens import Principal
 from app.console import session
 from app.errors import NotFound
+from app.live import events
 from app.workspaces import service as workspaces
 from app.workspaces.context import UserSession, WorkspaceContext, resolve_workspace
 from app.workspaces.schemas import WorkspaceOut
@@ -52,6 +53,9 @@ async def _console(request: Request) -> Console:
             raise NoWorkspace() from None
         ws = await resolve_workspace(user, None)  # left that workspace: back to the default
     request.state.workspace_id = str(ws.workspace_id)
+    # where the page's live updates start: taken before the page reads anything, so whatever
+    # happens after this moment reaches the page, even before its stream has connected
+    live_after = await events.position(request.app.state.live_redis, ws.workspace_id)
     current = next(w for w in listed.items if w.id == ws.workspace_id)
     console = Console(
         user=user.principal,
@@ -61,7 +65,11 @@ async def _console(request: Request) -> Console:
         workspaces=listed.items,
         csrf=session.csrf_token(request),
     )
-    request.state.console_base = {"console": console, "csrf": console.csrf}
+    request.state.console_base = {
+        "console": console,
+        "csrf": console.csrf,
+        "live_after": live_after,
+    }
     return console
 
 

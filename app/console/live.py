@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from app.console.context import Page
@@ -30,17 +30,21 @@ REFRESHES = {
 async def live(
     request: Request,
     console: Page,
+    after: Annotated[str | None, Query(max_length=40)] = None,
     last_event_id: Annotated[str | None, Header(max_length=40)] = None,
 ) -> StreamingResponse:
+    """From the browser's Last-Event-ID when it reconnects, else from where the page was
+    rendered (`after`), else from now."""
     settings = request.app.state.settings
     redis = request.app.state.live_redis
     workspace_id = console.ws.workspace_id
-    after = events.valid_id(last_event_id) or await events.newest_id(redis, workspace_id)
+    start = events.valid_id(last_event_id) or events.valid_id(after)
+    start = start or await events.position(redis, workspace_id)
 
     async def body() -> AsyncIterator[bytes]:
         yield b"retry: 3000\n\n"
         async for item in events.follow(
-            redis, workspace_id, after=after, block_ms=int(settings.live_heartbeat_s * 1000)
+            redis, workspace_id, after=start, block_ms=int(settings.live_heartbeat_s * 1000)
         ):
             if await request.is_disconnected():
                 return

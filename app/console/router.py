@@ -21,6 +21,7 @@ from app.console.pages import (
     comments,
     escalations,
     inbox,
+    integrations,
     knowledge,
     settings,
 )
@@ -40,7 +41,17 @@ def is_console_path(path: str) -> bool:
 
 def install_console(app: FastAPI) -> None:
     app.mount(ASSETS_PATH, StaticFiles(directory=ASSETS), name="console-assets")
-    for module in (auth, inbox, escalations, comments, calendar, knowledge, settings, analytics):
+    for module in (
+        auth,
+        inbox,
+        escalations,
+        comments,
+        calendar,
+        knowledge,
+        settings,
+        integrations,
+        analytics,
+    ):
         app.include_router(module.router)
     app.include_router(live_router)
     app.add_middleware(ConsoleCookies)

@@ -46,8 +46,10 @@ def login_url(next_path: str | None) -> str:
     return f"/login?next={quote(next_path, safe='/')}"
 
 
-def _cookie(name: str, value: str, *, max_age: int | None, settings: Settings) -> str:
-    parts = [f"{name}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
+def _cookie(
+    name: str, value: str, *, max_age: int | None, settings: Settings, path: str = "/"
+) -> str:
+    parts = [f"{name}={value}", f"Path={path}", "HttpOnly", "SameSite=Lax"]
     if max_age is not None:
         parts.append(f"Max-Age={max_age}")
     if settings.is_production:
@@ -55,10 +57,13 @@ def _cookie(name: str, value: str, *, max_age: int | None, settings: Settings) -
     return "; ".join(parts)
 
 
-def queue_cookie(request: Request, name: str, value: str, *, max_age: int | None) -> None:
+def queue_cookie(
+    request: Request, name: str, value: str, *, max_age: int | None, path: str = "/"
+) -> None:
     """Set on whatever response this request ends with (ConsoleCookies writes them)."""
     pending: list[str] = request.scope.setdefault("state", {}).setdefault(_PENDING, [])
-    pending.append(_cookie(name, value, max_age=max_age, settings=request.app.state.settings))
+    settings = request.app.state.settings
+    pending.append(_cookie(name, value, max_age=max_age, settings=settings, path=path))
 
 
 def remember(request: Request, tokens: TokenOut) -> None:

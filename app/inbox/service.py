@@ -29,9 +29,14 @@ CHANNEL_BY_KIND = {
     "ig_message": "instagram_dm",
     "ig_postback": "instagram_dm",
     "ig_echo": "instagram_dm",
+    "wa_echo": "whatsapp",
     "ig_comment": "instagram_comment",
     "wa_message": "whatsapp",
 }
+
+
+# replies typed in the platform's own app (by the app's name): a person holds the conversation
+ECHOES = {"ig_echo": "Instagram", "wa_echo": "WhatsApp Business"}
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,7 @@ async def _store_customer_message(
 
 
 async def _handle_echo(
-    conn: Conn, event: dict[str, Any], payload: dict[str, Any]
+    conn: Conn, event: dict[str, Any], payload: dict[str, Any], app_name: str
 ) -> ProcessOutcome:
     data = payload.get("data") or {}
     outbound_id = outbound_id_from(data.get("metadata"))
@@ -182,14 +187,15 @@ async def _handle_echo(
     customer = payload.get("sender_id")
     if not customer:
         return ProcessOutcome("ignored", "echo without recipient")
-    # Somebody replied from the Instagram app: a human holds this conversation now.
+    # Somebody replied from the platform's own app: a human holds this conversation now.
     ws, account = event["workspace_id"], event["social_account_id"]
+    channel = CHANNEL_BY_KIND[event["kind"]]
     contact_id = (
         await repo.upsert_contact(
             conn,
             workspace_id=ws,
             social_account_id=account,
-            platform="instagram",
+            platform="whatsapp" if channel == "whatsapp" else "instagram",
             external_id=customer,
         )
     )["id"]
@@ -198,7 +204,7 @@ async def _handle_echo(
         workspace_id=ws,
         social_account_id=account,
         contact_id=contact_id,
-        channel="instagram_dm",
+        channel=channel,
     )
     occurred = event["occurred_at"] or event["received_at"]
     await repo.insert_message(
@@ -216,10 +222,10 @@ async def _handle_echo(
         conn, conversation_id=conversation["id"], outbound_at=occurred, owner="human"
     )
     await escalation.answered_in_app(
-        conn, workspace_id=ws, conversation_id=conversation["id"], app_name="Instagram"
+        conn, workspace_id=ws, conversation_id=conversation["id"], app_name=app_name
     )
     return ProcessOutcome(
-        "done", "human replied from the Instagram app; conversation handed to staff"
+        "done", f"human replied from the {app_name} app; conversation handed to staff"
     )
 
 
@@ -240,12 +246,12 @@ async def record_event(
         return ProcessOutcome(event["status"], "already processed")
     payload = event["payload"]
     kind = event["kind"]
-    if kind in CHANNEL_BY_KIND and kind != "ig_echo":
+    if kind in ECHOES:
+        outcome = await _handle_echo(conn, event, payload, ECHOES[kind])
+    elif kind in CHANNEL_BY_KIND:
         outcome = await _store_customer_message(
             conn, event, payload, profile_refresh_days=profile_refresh_days
         )
-    elif kind == "ig_echo":
-        outcome = await _handle_echo(conn, event, payload)
     else:
         # reactions, reads, edits, deletions, referrals, mentions, statuses: kept as events
         outcome = ProcessOutcome("done", f"{kind} recorded")

@@ -51,6 +51,15 @@ async def emit(
         log.warning("live event not emitted", kind=kind, error=str(exc))
 
 
+async def position(redis: aioredis.Redis, workspace_id: object) -> str:
+    """Where the stream is now, for a page to follow from; "0-0" when Redis cannot say (the
+    page then hears of everything still kept, which costs only a few refreshes)."""
+    try:
+        return await newest_id(redis, workspace_id)
+    except RedisError:
+        return "0-0"
+
+
 def valid_id(value: str | None) -> str | None:
     """A stream entry id (`<ms>-<seq>`) or None."""
     if not value:

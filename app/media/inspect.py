@@ -40,7 +40,7 @@ def inspect_media(data: bytes) -> Inspected:
             content_type="video/quicktime" if data[8:12] == b"qt  " else "video/mp4",
             extension="mov" if data[8:12] == b"qt  " else "mp4",
             data=data,
-            duration_s=_mp4_duration(data),
+            duration_s=mp4_duration(data),
         )
     try:
         image = Image.open(io.BytesIO(data))
@@ -82,7 +82,7 @@ def _is_iso_video(data: bytes) -> bool:
     return len(data) >= 12 and data[4:8] == b"ftyp"
 
 
-def _mp4_duration(data: bytes) -> float | None:
+def mp4_duration(data: bytes) -> float | None:
     """Seconds, from the movie header (`moov/mvhd`), or None when it cannot be read."""
     moov = _box(data, 0, len(data), b"moov")
     if moov is None:

@@ -1,7 +1,8 @@
 """Where media files live. On the embedded default, under DATA_DIR/media, served by the API at
 an unguessable path (`/media/<random>.<ext>`) that Meta (or the sandbox) fetches when it
 publishes; with MEDIA_STORAGE=supabase, in a public Supabase Storage bucket through the supabase
-client. Either way the name is the only secret: 32 random bytes, never listed."""
+client; with MEDIA_STORAGE=s3, in any S3-compatible bucket. Either way the name is the only
+secret: 32 random bytes, never listed."""
 
 from __future__ import annotations
 
@@ -99,7 +100,66 @@ class SupabaseMediaStorage:
         await asyncio.to_thread(self._bucket.remove, [key])
 
 
+class S3MediaStorage:
+    """Any S3-compatible bucket through boto3 (synchronous: each call in a worker thread). The
+    bucket's files must be publicly readable at S3_PUBLIC_BASE_URL (a bucket policy or a CDN):
+    that is where Meta fetches them."""
+
+    def __init__(self, settings: Settings) -> None:
+        import boto3
+        from botocore.config import Config
+
+        secret = settings.s3_secret_access_key
+        self._client: Any = boto3.client(
+            "s3",
+            endpoint_url=settings.s3_endpoint_url,
+            region_name=settings.s3_region,
+            aws_access_key_id=settings.s3_access_key_id,
+            aws_secret_access_key=secret.get_secret_value() if secret else None,
+            config=Config(
+                s3={"addressing_style": settings.s3_addressing_style},
+                connect_timeout=5,
+                read_timeout=60,
+                retries={"max_attempts": 3, "mode": "standard"},
+            ),
+        )
+        self._bucket = settings.media_bucket
+        endpoint = settings.s3_endpoint_url or f"https://s3.{settings.s3_region}.amazonaws.com"
+        self._base = (settings.s3_public_base_url or f"{endpoint}/{self._bucket}").rstrip("/")
+
+    def new_key(self, extension: str) -> str:
+        return new_key(extension)
+
+    def path_for(self, key: str) -> Path | None:
+        return None  # the bucket serves the files
+
+    async def save(self, key: str, data: bytes, content_type: str) -> str:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            await asyncio.to_thread(
+                self._client.put_object,
+                Bucket=self._bucket,
+                Key=key,
+                Body=data,
+                ContentType=content_type,
+                # the name never changes for other content: cache it for good
+                CacheControl="public, max-age=31536000, immutable",
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise ServiceUnavailable(
+                "the file store did not take the file; try again",
+                error_code="storage_unavailable",
+            ) from exc
+        return f"{self._base}/{key}"
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self._client.delete_object, Bucket=self._bucket, Key=key)
+
+
 def create_media_storage(settings: Settings) -> MediaStorage:
     if settings.media_storage == "supabase":
         return SupabaseMediaStorage(settings)
+    if settings.media_storage == "s3":
+        return S3MediaStorage(settings)
     return LocalMediaStorage(settings)

@@ -15,6 +15,7 @@ from PIL import Image, UnidentifiedImageError
 
 from app.config import Settings
 from app.errors import InvalidInput
+from app.media.inspect import mp4_duration
 
 HASHTAG = re.compile(r"(?<!\w)#\w+")
 MENTION = re.compile(r"(?<![\w@])@[\w.]+")
@@ -24,6 +25,7 @@ MIN_WIDTH = 320
 REEL_MIN_S, REEL_MAX_S = 3.0, 15 * 60.0
 VIDEO_SUFFIXES = (".mp4", ".mov")
 _IMAGE_HEAD_BYTES = 256 * 1024  # enough for a JPEG's size
+_VIDEO_HEAD_BYTES = 1024 * 1024  # a fast-start MP4's movie header comes before its data
 
 
 class PostInvalid(InvalidInput):
@@ -172,12 +174,14 @@ async def probe_url(
                     f"the file at the URL is over {cap // (1024 * 1024)} MB",
                     error_code="media_too_large",
                 )
+            # an image's size is in its first bytes; a video's length in its movie header,
+            # at the start of a file made for streaming ("fast start")
+            wanted = _IMAGE_HEAD_BYTES if kind == "image" else _VIDEO_HEAD_BYTES
             head = b""
-            if kind == "image":
-                async for chunk in response.aiter_bytes():
-                    head += chunk
-                    if len(head) >= _IMAGE_HEAD_BYTES:
-                        break
+            async for chunk in response.aiter_bytes():
+                head += chunk
+                if len(head) >= wanted:
+                    break
     except httpx.HTTPError as exc:
         raise PostInvalid(
             f"the media URL could not be fetched ({type(exc).__name__}): Meta must be able to "
@@ -189,7 +193,8 @@ async def probe_url(
             raise PostInvalid(
                 f"the URL serves {content_type}, not a video", error_code="media_type_invalid"
             )
-        return Item(type="video", url=url)
+        # None when the header is further in: Meta judges the length then
+        return Item(type="video", url=url, duration_s=mp4_duration(head))
     if content_type and content_type != "image/jpeg":
         raise PostInvalid(
             f"the URL serves {content_type or 'no type'}: Instagram publishes JPEG images only "

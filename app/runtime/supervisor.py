@@ -276,7 +276,8 @@ def run_stack(settings: Settings) -> int:
         api = f"http://{settings.api_host}:{settings.api_port}"
         _say("ready")
         print(
-            f"\n  API            {api}\n"
+            f"\n  Console        {api}/\n"
+            f"  API            {api}\n"
             f"  API docs       {api}/docs\n"
             f"  Readiness      {api}/ready\n"
             f"  Meta sandbox   http://127.0.0.1:{settings.sandbox_port}/docs\n"

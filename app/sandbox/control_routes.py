@@ -283,7 +283,8 @@ async def set_profile(spec: ProfileSpec, request: Request) -> dict[str, Any]:
 @router.get("/samples/{name}")
 async def sample_media(name: str) -> Response:
     """Media to publish with, served as a CDN would: square.jpg, portrait.jpg (4:5),
-    banner.jpg (too wide for the feed), logo.png, clip.mp4 (a 12-second video)."""
+    banner.jpg (too wide for the feed), logo.png, clip.mp4 (a 12-second video), short.mp4
+    (2 seconds)."""
     found = samples.SAMPLES.get(name)
     if found is None:
         return Response(status_code=404)

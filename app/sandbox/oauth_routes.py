@@ -4,13 +4,14 @@ and token exchanges; and `/me`, the account behind a token."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from app.sandbox.state import SandboxState, graph_error
 
@@ -126,9 +127,11 @@ EMBEDDED_CODE_TTL_S = 30  # Meta's: exchange it at once
 
 
 @router.post("/_sandbox/whatsapp/embedded-signup", status_code=201, tags=["sandbox: control"])
-async def finish_embedded_signup(request: Request) -> dict[str, Any]:
+async def finish_embedded_signup(request: Request, response: Response) -> dict[str, Any]:
     """What the browser gets when a customer finishes Meta's Embedded Signup popup: a code
     (single use, 30 s) and the ids of the WhatsApp Business Account and number it shared."""
+    # the sandbox's SDK stand-in calls this from the console's page (another origin)
+    response.headers["Access-Control-Allow-Origin"] = "*"
     sandbox = _state(request)
     waba = sandbox.new_waba(verified_name="Embedded Shop", display_phone_number="+1 555 0100")
     [phone_id] = waba["phone_numbers"]
@@ -153,3 +156,33 @@ async def exchange_business_code(
         return graph_error(400, 100, "Invalid verification code format or the code has expired")
     waba = _state(request).wabas[grant["waba_id"]]
     return JSONResponse({"access_token": waba["token"], "token_type": "bearer"})
+
+
+# Meta's JavaScript SDK as the console uses it for Embedded Signup: FB.init, and FB.login
+# finishing at once (the popup's WA_EMBEDDED_SIGNUP message, then the callback with the code)
+_SDK = """(function () {
+  var origin = %s;
+  window.FB = {
+    init: function () {},
+    login: function (callback, options) {
+      fetch(origin + "/_sandbox/whatsapp/embedded-signup", {method: "POST"})
+        .then(function (r) { return r.json(); })
+        .then(function (p) {
+          window.postMessage(JSON.stringify({type: "WA_EMBEDDED_SIGNUP", event: "FINISH",
+            data: {phone_number_id: p.phone_number_id, waba_id: p.waba_id}}), "*");
+          setTimeout(function () { callback({authResponse: {code: p.code}}); }, 50);
+        })
+        .catch(function () { callback({authResponse: null}); });
+    }
+  };
+  if (typeof window.fbAsyncInit === "function") window.fbAsyncInit();
+})();
+"""
+
+
+@router.get("/_sandbox/sdk.js", tags=["sandbox: control"], response_class=Response)
+async def sdk(request: Request) -> Response:
+    """Stands in for https://connect.facebook.net/en_US/sdk.js: its Embedded Signup finishes
+    at once as a new WhatsApp Business Account with one number."""
+    origin = json.dumps(str(request.base_url).rstrip("/"))
+    return Response(_SDK % origin, media_type="text/javascript")

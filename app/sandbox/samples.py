@@ -35,4 +35,5 @@ SAMPLES: dict[str, tuple[str, Callable[[], bytes]]] = {
     "banner.jpg": ("image/jpeg", cache(lambda: _image(1500, 400, "JPEG"))),
     "logo.png": ("image/png", cache(lambda: _image(800, 800, "PNG"))),
     "clip.mp4": ("video/mp4", mp4),
+    "short.mp4": ("video/mp4", cache(lambda: mp4(2))),
 }

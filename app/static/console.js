@@ -89,8 +89,62 @@
       if (box) { box.focus(); evt.preventDefault(); }
     } else if (evt.key === "e" || evt.key === "t") {
       var action = document.querySelector('#thread [data-key="' + evt.key + '"]');
-      if (action) { action.click(); evt.preventDefault(); }
+      if (action) {
+        // a part swapped in a moment ago may not be wired up by HTMX yet
+        if (window.htmx) window.htmx.process(action);
+        action.click();
+        evt.preventDefault();
+      }
     }
+  });
+
+  // WhatsApp Embedded Signup: Meta's SDK is loaded only when the button is pressed; the popup
+  // tells the shared ids in a message, FB.login's callback gives the code (valid 30 seconds),
+  // and both go to our server at once
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest && evt.target.closest("[data-embedded-signup]");
+    if (!button) return;
+    var form = document.getElementById("embedded-signup-form");
+    var shared = {};
+    var code = null;
+    var trusted = button.getAttribute("data-origin") || window.location.origin;
+    function finish() {
+      if (!code || !shared.waba_id || !shared.phone_number_id) return;
+      form.elements.code.value = code;
+      form.elements.waba_id.value = shared.waba_id;
+      form.elements.phone_number_id.value = shared.phone_number_id;
+      form.submit();
+    }
+    window.addEventListener("message", function (message) {
+      if (message.origin !== trusted && !message.origin.endsWith(".facebook.com")) return;
+      var data;
+      try { data = typeof message.data === "string" ? JSON.parse(message.data) : message.data; } catch (e) { return; }
+      if (!data || data.type !== "WA_EMBEDDED_SIGNUP") return;
+      if (String(data.event || "").indexOf("FINISH") === 0) {
+        shared = data.data || {};
+        finish();
+      } else if (data.event === "CANCEL") {
+        toast("The signup was closed" + (data.data && data.data.current_step ? " at " + data.data.current_step : "") + ": nothing was connected.");
+      }
+    });
+    function login() {
+      window.FB.init({ appId: button.getAttribute("data-app"), autoLogAppEvents: true, xfbml: true, version: button.getAttribute("data-version") });
+      window.FB.login(function (response) {
+        if (response && response.authResponse && response.authResponse.code) {
+          code = response.authResponse.code;
+          finish();
+        } else {
+          toast("Meta's signup did not finish: nothing was connected.");
+        }
+      }, { config_id: button.getAttribute("data-config"), response_type: "code", override_default_response_type: true, extras: { setup: {}, sessionInfoVersion: "3" } });
+    }
+    if (window.FB) { login(); return; }
+    var script = document.createElement("script");
+    script.src = button.getAttribute("data-sdk");
+    script.async = true;
+    script.onload = login;
+    script.onerror = function () { toast("Meta's sign-in could not be loaded: check the network, or connect by hand below."); };
+    document.head.appendChild(script);
   });
 
   // calendar: drag a tile to another day; the time of day stays

@@ -4,10 +4,13 @@ background traffic on a closed network). `make test` installs Chromium when it i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
 from typing import Any
+
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 PHONE = {"width": 390, "height": 844}
@@ -40,6 +43,11 @@ async def launch(playwright: Any) -> Any:
 async def shoot(page: Any, name: str) -> None:
     """A screenshot for people reading the run (tests/artifacts/, not committed)."""
     ARTIFACTS.mkdir(exist_ok=True)
+    # pictures still loading would be missing from the screenshot (a live page never goes idle)
+    with contextlib.suppress(PlaywrightTimeout):
+        await page.wait_for_function(
+            "Array.from(document.images).every(i => i.complete)", timeout=3000
+        )
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 

@@ -22,6 +22,8 @@ from app.workspaces.schemas import ZONES, WorkspaceCreate
 
 router = APIRouter(include_in_schema=False)
 
+SECTIONS = ("inbox", "escalations", "comments", "calendar", "kb", "settings", "analytics")
+
 Text = Annotated[str, Form(max_length=4096)]
 
 
@@ -125,9 +127,12 @@ async def switch_workspace(
         chosen = console.workspace.id
     if any(w.id == chosen for w in console.workspaces):
         session.queue_cookie(request, session.WORKSPACE_COOKIE, str(chosen), max_age=None)
+    # the same section of the console, not the same item: a conversation or post of the
+    # other workspace is not in this one
     referer = request.headers.get("referer", "")
-    path = "/" + referer.split("/", 3)[3] if referer.count("/") >= 3 else "/inbox"
-    return go(request, path.split("?")[0])
+    path = referer.split("/", 3)[3] if referer.count("/") >= 3 else ""
+    section = path.split("?")[0].split("#")[0].split("/")[0]
+    return go(request, f"/{section}" if section in SECTIONS else "/inbox")
 
 
 @router.post("/workspaces")

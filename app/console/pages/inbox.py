@@ -14,6 +14,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
+from app.agent import feedback
 from app.canned_replies.router import list_canned_replies
 from app.console.context import Change, Console, Page
 from app.console.render import field_errors, render
@@ -88,6 +89,7 @@ async def _page(
     block: str | None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    judged: dict[UUID, str] | None = None,
 ) -> HTMLResponse:
     thread = await service.read_thread(console.ws, selected, limit=100) if selected else None
     context: dict[str, Any] = {
@@ -103,6 +105,7 @@ async def _page(
         "canned": await _canned(request, console) if thread and block != "live" else [],
         "reply_key": uuid.uuid4().hex,
         "errors": errors or {},
+        "judged": judged or {},
         "zone": console.workspace.timezone,
         "wide": True,
     }
@@ -231,4 +234,28 @@ async def _composer(
         block="composer",
         errors=errors,
         status=status,
+    )
+
+
+@router.post(
+    "/inbox/{conversation_id:uuid}/decisions/{decision_id:uuid}", response_class=HTMLResponse
+)
+async def judge(
+    request: Request,
+    console: Change,
+    conversation_id: UUID,
+    decision_id: UUID,
+    verdict: Annotated[Literal["good", "wrong"], Form()],
+) -> HTMLResponse:
+    """Staff mark a bot reply good or wrong: wrong puts the FAQ entries it used under review."""
+    await feedback.give_feedback(console.ws, decision_id, verdict=verdict, note=None)
+    return await _page(
+        request,
+        console,
+        selected=conversation_id,
+        view="all",
+        channel=None,
+        sort="recent",
+        block="live",
+        judged={decision_id: verdict},
     )

@@ -15,6 +15,7 @@ from app.agent.router import PreviewIn, preview
 from app.console.context import Change, Console, Page
 from app.console.render import field_errors, render
 from app.errors import AppError
+from app.kb import suggestions
 from app.kb.router import (
     create_faq,
     import_faq,
@@ -25,6 +26,7 @@ from app.kb.router import (
     upload_document,
 )
 from app.kb.schemas import FaqIn
+from app.kb.service import embedder_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,7 +46,13 @@ async def _render(
         if block in (None, "faq")
         else []
     )
+    offered = (
+        await suggestions.list_suggestions(console.ws, limit=20, after=None)
+        if block in (None, "faq") and console.ws.has("manager")
+        else []
+    )
     values: dict[str, Any] = {
+        "suggestions": offered,
         "documents": documents,
         "ingesting": any(d.status not in FINISHED for d in documents),
         "faq": faq,
@@ -171,3 +179,33 @@ async def playground(
         {"result": result, "asked": text, "play_errors": {}},
         block="playground",
     )
+
+
+@router.post("/kb/suggestions/{escalation_id:uuid}", response_class=HTMLResponse)
+async def decide_suggestion(
+    request: Request,
+    console: Change,
+    escalation_id: UUID,
+    decision: Annotated[Literal["accept", "dismiss"], Form()],
+    question: Annotated[str, Form(max_length=5000)] = "",
+    answer: Annotated[str, Form(max_length=20000)] = "",
+) -> HTMLResponse:
+    """An answer staff gave to an escalation, offered as a FAQ entry: add it (as offered or
+    edited) or leave it out."""
+    if decision == "dismiss":
+        await suggestions.dismiss(console.ws, escalation_id)
+        return await _render(request, console, "faq")
+    try:
+        entry = _faq_in(question, answer)
+    except ValidationError as exc:
+        return await _render(
+            request, console, "faq", 422, faq_errors={str(escalation_id): field_errors(exc)}
+        )
+    await suggestions.accept(
+        console.ws,
+        await embedder_of(console.ws, request.app.state.embedders),
+        escalation_id,
+        question=entry.question,
+        answer=entry.answer,
+    )
+    return await _render(request, console, "faq")

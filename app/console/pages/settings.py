@@ -19,10 +19,16 @@ from app.console.render import field_errors, go, render
 from app.errors import AppError
 from app.social_accounts import connect, instagram_connect
 from app.social_accounts.router import list_social_accounts
-from app.social_accounts.schemas import WhatsAppConnectIn
+from app.social_accounts.schemas import EmbeddedSignupIn, WhatsAppConnectIn
 from app.workspaces import invites
 from app.workspaces import service as workspaces
-from app.workspaces.schemas import InviteOut, MemberInvite
+from app.workspaces.schemas import (
+    ZONES,
+    InviteOut,
+    MemberInvite,
+    MemberRoleUpdate,
+    WorkspaceUpdate,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,7 +58,10 @@ async def _render(
         "invites": pending,
         "canned": (await list_canned_replies(request, ws, q=None, cursor=None, limit=100)).items,
         "days": DAYS,
+        "zones": ZONES,
         "is_manager": ws.has("manager"),
+        "signup": request.app.state.settings.embedded_signup,
+        "meta": request.app.state.settings,
         "is_owner": ws.has("owner"),
         "errors": {},
         **context,
@@ -96,6 +105,30 @@ async def connect_whatsapp(
             raise
         return await _render(request, console, code=422, errors={"whatsapp": {"form": exc.message}})
     return go(request, "/settings#accounts")
+
+
+@router.post("/settings/accounts/whatsapp/embedded-signup", response_class=HTMLResponse)
+async def embedded_signup(
+    request: Request,
+    console: Change,
+    code: Short = "",
+    waba_id: Short = "",
+    phone_number_id: Short = "",
+) -> Response:
+    """What Meta's popup gave the page (the code lives 30 seconds: exchanged now)."""
+    try:
+        body = EmbeddedSignupIn(code=code, waba_id=waba_id, phone_number_id=phone_number_id)
+        await connect.connect_embedded_signup(
+            console.ws, body, settings=request.app.state.settings, http=request.app.state.http
+        )
+    except ValidationError as exc:
+        errors = {"form": "Meta's signup did not finish: " + "; ".join(field_errors(exc).values())}
+        return await _render(request, console, code=422, errors={"whatsapp": errors})
+    except AppError as exc:
+        if exc.status_code >= 500 and exc.error_code != "meta_unavailable":
+            raise
+        return await _render(request, console, code=422, errors={"whatsapp": {"form": exc.message}})
+    return go(request, "/settings?saved=whatsapp#accounts")
 
 
 @router.post("/settings/accounts/{account_id:uuid}/disconnect")
@@ -185,3 +218,43 @@ async def add_canned(
             request, console, code=422, errors={"canned": {"shortcut": exc.message}}
         )
     return go(request, "/settings#canned")
+
+
+@router.post("/settings/workspace", response_class=HTMLResponse)
+async def save_workspace(
+    request: Request, console: Change, name: Short = "", timezone: Short = ""
+) -> Response:
+    try:
+        body = WorkspaceUpdate.model_validate({"name": name.strip(), "timezone": timezone.strip()})
+    except ValidationError as exc:
+        return await _render(request, console, code=422, errors={"workspace": field_errors(exc)})
+    await workspaces.update_workspace(console.ws, body)
+    return go(request, "/settings?saved=workspace#workspace")
+
+
+@router.post("/settings/members/{user_id:uuid}")
+async def change_member(
+    request: Request, console: Change, user_id: UUID, role: Short = "", remove: Short = ""
+) -> Response:
+    try:
+        if remove == "true":
+            await workspaces.remove_member(console.ws, user_id=user_id)
+        else:
+            await workspaces.change_role(
+                console.ws,
+                user_id=user_id,
+                role=MemberRoleUpdate.model_validate({"role": role}).role,
+            )
+    except ValidationError as exc:
+        return await _render(request, console, code=422, errors={"team": field_errors(exc)})
+    except AppError as exc:
+        if exc.status_code >= 500:
+            raise
+        return await _render(request, console, code=422, errors={"team": {"member": exc.message}})
+    return go(request, "/settings#team")
+
+
+@router.post("/settings/invites/{invite_id:uuid}/revoke")
+async def revoke_invite(request: Request, console: Change, invite_id: UUID) -> Response:
+    await invites.revoke(console.ws, invite_id)
+    return go(request, "/settings#team")

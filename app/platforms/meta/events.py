@@ -26,6 +26,8 @@ class EventKind(StrEnum):
     IG_MENTION = "ig_mention"
     WA_MESSAGE = "wa_message"
     WA_STATUS = "wa_status"
+    # a reply typed in the WhatsApp Business app on a number shared with the Cloud API
+    WA_ECHO = "wa_echo"
     UNKNOWN = "unknown"
 
 

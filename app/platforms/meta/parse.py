@@ -329,6 +329,25 @@ def _wa_sender(message: Item, contacts: list[Item]) -> tuple[str | None, Item]:
     return sender, {}
 
 
+def _wa_echo(phone_id: str, echo: Item) -> NormalizedEvent:
+    """What the business typed in the WhatsApp Business app (coexistence): `to` is the
+    customer. Our own Cloud API sends never come back this way."""
+    wamid = str(echo["id"])
+    text = echo.get("text")
+    return NormalizedEvent(
+        platform=Platform.WHATSAPP,
+        kind=EventKind.WA_ECHO,
+        account_external_id=phone_id,
+        dedupe_key=f"wa:echo:{wamid}",
+        occurred_at=from_seconds(echo.get("timestamp")),
+        sender_id=_str_id(echo.get("to")),
+        platform_id=wamid,
+        text=text.get("body") if isinstance(text, dict) else None,
+        data={"type": echo.get("type")},
+        raw=echo,
+    )
+
+
 def _wa_message(phone_id: str, message: Item, contacts: list[Item]) -> NormalizedEvent:
     wamid = str(message["id"])
     kind = message.get("type", "unknown")
@@ -392,6 +411,14 @@ def _parse_whatsapp(body: dict[str, Any]) -> list[NormalizedEvent]:
             phone_id = str(
                 (metadata if isinstance(metadata, dict) else {}).get("phone_number_id", "")
             )
+            if isinstance(value, dict) and change.get("field") == "smb_message_echoes":
+                for echo in value.get("message_echoes") or []:
+                    events.append(
+                        _safely(Platform.WHATSAPP, _wa_echo, phone_id, echo, "message_echoes")
+                    )
+                if not value.get("message_echoes"):
+                    events.append(_unknown(Platform.WHATSAPP, phone_id, value, "value"))
+                continue
             if not isinstance(value, dict) or change.get("field") != "messages":
                 # smb_message_echoes, calls, user_preferences, ... are kept with the number
                 # they concern, so they belong to its workspace rather than to nobody
