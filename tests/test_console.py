@@ -86,6 +86,7 @@ async def test_a_new_owner_signs_up_connects_instagram_and_signs_out(
 ) -> None:
     await page.goto(f"{console.url}/inbox")
     assert "/login?next=/inbox" in page.url, "signed out: the console asks to sign in"
+    await shoot(page, "login")
     await page.get_by_role("link", name="Create an account").click()
     email = f"owner-{datetime.now().timestamp():.0f}@bakery.example"
     await page.get_by_label("Email").fill(email)
@@ -438,6 +439,8 @@ async def test_schedule_a_post_with_an_uploaded_image_drag_it_and_see_it_publish
 
     # publish it now from its page and see it published on the calendar
     await target.locator("[data-post]").click()
+    await expect(page.locator("article.post")).to_contain_text("Fresh croissants every morning")
+    await shoot(page, "post")
     await page.get_by_role("button", name="Publish now").click()
     await page.goto(f"{console.url}/calendar?date={datetime.now(zone).date().isoformat()}")
     today = page.locator(f'[data-day="{datetime.now(zone).date().isoformat()}"]')

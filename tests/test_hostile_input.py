@@ -81,7 +81,13 @@ async def test_null_settings_are_refused_and_the_bot_keeps_its_settings(client, 
         headers=owner.headers(ws),
         json={"ignore_rules": {"emoji_only": False}, "auto_reply": {"whatsapp": False}},
     )
-    assert merged.json()["ignore_rules"] == {"emoji_only": False, "tags_only": True}
+    # merged key by key; the rules never stored read as their defaults (what the bot does)
+    assert merged.json()["ignore_rules"] == {
+        "emoji_only": False,
+        "tags_only": True,
+        "spam": True,
+        "praise": False,
+    }
     assert merged.json()["auto_reply"] == {
         "instagram_dm": True,
         "instagram_comment": True,

@@ -68,6 +68,44 @@ def _png(width: int, height: int) -> bytes:
     return out.getvalue()
 
 
+def _video(width: int, height: int, seconds: int) -> bytes:
+    """A real MP4 (MPEG-4 video, encoded by FFmpeg through PyAV), one colour throughout."""
+    import av
+    import numpy as np
+
+    out = io.BytesIO()
+    with av.open(out, mode="w", format="mp4") as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        picture = np.full((height, width, 3), (200, 100, 50), dtype=np.uint8)
+        for _ in range(seconds * 10):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out.getvalue()
+
+
+async def test_an_uploaded_video_gets_its_size_length_and_a_thumbnail(
+    client, admin, live_api
+) -> None:
+    """The calendar shows a reel by its first frame; the reel's checks read its real size."""
+    shop = await _shop(client, admin)
+    upload = await client.post(
+        "/api/media",
+        headers=_h(shop),
+        files={"file": ("reel.mp4", _video(360, 640, 4), "video/mp4")},
+    )
+    assert upload.status_code == 201, upload.text
+    media = upload.json()
+    assert media["kind"] == "video" and media["content_type"] == "video/mp4"
+    assert (media["width"], media["height"], media["duration_s"]) == (360, 640, 4)
+    thumbnail = httpx.get(media["thumbnail_url"])
+    assert thumbnail.status_code == 200 and thumbnail.content[:2] == b"\xff\xd8"
+    with Image.open(io.BytesIO(thumbnail.content)) as picture:
+        assert max(picture.size) <= 320 and picture.getpixel((10, 10))[0] > 150  # the frame
+
+
 async def test_a_post_from_an_upload_is_published_once_with_its_permalink(
     app, client, admin, sandbox, samples
 ) -> None:

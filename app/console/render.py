@@ -38,13 +38,21 @@ def _channel(value: str) -> str:
     return CHANNELS.get(value, value.replace("_", " ").capitalize())
 
 
+def _thumb(item: dict[str, Any] | None) -> str | None:
+    """A media item's small picture: its thumbnail, or the image itself (a video has none
+    without its thumbnail)."""
+    if not item:
+        return None
+    return item.get("thumbnail_url") or (item.get("url") if item.get("type") == "image" else None)
+
+
 env = Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
 )
-env.filters.update(ago=_ago, local=_local, channel=_channel)
+env.filters.update(ago=_ago, local=_local, channel=_channel, thumb=_thumb)
 
 
 def is_htmx(request: Request) -> bool:

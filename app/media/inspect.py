@@ -1,5 +1,6 @@
 """What an uploaded file is, read from its bytes (never from its name or the client's header):
-an image's format and size (Pillow), a video's container and duration (the MP4/MOV `mvhd` box).
+an image's format and size (Pillow), a video's container and duration (the MP4/MOV `mvhd` box)
+and its first frame (PyAV) for the thumbnail.
 Instagram takes JPEG only, so PNG and WebP uploads are converted to JPEG here."""
 
 from __future__ import annotations
@@ -7,12 +8,14 @@ from __future__ import annotations
 import io
 import struct
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 
 from app.errors import AppError
 
 THUMBNAIL_PX = 320
+_MOOV_MAX_BYTES = 64 * 1024 * 1024  # a movie header is kilobytes to a few megabytes
 _CONVERTIBLE = {"PNG", "WEBP", "MPO"}
 
 
@@ -26,22 +29,34 @@ class Inspected:
     kind: str  # image | video
     content_type: str
     extension: str
-    data: bytes
+    data: bytes | None  # None: a video, stored from the uploaded file itself
     width: int | None = None
     height: int | None = None
     duration_s: float | None = None
     thumbnail: bytes | None = None
 
 
-def inspect_media(data: bytes) -> Inspected:
-    if _is_iso_video(data):
+def inspect_media(source: BinaryIO) -> Inspected:
+    """`source` is the upload, seekable (on disk past a megabyte). A video is read where it is,
+    never whole into memory: its header for the length, its first frame for the thumbnail;
+    `data` is then None and the file itself is stored. An image (8 MB at most) is read."""
+    source.seek(0)
+    head = source.read(12)
+    source.seek(0)
+    if _is_iso_video(head):
+        frame = _first_frame(source)
+        source.seek(0)
         return Inspected(
             kind="video",
-            content_type="video/quicktime" if data[8:12] == b"qt  " else "video/mp4",
-            extension="mov" if data[8:12] == b"qt  " else "mp4",
-            data=data,
-            duration_s=mp4_duration(data),
+            content_type="video/quicktime" if head[8:12] == b"qt  " else "video/mp4",
+            extension="mov" if head[8:12] == b"qt  " else "mp4",
+            data=None,
+            width=frame.width if frame else None,
+            height=frame.height if frame else None,
+            duration_s=mp4_file_duration(source),
+            thumbnail=_thumbnail(frame) if frame else None,
         )
+    data = source.read()
     try:
         image = Image.open(io.BytesIO(data))
         image.load()
@@ -62,6 +77,22 @@ def inspect_media(data: bytes) -> Inspected:
         height=image.height,
         thumbnail=_thumbnail(image),
     )
+
+
+def _first_frame(source: BinaryIO) -> Image.Image | None:
+    """The video's first picture (FFmpeg, shipped inside PyAV's wheel), for its thumbnail and
+    size; None when it cannot be decoded (Meta then judges the file)."""
+    import av
+
+    try:
+        with av.open(source, mode="r") as container:
+            if not container.streams.video:
+                return None
+            for frame in container.decode(video=0):
+                return frame.to_image()
+    except (av.FFmpegError, ValueError, OSError, IndexError):
+        return None
+    return None
 
 
 def _to_jpeg(image: Image.Image) -> bytes:
@@ -100,6 +131,29 @@ def mp4_duration(data: bytes) -> float | None:
     except struct.error:
         return None
     return duration / timescale if timescale else None
+
+
+def mp4_file_duration(source: BinaryIO) -> float | None:
+    """As mp4_duration, for a file: the top-level boxes are walked by seeking (the media data
+    is never read), and only the movie header box is read."""
+    source.seek(0, 2)
+    end = source.tell()
+    at = 0
+    while at + 8 <= end:
+        source.seek(at)
+        header = source.read(16)
+        size, kind = struct.unpack(">I4s", header[:8])
+        if size == 1 and len(header) == 16:
+            size = struct.unpack(">Q", header[8:16])[0]
+        elif size == 0:
+            size = end - at
+        if size < 8:
+            return None
+        if kind == b"moov":
+            source.seek(at)
+            return mp4_duration(source.read(min(size, _MOOV_MAX_BYTES)))
+        at += size
+    return None
 
 
 def _box(data: bytes, start: int, end: int, name: bytes) -> tuple[int, int] | None:

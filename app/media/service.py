@@ -19,39 +19,52 @@ from app.media.storage import MediaStorage
 from app.pagination import Page, page_of, time_id_cursor
 from app.workspaces.context import WorkspaceContext
 
-_CHUNK = 1024 * 1024
+
+def _is_video(upload: UploadFile) -> bool:
+    upload.file.seek(4)
+    is_video = upload.file.read(4) == b"ftyp"
+    upload.file.seek(0)
+    return is_video
 
 
-async def _read_capped(upload: UploadFile, cap: int) -> bytes:
-    parts: list[bytes] = []
-    size = 0
-    while chunk := await upload.read(_CHUNK):
-        size += len(chunk)
-        if size > cap:
-            raise PayloadTooLarge(
-                f"the file is over {cap // (1024 * 1024)} MB, Meta's limit",
-                error_code="media_too_large",
-            )
-        parts.append(chunk)
-    return b"".join(parts)
+def _size(upload: UploadFile) -> int:
+    upload.file.seek(0, 2)
+    size = upload.file.tell()
+    upload.file.seek(0)
+    return size
 
 
 async def upload(
     ws: WorkspaceContext, file: UploadFile, *, settings: Settings, storage: MediaStorage
 ) -> MediaOut:
     ws.require("manager")
-    cap = max(settings.media_max_image_bytes, settings.media_max_video_bytes)
-    data = await _read_capped(file, cap)
-    if not data:
+    # the upload is on disk past a megabyte (Starlette spools it): it is read where it is
+    size = await asyncio.to_thread(_size, file)
+    if not size:
         raise InvalidInput("the file is empty", error_code="media_empty")
-    found = await asyncio.to_thread(inspect_media, data)
-    if found.kind == "image" and len(found.data) > settings.media_max_image_bytes:
+    cap = max(settings.media_max_image_bytes, settings.media_max_video_bytes)
+    if size > cap:
+        raise PayloadTooLarge(
+            f"the file is over {cap // (1024 * 1024)} MB, Meta's limit",
+            error_code="media_too_large",
+        )
+    if size > settings.media_max_image_bytes and not await asyncio.to_thread(_is_video, file):
+        raise PayloadTooLarge(
+            f"images can be at most {settings.media_max_image_bytes // (1024 * 1024)} MB",
+            error_code="media_too_large",
+        )
+    found = await asyncio.to_thread(inspect_media, file.file)
+    if found.data is not None and len(found.data) > settings.media_max_image_bytes:
         raise PayloadTooLarge(
             f"images can be at most {settings.media_max_image_bytes // (1024 * 1024)} MB",
             error_code="media_too_large",
         )
     key = storage.new_key(found.extension)
-    url = await storage.save(key, found.data, found.content_type)
+    if found.data is not None:
+        url = await storage.save(key, found.data, found.content_type)
+    else:
+        file.file.seek(0)
+        url = await storage.save_file(key, file.file, found.content_type)
     thumb_url = None
     if found.thumbnail is not None:
         thumb_url = await storage.save(
@@ -63,7 +76,7 @@ async def upload(
             workspace_id=ws.workspace_id,
             kind=found.kind,
             content_type=found.content_type,
-            size_bytes=len(found.data),
+            size_bytes=len(found.data) if found.data is not None else size,
             width=found.width,
             height=found.height,
             duration_s=found.duration_s,

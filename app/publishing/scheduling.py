@@ -73,6 +73,7 @@ async def _items(
                     width=asset["width"],
                     height=asset["height"],
                     duration_s=asset["duration_s"],
+                    thumbnail_url=asset["thumbnail_url"],
                 )
             )
         else:

@@ -42,6 +42,8 @@ class Item:
     width: int | None = None
     height: int | None = None
     duration_s: float | None = None
+    # the media library's small picture of it, for the calendar
+    thumbnail_url: str | None = None
 
     def stored(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if v is not None}
