@@ -90,7 +90,7 @@ def _first_frame(source: BinaryIO) -> Image.Image | None:
                 return None
             for frame in container.decode(video=0):
                 return frame.to_image()
-    except (av.FFmpegError, ValueError, OSError, IndexError):
+    except Exception:
         return None
     return None
 
