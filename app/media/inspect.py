@@ -90,7 +90,7 @@ def _first_frame(source: BinaryIO) -> Image.Image | None:
                 return None
             for frame in container.decode(video=0):
                 return frame.to_image()
-    except Exception:
+    except Exception:  # a hostile or broken file, however FFmpeg fails on it: no thumbnail
         return None
     return None
 
