@@ -4,14 +4,13 @@ then asks for the fresh fragment itself: the stream carries no customer data."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from app.console.context import Page
-from app.live import events
+from app.live import events, sse
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,28 +34,12 @@ async def live(
 ) -> StreamingResponse:
     """From the browser's Last-Event-ID when it reconnects, else from where the page was
     rendered (`after`), else from now."""
-    settings = request.app.state.settings
     redis = request.app.state.live_redis
     workspace_id = console.ws.workspace_id
     start = events.valid_id(last_event_id) or events.valid_id(after)
     start = start or await events.position(redis, workspace_id)
 
-    async def body() -> AsyncIterator[bytes]:
-        yield b"retry: 3000\n\n"
-        async for item in events.follow(
-            redis, workspace_id, after=start, block_ms=int(settings.live_heartbeat_s * 1000)
-        ):
-            if await request.is_disconnected():
-                return
-            if item is None:
-                yield b": keep-alive\n\n"
-                continue
-            entry_id, kind, _ = item
-            for name in REFRESHES.get(kind, ()):
-                yield f"id: {entry_id}\nevent: {name}\ndata: {kind}\n\n".encode()
+    def refreshes(kind: str, _: str) -> list[tuple[str, str]]:
+        return [(name, kind) for name in REFRESHES.get(kind, ())]
 
-    return StreamingResponse(
-        body(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return sse.stream(request, redis, console.ws.workspace_id, after=start, translate=refreshes)

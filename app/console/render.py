@@ -14,6 +14,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 
+from app.errors import AppError
+
 TEMPLATES = Path(__file__).parent / "templates"
 CHANNELS = {"instagram_dm": "Instagram DM", "instagram_comment": "Instagram comment"}
 
@@ -95,3 +97,9 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
         message = str(error["msg"]).removeprefix("Value error, ")
         errors.setdefault(field, message)
     return errors
+
+
+def on_the_form(exc: AppError, *also: str) -> bool:
+    """A refusal the person can act on where they are (a 4xx other than "not found", or one of
+    `also`): said on the form. Anything else goes to the error handler (a page, or a message)."""
+    return (400 <= exc.status_code < 500 and exc.status_code != 404) or exc.error_code in also

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
@@ -9,7 +8,7 @@ from redis.exceptions import RedisError
 
 from app.deps import CurrentWorkspace
 from app.errors import ServiceUnavailable
-from app.live import events
+from app.live import events, sse
 from app.ratelimit import api_limit
 
 router = APIRouter(prefix="/api/events", tags=["live events"])
@@ -25,7 +24,6 @@ async def stream(
     """Server-sent events for the workspace: `message.received`, `message.sent`, `escalation.opened`,
     `send.failed`, `post.published`, `post.failed`, each with a JSON `data`. Reconnecting with
     `Last-Event-ID` resumes after that event (while it is among the last LIVE_EVENTS_KEPT)."""
-    settings = request.app.state.settings
     redis = request.app.state.live_redis
     # fixed before the answer starts: nothing emitted after the client is answered is missed
     try:
@@ -36,21 +34,4 @@ async def stream(
             error_code="live_events_unavailable",
         ) from exc
 
-    async def body() -> AsyncIterator[bytes]:
-        yield b"retry: 3000\n\n"
-        async for item in events.follow(
-            redis, ws.workspace_id, after=after, block_ms=int(settings.live_heartbeat_s * 1000)
-        ):
-            if await request.is_disconnected():
-                return
-            if item is None:
-                yield b": keep-alive\n\n"
-                continue
-            entry_id, kind, data = item
-            yield f"id: {entry_id}\nevent: {kind}\ndata: {data}\n\n".encode()
-
-    return StreamingResponse(
-        body(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return sse.stream(request, redis, ws.workspace_id, after=after)

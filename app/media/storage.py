@@ -153,34 +153,29 @@ class S3MediaStorage:
         return None  # the bucket serves the files
 
     async def save(self, key: str, data: bytes, content_type: str) -> str:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            await asyncio.to_thread(
-                self._client.put_object,
-                Bucket=self._bucket,
-                Key=key,
-                Body=data,
-                ContentType=content_type,
-                # the name never changes for other content: cache it for good
-                CacheControl="public, max-age=31536000, immutable",
-            )
-        except (BotoCoreError, ClientError) as exc:
-            raise ServiceUnavailable(
-                "the file store did not take the file; try again",
-                error_code="storage_unavailable",
-            ) from exc
-        return f"{self._base}/{key}"
+        meta = self._meta(content_type)
+        return await self._put(
+            key, self._client.put_object, Bucket=self._bucket, Key=key, Body=data, **meta
+        )
 
     async def save_file(self, key: str, source: BinaryIO, content_type: str) -> str:
-        """Multipart upload in parts, straight from the file."""
+        """Uploaded in parts, straight from the file."""
+        meta = self._meta(content_type)
+        return await self._put(
+            key, self._client.upload_fileobj, source, self._bucket, key, ExtraArgs=meta
+        )
+
+    @staticmethod
+    def _meta(content_type: str) -> dict[str, str]:
+        # a name never holds other content: cached for good
+        return {"ContentType": content_type, "CacheControl": "public, max-age=31536000, immutable"}
+
+    async def _put(self, key: str, call: Any, *args: Any, **kwargs: Any) -> str:
+        """The public URL of `key` once `call` has stored it."""
         from botocore.exceptions import BotoCoreError, ClientError
 
-        extra = {"ContentType": content_type, "CacheControl": "public, max-age=31536000, immutable"}
         try:
-            await asyncio.to_thread(
-                self._client.upload_fileobj, source, self._bucket, key, ExtraArgs=extra
-            )
+            await asyncio.to_thread(call, *args, **kwargs)
         except (BotoCoreError, ClientError) as exc:
             raise ServiceUnavailable(
                 "the file store did not take the file; try again",

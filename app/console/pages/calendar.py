@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from app.console.context import Change, Console, Page
-from app.console.render import field_errors, go, render
+from app.console.render import field_errors, go, on_the_form, render
 from app.errors import AppError
 from app.media import service as media
 from app.publishing import scheduling
@@ -179,7 +179,7 @@ async def create(
             form=form,
         )
     except AppError as exc:
-        if exc.status_code >= 500 and exc.error_code != "media_url_unreachable":
+        if not on_the_form(exc, "media_url_unreachable"):
             raise
         field = (
             "media"
@@ -227,7 +227,7 @@ async def move(
             http=state.http,
         )
     except AppError as exc:
-        if exc.status_code >= 500:
+        if not on_the_form(exc):
             raise
         errors = {"move": exc.message}
     return await _calendar(
@@ -271,7 +271,7 @@ async def edit(
             console.ws, post_id, body, settings=state.settings, http=state.http
         )
     except (ValidationError, AppError) as exc:
-        if isinstance(exc, AppError) and exc.status_code >= 500:
+        if isinstance(exc, AppError) and not on_the_form(exc):
             raise
         errors = field_errors(exc) if isinstance(exc, ValidationError) else {"form": exc.message}
         post = await scheduling.get_post(console.ws, post_id)

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from app.comments import service
 from app.comments.router import CommentReplyIn, CommentStatus, list_comments
 from app.console.context import Change, Console, Page
-from app.console.render import field_errors, render
+from app.console.render import field_errors, on_the_form, render
 from app.errors import AppError
 
 router = APIRouter(include_in_schema=False)
@@ -95,7 +95,7 @@ async def reply(
         errors = {str(comment_id): field_errors(exc)}
         return await _page(request, console, status=shown, block="list", errors=errors, code=422)
     except AppError as exc:
-        if exc.status_code >= 500 or exc.status_code == 404:
+        if not on_the_form(exc):
             raise
         errors = {str(comment_id): {"text": exc.message}}
         return await _page(request, console, status=shown, block="list", errors=errors, code=422)

@@ -9,11 +9,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
 
 from app.console.context import Change, Console, Page
-from app.console.render import render
+from app.console.render import field_errors, on_the_form, render
 from app.conversations import service
-from app.conversations.router import list_escalations
+from app.conversations.router import EscalationReplyIn, list_escalations
 from app.errors import AppError
 
 router = APIRouter(include_in_schema=False)
@@ -70,16 +71,9 @@ async def claim(
     try:
         await service.claim_escalation(console.ws, escalation_id)
     except AppError as exc:
-        if exc.status_code != 409:
+        if not on_the_form(exc):
             raise
-        return await _page(
-            request,
-            console,
-            status=status,
-            block="queue",
-            errors={str(escalation_id): {"text": exc.message}},
-            code=422,
-        )
+        return await _refused(request, console, status, escalation_id, exc.message)
     return await _page(request, console, status=status, block="queue")
 
 
@@ -93,40 +87,37 @@ async def reply(
     reply_key: Annotated[str, Form(max_length=64)] = "",
     status: Annotated[Status, Form()] = "open",
 ) -> HTMLResponse:
-    """The draft as it is (`approve_draft`), or the text written (the draft, edited or replaced)."""
-    text = text.strip()
-    if not approve_draft and not 1 <= len(text) <= 1000:
-        message = "write a reply (up to 1000 characters)" if text else "write a reply"
-        return await _page(
-            request,
-            console,
-            status=status,
-            block="queue",
-            errors={str(escalation_id): {"text": message}},
-            code=422,
-        )
+    """The draft as it is (`approve_draft`), or the text written (the draft, edited or replaced),
+    checked by the API's own model."""
     try:
+        body = EscalationReplyIn.model_validate(
+            {"approve_draft": True} if approve_draft else {"text": text.strip()}
+        )
         await service.reply_to_escalation(
             console.ws,
             escalation_id,
-            text=None if approve_draft else text,
-            approve_draft=approve_draft,
+            text=body.text,
+            approve_draft=body.approve_draft,
             settings=request.app.state.settings,
             redis=request.app.state.redis,
             idempotency_key=f"console:{reply_key}" if reply_key else None,
         )
+    except ValidationError as exc:
+        message = next(iter(field_errors(exc).values()), "write a reply")
+        return await _refused(request, console, status, escalation_id, message)
     except AppError as exc:
-        if exc.status_code >= 500 or exc.status_code == 404:
+        if not on_the_form(exc):
             raise
-        return await _page(
-            request,
-            console,
-            status=status,
-            block="queue",
-            errors={str(escalation_id): {"text": exc.message}},
-            code=422,
-        )
+        return await _refused(request, console, status, escalation_id, exc.message)
     return await _page(request, console, status=status, block="queue")
+
+
+async def _refused(
+    request: Request, console: Console, status: Status, escalation_id: UUID, message: str
+) -> HTMLResponse:
+    """The queue again, with what went wrong said on that escalation's form."""
+    errors = {str(escalation_id): {"text": message}}
+    return await _page(request, console, status=status, block="queue", errors=errors, code=422)
 
 
 @router.post("/escalations/{escalation_id:uuid}/resolve", response_class=HTMLResponse)

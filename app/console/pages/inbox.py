@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from app.agent import feedback
 from app.canned_replies.router import list_canned_replies
 from app.console.context import Change, Console, Page
-from app.console.render import field_errors, render
+from app.console.render import field_errors, on_the_form, render
 from app.conversations import service
 from app.conversations.router import ReplyIn, list_conversations
 from app.errors import AppError
@@ -212,7 +212,7 @@ async def reply(
         message = errors.get("text") or errors.get("form") or "write a reply"
         return await _composer(request, console, conversation_id, {"text": message}, 422)
     except AppError as exc:
-        if exc.status_code >= 500 or exc.status_code == 404:
+        if not on_the_form(exc):
             raise
         return await _composer(request, console, conversation_id, {"text": exc.message}, 422)
     # the thread fetches itself afresh after this answer (never older than the reply)

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from app.console import session
 from app.console.context import Change, Console, Page
-from app.console.render import field_errors, go, render
+from app.console.render import field_errors, go, on_the_form, render
 from app.errors import AppError
 from app.integrations import service
 from app.integrations.router import EndpointIn, EventType
@@ -77,7 +77,7 @@ async def add(request: Request, console: Change) -> Response:
     except ValidationError as exc:
         return await _render(request, console, code=422, errors=field_errors(exc), form=draft)
     except AppError as exc:
-        if exc.status_code >= 500:
+        if not on_the_form(exc):
             raise
         return await _render(request, console, code=422, errors={"url": exc.message}, form=draft)
     # shown once, after the redirect (a reload never adds a second endpoint): it travels in a

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from app.agent.router import PreviewIn, preview
 from app.console.context import Change, Console, Page
-from app.console.render import field_errors, render
+from app.console.render import field_errors, on_the_form, render
 from app.errors import AppError
 from app.kb import suggestions
 from app.kb.router import (
@@ -84,7 +84,7 @@ async def upload(
     try:
         await upload_document(request, console.ws, file=file, title=title.strip() or None)
     except AppError as exc:
-        if exc.status_code >= 500:
+        if not on_the_form(exc):
             raise
         return await _render(request, console, "documents", 422, errors={"file": exc.message})
     return await _render(request, console, "documents")
@@ -139,7 +139,7 @@ async def faq_import(
     try:
         result = await import_faq(request, console.ws, file=file)
     except AppError as exc:
-        if exc.status_code >= 500:
+        if not on_the_form(exc):
             raise
         return await _render(
             request, console, "faq", 422, faq_errors={"import": {"file": exc.message}}

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from app.agent.settings_router import AiSettingsIn, Day, get_settings, update_settings
 from app.canned_replies.router import CannedReplyIn, create_canned_reply, list_canned_replies
 from app.console.context import Change, Console, Page
-from app.console.render import field_errors, go, render
+from app.console.render import field_errors, go, on_the_form, render
 from app.errors import AppError
 from app.social_accounts import connect, instagram_connect
 from app.social_accounts.router import list_social_accounts
@@ -101,7 +101,7 @@ async def connect_whatsapp(
     except ValidationError as exc:
         return await _render(request, console, code=422, errors={"whatsapp": field_errors(exc)})
     except AppError as exc:
-        if exc.status_code >= 500 and exc.error_code != "meta_unavailable":
+        if not on_the_form(exc, "meta_unavailable"):
             raise
         return await _render(request, console, code=422, errors={"whatsapp": {"form": exc.message}})
     return go(request, "/settings#accounts")
@@ -125,7 +125,7 @@ async def embedded_signup(
         errors = {"form": "Meta's signup did not finish: " + "; ".join(field_errors(exc).values())}
         return await _render(request, console, code=422, errors={"whatsapp": errors})
     except AppError as exc:
-        if exc.status_code >= 500 and exc.error_code != "meta_unavailable":
+        if not on_the_form(exc, "meta_unavailable"):
             raise
         return await _render(request, console, code=422, errors={"whatsapp": {"form": exc.message}})
     return go(request, "/settings?saved=whatsapp#accounts")
@@ -193,7 +193,7 @@ async def invite(
     except ValidationError as exc:
         return await _render(request, console, code=422, errors={"team": field_errors(exc)})
     except AppError as exc:
-        if exc.status_code >= 500:
+        if not on_the_form(exc):
             raise
         return await _render(request, console, code=422, errors={"team": {"email": exc.message}})
     invited = added if isinstance(added, InviteOut) else None
@@ -212,7 +212,7 @@ async def add_canned(
     except ValidationError as exc:
         return await _render(request, console, code=422, errors={"canned": field_errors(exc)})
     except AppError as exc:
-        if exc.status_code >= 500:
+        if not on_the_form(exc):
             raise
         return await _render(
             request, console, code=422, errors={"canned": {"shortcut": exc.message}}
@@ -248,7 +248,7 @@ async def change_member(
     except ValidationError as exc:
         return await _render(request, console, code=422, errors={"team": field_errors(exc)})
     except AppError as exc:
-        if exc.status_code >= 500:
+        if not on_the_form(exc):
             raise
         return await _render(request, console, code=422, errors={"team": {"member": exc.message}})
     return go(request, "/settings#team")
