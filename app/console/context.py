@@ -56,7 +56,9 @@ async def _console(request: Request) -> Console:
     # where the page's live updates start: taken before the page reads anything, so whatever
     # happens after this moment reaches the page, even before its stream has connected
     live_after = await events.position(request.app.state.live_redis, ws.workspace_id)
-    current = next(w for w in listed.items if w.id == ws.workspace_id)
+    current = next((w for w in listed.items if w.id == ws.workspace_id), None)
+    if current is None:  # beyond the switcher's first hundred
+        current = (await workspaces.get_workspace(ws)).as_workspace()
     console = Console(
         user=user.principal,
         user_session=user,

@@ -78,17 +78,22 @@ async def _calendar(
     by_day: dict[date, list[PostOut]] = {}
     for post in posts:
         by_day.setdefault(post.publish_at.astimezone(zone).date(), []).append(post)
+    whole = block is None  # the grid part alone (a live refresh, a drop) needs only the days
     upcoming = (
-        await scheduling.list_posts(
-            console.ws,
-            status="scheduled",
-            account_id=None,
-            start=_today(console),
-            end=None,
-            limit=9,
-            cursor=None,
-        )
-    ).items
+        (
+            await scheduling.list_posts(
+                console.ws,
+                status="scheduled",
+                account_id=None,
+                start=_today(console),
+                end=None,
+                limit=9,
+                cursor=None,
+            )
+        ).items
+        if whole
+        else []
+    )
     values: dict[str, Any] = {
         "view": view,
         "anchor": anchor,
@@ -100,8 +105,10 @@ async def _calendar(
         # Instagram shows the newest first: the last one to go out is top left
         "grid": list(reversed(upcoming)),
         "zone": console.workspace.timezone,
-        "accounts": await _instagram_accounts(request, console),
-        "library": (await media.list_media(console.ws, limit=24, cursor=None)).items,
+        "accounts": await _instagram_accounts(request, console) if whole else [],
+        "library": (await media.list_media(console.ws, limit=24, cursor=None)).items
+        if whole
+        else [],
         "can_edit": console.ws.has("manager"),
         "errors": {},
         "form": {},
