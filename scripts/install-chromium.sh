@@ -16,3 +16,7 @@ echo "[socialsync] installing Debian's chromium for the console's browser tests"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq >/dev/null
 $SUDO apt-get install -y -qq chromium >/dev/null
+if ! command -v chromium >/dev/null 2>&1; then
+    echo "apt-get finished but there is no chromium on PATH: set CHROMIUM_PATH" >&2
+    exit 1
+fi
