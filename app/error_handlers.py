@@ -76,10 +76,15 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
+def app_error_response(exc: AppError) -> JSONResponse:
+    """The API's answer to a domain error (also the console's to an HTMX request)."""
+    return _json(exc.status_code, exc.error_code, exc.message, **exc.extra)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(_: Request, exc: AppError) -> JSONResponse:
-        return _json(exc.status_code, exc.error_code, exc.message, **exc.extra)
+        return app_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -211,7 +211,6 @@ async def test_inbox_live_messages_take_over_reply_and_an_escalation(
     await sign_in(page, console.url, owner.email, owner.password)
     await page.goto(f"{console.url}/inbox")
     await expect(page.get_by_text("No conversations yet")).to_be_visible()
-    await page.wait_for_timeout(300)  # the live stream connects after the page loads
 
     _customer_writes(
         sandbox,
@@ -257,7 +256,6 @@ async def test_inbox_live_messages_take_over_reply_and_an_escalation(
     queue = await page.context.new_page()
     await queue.goto(f"{console.url}/escalations")
     await expect(queue.get_by_text("Nothing waiting")).to_be_visible()
-    await queue.wait_for_timeout(300)
     _customer_writes(
         sandbox,
         platform="instagram",

@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 
 from app.auth.tokens import Principal
 from app.console import session
+from app.console.render import is_htmx
 from app.errors import NotFound
 from app.live import events
 from app.workspaces import service as workspaces
@@ -55,7 +56,12 @@ async def _console(request: Request) -> Console:
     request.state.workspace_id = str(ws.workspace_id)
     # where the page's live updates start: taken before the page reads anything, so whatever
     # happens after this moment reaches the page, even before its stream has connected
-    live_after = await events.position(request.app.state.live_redis, ws.workspace_id)
+    # (a fragment has no stream of its own: no read for it)
+    live_after = (
+        None
+        if is_htmx(request)
+        else await events.position(request.app.state.live_redis, ws.workspace_id)
+    )
     current = next((w for w in listed.items if w.id == ws.workspace_id), None)
     if current is None:  # beyond the switcher's first hundred
         current = (await workspaces.get_workspace(ws)).as_workspace()

@@ -4,7 +4,6 @@ for HTMX the API's JSON error, which the page shows as a message)."""
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -27,6 +26,7 @@ from app.console.pages import (
 )
 from app.console.render import is_htmx, render
 from app.console.session import ConsoleCookies, LoginRequired
+from app.error_handlers import app_error_response
 from app.errors import AppError
 from app.workspaces.schemas import ZONES
 
@@ -63,15 +63,12 @@ def install_console(app: FastAPI) -> None:
             return Response(status_code=401, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
 
-    api_error = app.exception_handlers[AppError]
-
     @app.exception_handler(AppError)
     async def console_error(request: Request, exc: AppError) -> Response:
         """A browser on a console page gets a page that says what to do; everyone else (the
         API, and HTMX, which shows the message) the API's JSON error."""
         if not is_console_path(request.url.path) or is_htmx(request):
-            answer = api_error(request, exc)
-            return await answer if inspect.isawaitable(answer) else answer
+            return app_error_response(exc)
         request.state.console_base = {"csrf": session.csrf_token(request)}
         return render(
             request,

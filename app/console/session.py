@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import secrets
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -100,9 +100,14 @@ async def signed_in(request: Request) -> Principal:
     path = request.url.path
     if request.headers.get("HX-Request") == "true":
         # the page the fragment belongs to, not the fragment's own address
-        current = request.headers.get("HX-Current-URL", "")
-        path = "/" + current.split("/", 3)[3] if current.count("/") >= 3 else path
+        path = path_of(request.headers.get("HX-Current-URL", "")) or path
     raise LoginRequired(path)
+
+
+def path_of(url: str) -> str:
+    """`/inbox/1?view=mine` of `http://host/inbox/1?view=mine`; "" for anything else."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "") if parts.path else ""
 
 
 def _seed(request: Request) -> str:

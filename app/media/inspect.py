@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 
-from app.errors import AppError
+from app.errors import AppError, PayloadTooLarge
 
 THUMBNAIL_PX = 320
 _MOOV_MAX_BYTES = 64 * 1024 * 1024  # a movie header is kilobytes to a few megabytes
@@ -36,10 +36,11 @@ class Inspected:
     thumbnail: bytes | None = None
 
 
-def inspect_media(source: BinaryIO) -> Inspected:
+def inspect_media(source: BinaryIO, *, max_image_bytes: int) -> Inspected:
     """`source` is the upload, seekable (on disk past a megabyte). A video is read where it is,
     never whole into memory: its header for the length, its first frame for the thumbnail;
-    `data` is then None and the file itself is stored. An image (8 MB at most) is read."""
+    `data` is then None and the file itself is stored. Anything else is an image, read only when
+    it is within `max_image_bytes` (its JPEG must be too)."""
     source.seek(0)
     head = source.read(12)
     source.seek(0)
@@ -56,6 +57,10 @@ def inspect_media(source: BinaryIO) -> Inspected:
             duration_s=mp4_file_duration(source),
             thumbnail=_thumbnail(frame) if frame else None,
         )
+    source.seek(0, 2)
+    if source.tell() > max_image_bytes:
+        raise _image_too_large(max_image_bytes)
+    source.seek(0)
     data = source.read()
     try:
         image = Image.open(io.BytesIO(data))
@@ -68,6 +73,8 @@ def inspect_media(source: BinaryIO) -> Inspected:
         raise UnsupportedMedia(f"{image.format} images are not supported: use JPEG or PNG")
     if image.format != "JPEG":
         data = _to_jpeg(image)
+        if len(data) > max_image_bytes:
+            raise _image_too_large(max_image_bytes)
     return Inspected(
         kind="image",
         content_type="image/jpeg",
@@ -93,6 +100,12 @@ def _first_frame(source: BinaryIO) -> Image.Image | None:
     except Exception:  # a hostile or broken file, however FFmpeg fails on it: no thumbnail
         return None
     return None
+
+
+def _image_too_large(cap: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"images can be at most {cap // (1024 * 1024)} MB", error_code="media_too_large"
+    )
 
 
 def _to_jpeg(image: Image.Image) -> bytes:

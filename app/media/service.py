@@ -20,13 +20,6 @@ from app.pagination import Page, page_of, time_id_cursor
 from app.workspaces.context import WorkspaceContext
 
 
-def _is_video(upload: UploadFile) -> bool:
-    upload.file.seek(4)
-    is_video = upload.file.read(4) == b"ftyp"
-    upload.file.seek(0)
-    return is_video
-
-
 def _size(upload: UploadFile) -> int:
     upload.file.seek(0, 2)
     size = upload.file.tell()
@@ -48,17 +41,9 @@ async def upload(
             f"the file is over {cap // (1024 * 1024)} MB, Meta's limit",
             error_code="media_too_large",
         )
-    if size > settings.media_max_image_bytes and not await asyncio.to_thread(_is_video, file):
-        raise PayloadTooLarge(
-            f"images can be at most {settings.media_max_image_bytes // (1024 * 1024)} MB",
-            error_code="media_too_large",
-        )
-    found = await asyncio.to_thread(inspect_media, file.file)
-    if found.data is not None and len(found.data) > settings.media_max_image_bytes:
-        raise PayloadTooLarge(
-            f"images can be at most {settings.media_max_image_bytes // (1024 * 1024)} MB",
-            error_code="media_too_large",
-        )
+    found = await asyncio.to_thread(
+        inspect_media, file.file, max_image_bytes=settings.media_max_image_bytes
+    )
     key = storage.new_key(found.extension)
     if found.data is not None:
         url = await storage.save(key, found.data, found.content_type)

@@ -129,10 +129,10 @@ async def switch_workspace(
         session.queue_cookie(request, session.WORKSPACE_COOKIE, str(chosen), max_age=None)
     # the same section of the console, not the same item: a conversation or post of the
     # other workspace is not in this one
-    referer = request.headers.get("referer", "")
-    path = referer.split("/", 3)[3] if referer.count("/") >= 3 else ""
-    section = path.split("?")[0].split("#")[0].split("/")[0]
-    return go(request, f"/{section}" if section in SECTIONS else "/inbox")
+    section = session.path_of(request.headers.get("referer", "")).split("?")[0].split("/")
+    return go(
+        request, f"/{section[1]}" if len(section) > 1 and section[1] in SECTIONS else "/inbox"
+    )
 
 
 @router.post("/workspaces")

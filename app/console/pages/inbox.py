@@ -161,8 +161,13 @@ async def conversation(
 
 
 async def _thread(
-    request: Request, console: Console, conversation_id: UUID, **extra: Any
+    request: Request,
+    console: Console,
+    conversation_id: UUID,
+    block: str = "thread",
+    **extra: Any,
 ) -> HTMLResponse:
+    """A part of the conversation after an action on it (the list around it is not shown)."""
     return await _page(
         request,
         console,
@@ -170,7 +175,7 @@ async def _thread(
         view="all",
         channel=None,
         sort="recent",
-        block="thread",
+        block=block,
         **extra,
     )
 
@@ -210,31 +215,19 @@ async def reply(
     except ValidationError as exc:
         errors = field_errors(exc)
         message = errors.get("text") or errors.get("form") or "write a reply"
-        return await _composer(request, console, conversation_id, {"text": message}, 422)
+        return await _thread(
+            request, console, conversation_id, "composer", errors={"text": message}, status=422
+        )
     except AppError as exc:
         if not on_the_form(exc):
             raise
-        return await _composer(request, console, conversation_id, {"text": exc.message}, 422)
+        return await _thread(
+            request, console, conversation_id, "composer", errors={"text": exc.message}, status=422
+        )
     # the thread fetches itself afresh after this answer (never older than the reply)
-    response = await _composer(request, console, conversation_id, {}, 200)
+    response = await _thread(request, console, conversation_id, "composer")
     response.headers["HX-Trigger"] = "thread-changed"
     return response
-
-
-async def _composer(
-    request: Request, console: Console, conversation_id: UUID, errors: dict[str, str], status: int
-) -> HTMLResponse:
-    return await _page(
-        request,
-        console,
-        selected=conversation_id,
-        view="all",
-        channel=None,
-        sort="recent",
-        block="composer",
-        errors=errors,
-        status=status,
-    )
 
 
 @router.post(
@@ -249,13 +242,4 @@ async def judge(
 ) -> HTMLResponse:
     """Staff mark a bot reply good or wrong: wrong puts the FAQ entries it used under review."""
     await feedback.give_feedback(console.ws, decision_id, verdict=verdict, note=None)
-    return await _page(
-        request,
-        console,
-        selected=conversation_id,
-        view="all",
-        channel=None,
-        sort="recent",
-        block="live",
-        judged={decision_id: verdict},
-    )
+    return await _thread(request, console, conversation_id, "live", judged={decision_id: verdict})
