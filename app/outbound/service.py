@@ -28,6 +28,7 @@ from app.integrations import events as integration_events
 from app.logging import get_logger
 from app.outbound import escalation, repo
 from app.outbound.metadata import metadata_for
+from app.platforms.meta import listing
 from app.platforms.meta.account_clients import clients_for
 from app.platforms.meta.errors import (
     GraphAPIError,
@@ -36,6 +37,7 @@ from app.platforms.meta.errors import (
     TokenExpiredError,
     UnknownOutcome,
 )
+from app.platforms.meta.events import from_graph_time
 from app.platforms.meta.instagram import InstagramClient
 from app.platforms.meta.whatsapp import WhatsAppClient
 from app.queue import SEND_OUTBOUND, publish
@@ -400,10 +402,9 @@ async def _find_in_conversation(
     since = row["created_at"] - timedelta(seconds=5)
     for conversation in await client.list_conversations(user_id=str(row["recipient"])):
         for message in await client.list_messages(conversation["id"]):
-            sent = message.get("created_time")
-            when = datetime.strptime(sent, "%Y-%m-%dT%H:%M:%S%z") if sent else None
+            when = from_graph_time(message.get("created_time"))
             if (
-                str((message.get("from") or {}).get("id")) == client.ig_id
+                listing.sent_by_account(client.ig_id, message)
                 and str(message.get("id")) not in known_ids
                 and (when is None or when >= since)
             ):

@@ -15,9 +15,10 @@ import redis.asyncio as aioredis
 from app.config import Settings
 from app.db.session import Pool, privileged_session
 from app.logging import get_logger
+from app.platforms.meta import listing
 from app.platforms.meta.account_clients import clients_for
 from app.platforms.meta.errors import GraphAPIError
-from app.platforms.meta.events import EventKind, NormalizedEvent, Platform
+from app.platforms.meta.events import NormalizedEvent, from_graph_time
 from app.platforms.meta.instagram import InstagramClient
 from app.social_accounts import repo as social_accounts_repo
 from app.social_accounts import token_health
@@ -33,15 +34,6 @@ class RadarResult:
     found: int
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S%z")
-    except ValueError:
-        return None
-
-
 async def _instagram_accounts(pool: Pool) -> list[dict[str, Any]]:
     async with privileged_session(pool) as conn:
         return await social_accounts_repo.instagram_accounts_to_poll(conn)
@@ -50,28 +42,12 @@ async def _instagram_accounts(pool: Pool) -> list[dict[str, Any]]:
 async def _conversation_events(client: InstagramClient, since: datetime) -> list[NormalizedEvent]:
     events = []
     for conversation in await client.list_conversations():
-        updated = _parse_time(conversation.get("updated_time"))
+        updated = from_graph_time(conversation.get("updated_time"))
         if updated is not None and updated < since:
             continue
         for message in await client.list_messages(conversation["id"]):
-            sender = str((message.get("from") or {}).get("id", ""))
-            if not sender or sender == client.ig_id:
-                continue  # our own messages are not the customer's
-            mid = str(message["id"])
-            events.append(
-                NormalizedEvent(
-                    platform=Platform.INSTAGRAM,
-                    kind=EventKind.IG_MESSAGE,
-                    account_external_id=client.ig_id,
-                    dedupe_key=f"ig:msg:{mid}",
-                    occurred_at=_parse_time(message.get("created_time")),
-                    sender_id=sender,
-                    platform_id=mid,
-                    text=message.get("message"),
-                    data={"source": "reconcile"},
-                    raw=message,
-                )
-            )
+            if (event := listing.customer_message(client.ig_id, message)) is not None:
+                events.append(event)
     return events
 
 
@@ -105,32 +81,11 @@ async def _comment_events(
 ) -> list[NormalizedEvent]:
     events = []
     for media in await client.list_media(limit=settings.reconcile_media_limit):
-        posted = _parse_time(media.get("timestamp")) or now
+        posted = from_graph_time(media.get("timestamp")) or now
         if not await _comments_due(redis, str(media["id"]), now - posted, settings):
             continue
-        for comment in await client.list_comments(str(media["id"])):
-            author = comment.get("from") or {}
-            cid = str(comment["id"])
-            events.append(
-                NormalizedEvent(
-                    platform=Platform.INSTAGRAM,
-                    kind=EventKind.IG_COMMENT,
-                    account_external_id=client.ig_id,
-                    dedupe_key=f"ig:comment:{cid}",
-                    occurred_at=_parse_time(comment.get("timestamp")),
-                    sender_id=str(author.get("id")) if author.get("id") else None,
-                    platform_id=cid,
-                    text=comment.get("text"),
-                    data={
-                        "media_id": str(media["id"]),
-                        "username": author.get("username") or comment.get("username"),
-                        "is_self": str(author.get("id")) == client.ig_id,
-                        "parent_id": None,
-                        "source": "reconcile",
-                    },
-                    raw=comment,
-                )
-            )
+        for item in await client.list_comments(str(media["id"])):
+            events.append(listing.comment(client.ig_id, str(media["id"]), item))
     return events
 
 

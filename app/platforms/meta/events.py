@@ -84,3 +84,22 @@ def from_seconds(value: Any) -> datetime | None:
         return datetime.fromtimestamp(int(value), tz=UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         return None
+
+
+def from_graph_time(value: Any) -> datetime | None:
+    """The Graph API's ISO 8601 times (`2026-12-01T10:00:00+0000`), as webhooks never send."""
+    if not value:
+        return None
+    try:
+        return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return None
+
+
+# One dedupe key per message or comment, whether a webhook or a poll saw it first
+def message_key(mid: str) -> str:
+    return f"ig:msg:{mid}"
+
+
+def comment_key(comment_id: str) -> str:
+    return f"ig:comment:{comment_id}"

@@ -17,8 +17,10 @@ from app.platforms.meta.events import (
     EventKind,
     NormalizedEvent,
     Platform,
+    comment_key,
     from_millis,
     from_seconds,
+    message_key,
 )
 
 log = get_logger("meta.parse")
@@ -85,12 +87,12 @@ def _ig_message(account: str, item: Item) -> NormalizedEvent:
         kind = EventKind.IG_MESSAGE
     # For an echo, Meta's sender is our account and the customer is the recipient
     customer = recipient if kind == EventKind.IG_ECHO else sender
-    prefix = {"ig_echo": "echo", "ig_message_deleted": "deleted"}.get(kind.value, "msg")
+    prefix = {"ig_echo": "echo", "ig_message_deleted": "deleted"}.get(kind.value)
     return NormalizedEvent(
         platform=Platform.INSTAGRAM,
         kind=kind,
         account_external_id=account,
-        dedupe_key=f"ig:{prefix}:{mid}",
+        dedupe_key=f"ig:{prefix}:{mid}" if prefix else message_key(mid),
         occurred_at=from_millis(item.get("timestamp")),
         sender_id=customer,
         platform_id=mid,
@@ -222,7 +224,7 @@ def _ig_comment(account: str, value: Item) -> NormalizedEvent:
         platform=Platform.INSTAGRAM,
         kind=EventKind.IG_COMMENT,
         account_external_id=account,
-        dedupe_key=f"ig:comment:{comment_id}",
+        dedupe_key=comment_key(comment_id),
         occurred_at=None,
         sender_id=_str_id(sender.get("id")),
         platform_id=comment_id,
