@@ -27,15 +27,15 @@ from app.auth.router import router as auth_router
 from app.auth.service import create_auth_backend
 from app.auth.tokens import TokenVerifier
 from app.canned_replies.router import router as canned_replies_router
-from app.comments.router import router as comments_router
 from app.config import Settings, get_settings
 from app.console.router import install_console
-from app.conversations.router import router as conversations_router
 from app.db.login_role import check_login_role
 from app.db.pool import create_pool
 from app.db.session import Pool
 from app.error_handlers import install_error_handlers
 from app.health.router import router as health_router
+from app.inbox.comments_router import router as comments_router
+from app.inbox.router import router as conversations_router
 from app.integrations.router import router as integrations_router
 from app.kb.embeddings import Embedders
 from app.kb.router import router as kb_router

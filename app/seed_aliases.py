@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.agent import settings_router
-from app.conversations import router as conversations
+from app.inbox import router as conversations
 from app.pagination import Page
 
 router = APIRouter(tags=["seed aliases"])

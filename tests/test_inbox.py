@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from app.inbox import service as inbox_service
+from app.ingest import service as ingest_service
 from tests.support.meta import fixture, meta_bytes, personalize, signed_headers
 from tests.support.webhooks import events_for
 
@@ -25,7 +25,7 @@ async def _process_all(pool, admin, account_id: str) -> list[str]:  # type: igno
     statuses = []
     for event in events_for(admin, account_id):
         if event["ws"]:
-            outcome = await inbox_service.process_event(
+            outcome = await ingest_service.process_event(
                 pool, event_id=event["id"], workspace_id=event["ws"], lease_s=15.0
             )
             statuses.append(outcome.status)

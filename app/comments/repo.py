@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -107,3 +108,44 @@ async def record_sent(
         " where workspace_id = %(ws)s and platform_comment_id = %(cid)s",
         {"ws": workspace_id, "cid": platform_comment_id},
     )
+
+
+async def insert_comment(
+    conn: Conn,
+    *,
+    workspace_id: UUID | str,
+    social_account_id: UUID | str,
+    conversation_id: UUID | None,
+    platform_comment_id: str,
+    media_id: str | None,
+    parent_id: str | None,
+    from_id: str | None,
+    from_username: str | None,
+    text: str | None,
+    commented_at: datetime | None,
+) -> UUID | None:
+    cur = await conn.execute(
+        """
+        insert into public.comments
+            (workspace_id, social_account_id, conversation_id, platform_comment_id, platform_media_id,
+             parent_comment_id, from_id, from_username, text, commented_at)
+        values (%(ws)s, %(acct)s, %(conv)s, %(cid)s, %(media)s, %(parent)s, %(from_id)s, %(username)s, %(text)s,
+                coalesce(%(at)s, now()))
+        on conflict (social_account_id, platform_comment_id) do nothing
+        returning id
+        """,
+        {
+            "ws": workspace_id,
+            "acct": social_account_id,
+            "conv": conversation_id,
+            "cid": platform_comment_id,
+            "media": media_id,
+            "parent": parent_id,
+            "from_id": from_id,
+            "username": from_username,
+            "text": text,
+            "at": commented_at,
+        },
+    )
+    row = await cur.fetchone()
+    return row["id"] if row else None

@@ -1,23 +1,28 @@
-"""SQL for the staff inbox: conversations, their messages and escalations (staff sessions, RLS)."""
+"""SQL for contacts, conversations and messages: the one place that writes them. Runs in the
+caller's tenant session (a worker's or a staff member's; RLS applies)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
+
+from psycopg.types.json import Jsonb
 
 from app.db.session import Conn
 
 # the customer's last message is not answered yet: since when they wait
-_WAITING_SINCE = """(case when c.last_inbound_at is not null
+WAITING_SINCE = """(case when c.last_inbound_at is not null
               and (c.last_outbound_at is null or c.last_outbound_at < c.last_inbound_at)
         then c.last_inbound_at end)"""
+
 
 _CONVERSATION = f"""
 select c.id, c.channel, c.owner, c.assigned_user_id, c.status, c.last_inbound_at, c.last_outbound_at,
        c.updated_at, c.social_account_id, a.platform, ct.external_id as contact_external_id,
        ct.username as contact_username, ct.display_name as contact_name,
-       ct.avatar_url as contact_picture_url, {_WAITING_SINCE} as waiting_since,
+       ct.avatar_url as contact_picture_url, {WAITING_SINCE} as waiting_since,
        (c.last_inbound_at is not null
         and (c.staff_read_at is null or c.staff_read_at < c.last_inbound_at)) as unread,
        (select count(*) from public.escalations e
@@ -45,9 +50,9 @@ async def list_conversations(
     activity). `after` is the previous page's last sort key (see `conversation_sort_key`)."""
     if longest_waiting:
         # (not waiting, since when, id): waiting ones first, the oldest wait first
-        key = f"({_WAITING_SINCE} is null, coalesce({_WAITING_SINCE}, c.updated_at), c.id)"
+        key = f"({WAITING_SINCE} is null, coalesce({WAITING_SINCE}, c.updated_at), c.id)"
         compare, cursor_key = ">", "(%(k0)s::boolean, %(k1)s::timestamptz, %(k2)s::uuid)"
-        order = f"{_WAITING_SINCE} is null, coalesce({_WAITING_SINCE}, c.updated_at), c.id"
+        order = f"{WAITING_SINCE} is null, coalesce({WAITING_SINCE}, c.updated_at), c.id"
     else:
         key, compare = "(c.updated_at, c.id)", "<"
         cursor_key = "(%(k0)s::timestamptz, %(k1)s::uuid)"
@@ -126,7 +131,7 @@ async def messages_of(conn: Conn, *, conversation_id: UUID, limit: int) -> list[
 
 
 async def set_owner(
-    conn: Conn, *, conversation_id: UUID, owner: str, assigned_user_id: UUID | None
+    conn: Conn, *, conversation_id: UUID | str, owner: str, assigned_user_id: UUID | None
 ) -> None:
     await conn.execute(
         "update public.conversations set owner = %(owner)s, assigned_user_id = %(user)s, updated_at = now()"
@@ -135,127 +140,255 @@ async def set_owner(
     )
 
 
-_ESCALATION_WAITING = f"(case when e.status <> 'resolved' then {_WAITING_SINCE} end)"
-
-_ESCALATION = f"""
-select e.id, e.conversation_id, e.reason, e.draft_reply, e.status, e.claimed_by, e.claimed_at,
-       e.resolved_at, e.created_at, c.channel, ct.username as contact_username,
-       ct.external_id as contact_external_id, ct.display_name as contact_name,
-       {_ESCALATION_WAITING} as waiting_since,
-       extract(epoch from now() - {_ESCALATION_WAITING}) as waiting_s
-  from public.escalations e
-  join public.conversations c on c.id = e.conversation_id
-  join public.contacts ct on ct.id = c.contact_id
-"""  # noqa: S608 - constant fragments
+async def hold_for_staff(conn: Conn, *, conversation_id: UUID | str) -> None:
+    """Staff hold it (an escalation opened): whoever it is assigned to keeps it."""
+    await conn.execute(
+        "update public.conversations set owner = 'human', updated_at = now() where id = %(id)s",
+        {"id": conversation_id},
+    )
 
 
-async def list_escalations(
+async def upsert_contact(
     conn: Conn,
     *,
-    workspace_id: UUID,
-    status: str | None,
-    limit: int,
-    after: Sequence[Any] | None = None,
-    channel: str | None = None,
-    claimed_by: UUID | None = None,
-    unassigned: bool = False,
-    longest_waiting: bool = False,
-) -> list[dict[str, Any]]:
-    """Newest first, or the longest-waiting customers first; `after` as `escalation_sort_key`."""
-    if longest_waiting:
-        key = (
-            f"({_ESCALATION_WAITING} is null, coalesce({_ESCALATION_WAITING}, e.created_at), e.id)"
-        )
-        compare, cursor_key = ">", "(%(k0)s::boolean, %(k1)s::timestamptz, %(k2)s::uuid)"
-        order = (
-            f"{_ESCALATION_WAITING} is null, coalesce({_ESCALATION_WAITING}, e.created_at), e.id"
-        )
-    else:
-        key, compare = "(e.created_at, e.id)", "<"
-        cursor_key = "(%(k0)s::timestamptz, %(k1)s::uuid)"
-        order = "e.created_at desc, e.id desc"
+    workspace_id: UUID | str,
+    social_account_id: UUID | str,
+    platform: str,
+    external_id: str,
+    username: str | None = None,
+    display_name: str | None = None,
+    profile_refresh_days: int = 30,
+) -> dict[str, Any]:
+    """The contact's id, and `profile_due`: an Instagram contact whose profile was never read,
+    or was read before `profile_after` (the worker then reads it from Meta)."""
     cur = await conn.execute(
-        _ESCALATION
-        + f"""
-         where e.workspace_id = %(ws)s and (%(status)s::text is null or e.status = %(status)s)
-           and (%(channel)s::text is null or c.channel = %(channel)s)
-           and (%(claimed_by)s::uuid is null or e.claimed_by = %(claimed_by)s)
-           and (not %(unassigned)s or e.claimed_by is null)
-           and (not %(paged)s or {key} {compare} {cursor_key})
-         order by {order} limit %(limit)s""",
+        """
+        insert into public.contacts (workspace_id, social_account_id, platform, external_id, username, display_name, last_seen_at)
+        values (%(ws)s, %(acct)s, %(platform)s, %(ext)s, %(username)s, %(name)s, now())
+        on conflict (social_account_id, external_id) do update set
+            username = coalesce(excluded.username, contacts.username),
+            display_name = coalesce(excluded.display_name, contacts.display_name),
+            last_seen_at = now()
+        returning id, platform = 'instagram' and (profile_fetched_at is null
+                  or profile_fetched_at < now() - make_interval(days => %(refresh_days)s))
+                  as profile_due
+        """,
         {
             "ws": workspace_id,
-            "status": status,
-            "limit": limit,
-            "channel": channel,
-            "claimed_by": claimed_by,
-            "unassigned": unassigned,
-            "paged": after is not None,
-            "k0": None,
-            "k1": None,
-            "k2": None,
-            **{f"k{i}": v for i, v in enumerate(after or ())},
+            "acct": social_account_id,
+            "platform": platform,
+            "ext": external_id,
+            "username": username,
+            "name": display_name,
+            "refresh_days": profile_refresh_days,
         },
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return row
+
+
+async def upsert_conversation(
+    conn: Conn,
+    *,
+    workspace_id: UUID | str,
+    social_account_id: UUID | str,
+    contact_id: UUID | str,
+    channel: str,
+) -> dict[str, Any]:
+    cur = await conn.execute(
+        """
+        insert into public.conversations (workspace_id, social_account_id, contact_id, channel)
+        values (%(ws)s, %(acct)s, %(contact)s, %(channel)s)
+        on conflict (social_account_id, contact_id, channel) do update set updated_at = now()
+        returning id, owner, status, last_inbound_at, last_outbound_at
+        """,
+        {"ws": workspace_id, "acct": social_account_id, "contact": contact_id, "channel": channel},
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return row
+
+
+async def insert_message(
+    conn: Conn,
+    *,
+    workspace_id: UUID | str,
+    conversation_id: UUID | str,
+    direction: str,
+    sender: str,
+    platform_message_id: str | None,
+    text: str | None,
+    attachments: list[Any],
+    sent_at: datetime | None,
+) -> UUID | None:
+    """The message's id; a platform message stored already (a redelivery, or both the webhook
+    and reconciliation saw it) keeps its row and returns that id."""
+    cur = await conn.execute(
+        """
+        insert into public.messages
+            (workspace_id, conversation_id, direction, sender, platform_message_id, text, attachments, sent_at)
+        values (%(ws)s, %(conv)s, %(direction)s, %(sender)s, %(pmid)s, %(text)s, %(attachments)s, coalesce(%(sent_at)s, now()))
+        on conflict (workspace_id, platform_message_id) do update set platform_message_id = excluded.platform_message_id
+        returning id
+        """,
+        {
+            "ws": workspace_id,
+            "conv": conversation_id,
+            "direction": direction,
+            "sender": sender,
+            "pmid": platform_message_id,
+            "text": text,
+            "attachments": Jsonb(attachments),
+            "sent_at": sent_at,
+        },
+    )
+    row = await cur.fetchone()
+    return row["id"] if row else None
+
+
+async def touch_conversation(
+    conn: Conn,
+    *,
+    conversation_id: UUID | str,
+    inbound_at: datetime | None = None,
+    outbound_at: datetime | None = None,
+    owner: str | None = None,
+) -> None:
+    await conn.execute(
+        """
+        update public.conversations set
+            last_inbound_at = greatest(last_inbound_at, %(inbound)s),
+            last_outbound_at = greatest(last_outbound_at, %(outbound)s),
+            owner = coalesce(%(owner)s, owner),
+            updated_at = now()
+         where id = %(id)s
+        """,
+        {"id": conversation_id, "inbound": inbound_at, "outbound": outbound_at, "owner": owner},
+    )
+
+
+async def platform_message_ids(conn: Conn, *, conversation_id: UUID | str | None) -> set[str]:
+    """Meta's ids of the messages we already hold for a conversation (both directions)."""
+    if conversation_id is None:
+        return set()
+    cur = await conn.execute(
+        "select platform_message_id from public.messages"
+        " where conversation_id = %(id)s and platform_message_id is not null",
+        {"id": conversation_id},
+    )
+    return {row["platform_message_id"] for row in await cur.fetchall()}
+
+
+async def claim_profile_fetch(
+    conn: Conn, *, contact_id: UUID | str, refresh_days: int
+) -> dict[str, Any] | None:
+    """The contact and its account's token, when its profile is due and nobody else is reading
+    it (marking it read now is the claim)."""
+    cur = await conn.execute(
+        """
+        update public.contacts c set profile_fetched_at = now()
+          from public.social_accounts a
+         where c.id = %(id)s and a.id = c.social_account_id
+           and (c.profile_fetched_at is null
+                or c.profile_fetched_at < now() - make_interval(days => %(days)s))
+        returning c.id, c.external_id, c.social_account_id, a.platform,
+                  a.external_id as account_external_id, a.access_token_encrypted
+        """,
+        {"id": contact_id, "days": refresh_days},
+    )
+    return await cur.fetchone()
+
+
+async def store_profile(
+    conn: Conn,
+    *,
+    contact_id: UUID | str,
+    username: str | None,
+    display_name: str | None,
+    avatar_url: str | None,
+) -> None:
+    await conn.execute(
+        """
+        update public.contacts
+           set username = coalesce(%(username)s, username),
+               display_name = coalesce(%(name)s, display_name),
+               avatar_url = coalesce(%(avatar)s, avatar_url)
+         where id = %(id)s
+        """,
+        {"id": contact_id, "username": username, "name": display_name, "avatar": avatar_url},
+    )
+
+
+async def release_profile_fetch(conn: Conn, *, contact_id: UUID | str) -> None:
+    """Meta was unreachable: the next message tries again."""
+    await conn.execute(
+        "update public.contacts set profile_fetched_at = null where id = %(id)s",
+        {"id": contact_id},
+    )
+
+
+async def read_conversation(conn: Conn, *, conversation_id: UUID | str) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        """
+        select c.id, c.workspace_id, c.owner, c.channel, c.social_account_id, c.last_inbound_at,
+               ct.external_id as contact_external_id,
+               -- when a person last did something here: their last answer, or taking it over
+               coalesce(c.last_outbound_at, c.updated_at) as human_active_at
+          from public.conversations c join public.contacts ct on ct.id = c.contact_id
+         where c.id = %(id)s
+        """,
+        {"id": conversation_id},
+    )
+    return await cur.fetchone()
+
+
+async def unanswered_messages(conn: Conn, *, conversation_id: UUID | str) -> list[dict[str, Any]]:
+    """Inbound messages after our (or staff's) last outbound one, oldest first."""
+    cur = await conn.execute(
+        """
+        select id, text, attachments, sent_at from public.messages m
+         where m.conversation_id = %(id)s and m.direction = 'inbound'
+           and m.sent_at > coalesce((select max(sent_at) from public.messages o
+                                      where o.conversation_id = %(id)s and o.direction = 'outbound'), '-infinity')
+         order by m.sent_at, m.created_at
+        """,
+        {"id": conversation_id},
     )
     return await cur.fetchall()
 
 
-def escalation_sort_key(row: dict[str, Any], *, longest_waiting: bool) -> tuple[Any, ...]:
-    if longest_waiting:
-        waiting = row["waiting_since"]
-        return (waiting is None, waiting or row["created_at"], row["id"])
-    return (row["created_at"], row["id"])
-
-
-async def get_escalation(
-    conn: Conn, *, workspace_id: UUID, escalation_id: UUID
-) -> dict[str, Any] | None:
-    cur = await conn.execute(
-        _ESCALATION + " where e.workspace_id = %(ws)s and e.id = %(id)s",
-        {"ws": workspace_id, "id": escalation_id},
-    )
-    return await cur.fetchone()
-
-
-async def claim_escalation(
-    conn: Conn, *, workspace_id: UUID, escalation_id: UUID, user_id: UUID
-) -> dict[str, Any] | None:
-    """Open -> claimed by this user; a claim by someone else already stands (None)."""
+async def history(
+    conn: Conn, *, conversation_id: UUID | str, before: Any, limit: int
+) -> list[tuple[str, str]]:
     cur = await conn.execute(
         """
-        update public.escalations set status = 'claimed', claimed_by = %(user)s, claimed_at = now()
-         where workspace_id = %(ws)s and id = %(id)s
-           and (status = 'open' or (status = 'claimed' and claimed_by = %(user)s))
-        returning id, conversation_id, status, claimed_by, claimed_at
+        select direction, text from (
+            select direction, text, sent_at from public.messages
+             where conversation_id = %(id)s and sent_at < %(before)s and text is not null
+             order by sent_at desc limit %(limit)s
+        ) recent order by sent_at
         """,
-        {"ws": workspace_id, "id": escalation_id, "user": user_id},
+        {"id": conversation_id, "before": before, "limit": limit},
     )
-    return await cur.fetchone()
+    return [
+        ("customer" if r["direction"] == "inbound" else "business", r["text"])
+        for r in await cur.fetchall()
+    ]
 
 
-async def escalation_exists(
-    conn: Conn, *, workspace_id: UUID, escalation_id: UUID
-) -> dict[str, Any] | None:
+async def return_idle_to_bot(
+    conn: Conn, *, conversation_id: UUID | str, idle_minutes: float
+) -> bool:
+    """A conversation staff hold but left idle for `idle_minutes` goes back to the bot."""
     cur = await conn.execute(
-        "select id, conversation_id, status, claimed_by from public.escalations"
-        " where workspace_id = %(ws)s and id = %(id)s",
-        {"ws": workspace_id, "id": escalation_id},
+        """
+        update public.conversations
+           set owner = 'bot', assigned_user_id = null, updated_at = now()
+         where id = %(id)s and owner = 'human'
+           and coalesce(last_outbound_at, updated_at) < now() - make_interval(mins => %(idle)s::int)
+        returning id
+        """,
+        {"id": conversation_id, "idle": int(idle_minutes)},
     )
-    return await cur.fetchone()
-
-
-async def resolve_escalation(conn: Conn, *, escalation_id: UUID) -> None:
-    await conn.execute(
-        "update public.escalations set status = 'resolved', resolved_at = coalesce(resolved_at, now())"
-        " where id = %(id)s",
-        {"id": escalation_id},
-    )
-
-
-async def resolve_escalations(conn: Conn, *, conversation_id: UUID) -> int:
-    cur = await conn.execute(
-        "update public.escalations set status = 'resolved', resolved_at = now()"
-        " where conversation_id = %(id)s and status <> 'resolved'",
-        {"id": conversation_id},
-    )
-    return cur.rowcount
+    return await cur.fetchone() is not None

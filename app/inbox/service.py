@@ -1,316 +1,241 @@
-"""Turning a stored webhook event into inbox rows, once.
+"""The staff side of a conversation: take it over from the bot, answer, hand it back.
 
-Runs in a worker with claims scoped to the event's workspace. The event row is locked for the
-transaction and finished events are skipped, so a redelivered or duplicated task is harmless."""
+While a person holds a conversation (owner `human`) the bot drafts nothing and any reply it had
+queued is cancelled at send time. Staff replies go through the same outbox as the bot's (one row,
+idempotent, sent by a worker) and Meta's windows are checked twice: here, to answer the person
+at once, and again at send time."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from app.db.leases import renewing
-from app.db.session import Claims, Conn, Pool, tenant_session
-from app.inbox import repo
-from app.integrations import events as integration_events
-from app.logging import get_logger
-from app.outbound import escalation
+import redis.asyncio as aioredis
+
+from app.agent import decisions_repo
+from app.audit.record import record
+from app.config import Settings
+from app.conversations import record as conversations
+from app.conversations import repo as conversations_repo
+from app.db.retry import retrying_conflicts
+from app.errors import Conflict, NotFound
+from app.escalations import service as escalations
+from app.media import service as media_service
 from app.outbound import repo as outbound_repo
-from app.outbound.metadata import outbound_id_from
-
-log = get_logger("inbox")
-
-FINISHED = frozenset({"done", "ignored", "failed", "quarantined"})
-
-CHANNEL_BY_KIND = {
-    "ig_message": "instagram_dm",
-    "ig_postback": "instagram_dm",
-    "ig_echo": "instagram_dm",
-    "wa_echo": "whatsapp",
-    "ig_comment": "instagram_comment",
-    "wa_message": "whatsapp",
-}
-
-
-# replies typed in the platform's own app (by the app's name): a person holds the conversation
-ECHOES = {"ig_echo": "Instagram", "wa_echo": "WhatsApp Business"}
+from app.outbound.service import NotSendable, check_eligibility
+from app.queue import SEND_OUTBOUND, publish
+from app.workspaces.context import WorkspaceContext
 
 
 @dataclass(frozen=True)
-class InboundItem:
-    """What the decision step (agent, replies) needs about a stored customer message."""
-
-    event_id: int
-    workspace_id: UUID
-    social_account_id: UUID
-    conversation_id: UUID
-    contact_external_id: str
-    channel: str
-    kind: str
-    text: str | None
-    platform_id: str
-    conversation_owner: str
-    data: dict[str, Any]
-    message_id: UUID | None = None
-    # the contact whose profile should be read from Meta now (first contact, or stale)
-    profile_due_contact: UUID | None = None
-    occurred_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class ProcessOutcome:
+class StaffReply:
+    outbound_id: UUID
     status: str
-    reason: str
-    inbound: InboundItem | None = None
+    tag: str | None
 
 
-async def _store_customer_message(
-    conn: Conn, event: dict[str, Any], payload: dict[str, Any], *, profile_refresh_days: int
-) -> ProcessOutcome:
-    kind = event["kind"]
-    data = payload.get("data") or {}
-    sender = payload.get("sender_id")
-    if not sender:
-        return ProcessOutcome("ignored", "no sender")
-    if data.get("is_self"):
-        return ProcessOutcome("ignored", "our own account")
-    channel = CHANNEL_BY_KIND[kind]
-    ws, account = event["workspace_id"], event["social_account_id"]
-    contact = await repo.upsert_contact(
-        conn,
-        workspace_id=ws,
-        social_account_id=account,
-        platform=event["platform"],
-        external_id=sender,
-        username=data.get("username"),
-        display_name=data.get("profile_name"),
-        profile_refresh_days=profile_refresh_days,
+async def _hold(conn: Any, ws: WorkspaceContext, conversation_id: UUID) -> None:
+    """The caller holds the conversation: the bot stays silent in it."""
+    await conversations.hand_to_staff(
+        conn, conversation_id=conversation_id, assignee=ws.principal.user_id
     )
-    contact_id = contact["id"]
-    conversation = await repo.upsert_conversation(
-        conn, workspace_id=ws, social_account_id=account, contact_id=contact_id, channel=channel
+
+
+async def _conversation(conn: Any, ws: WorkspaceContext, conversation_id: UUID) -> dict[str, Any]:
+    row = await conversations_repo.get_conversation(
+        conn, workspace_id=ws.workspace_id, conversation_id=conversation_id, lock=True
     )
-    occurred = event["occurred_at"] or event["received_at"]
-    message_id = None
-    if kind == "ig_comment":
-        await repo.insert_comment(
-            conn,
-            workspace_id=ws,
-            social_account_id=account,
-            conversation_id=conversation["id"],
-            platform_comment_id=payload["platform_id"],
-            media_id=data.get("media_id"),
-            parent_id=data.get("parent_id"),
-            from_id=sender,
-            from_username=data.get("username"),
-            text=payload.get("text"),
-            commented_at=occurred,
+    if row is None:
+        raise NotFound("conversation not found", error_code="conversation_not_found")
+    return row
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A conversation as staff read it: the customer, the messages and the bot's decisions."""
+
+    conversation: dict[str, Any]
+    messages: list[dict[str, Any]]
+    decisions: list[dict[str, Any]]
+    unsent: list[dict[str, Any]]
+
+    @property
+    def draft(self) -> str | None:
+        """What the bot would have said, when it handed the conversation to a person."""
+        last = self.decisions[-1] if self.decisions else None
+        if last and last["decision"] == "escalate" and self.conversation["open_escalations"]:
+            return last["reply_text"]
+        return None
+
+
+async def read_thread(ws: WorkspaceContext, conversation_id: UUID, *, limit: int) -> Thread:
+    """Opening a conversation also marks it read for the team."""
+    async with ws.session() as conn:
+        row = await conversations_repo.get_conversation(
+            conn, workspace_id=ws.workspace_id, conversation_id=conversation_id
         )
-    else:
-        message_id = await repo.insert_message(
-            conn,
-            workspace_id=ws,
-            conversation_id=conversation["id"],
-            direction="inbound",
-            sender="contact",
-            platform_message_id=payload["platform_id"],
-            text=payload.get("text"),
-            attachments=payload.get("attachments") or [],
-            sent_at=occurred,
+        if row is None:
+            raise NotFound("conversation not found", error_code="conversation_not_found")
+        messages = await conversations_repo.messages_of(
+            conn, conversation_id=conversation_id, limit=limit
         )
-    await repo.touch_conversation(conn, conversation_id=conversation["id"], inbound_at=occurred)
-    await integration_events.record(
-        conn,
+        decisions = await decisions_repo.decisions_of(
+            conn, conversation_id=conversation_id, limit=limit
+        )
+        unsent = await outbound_repo.unsent_of(conn, conversation_id=conversation_id)
+        if row["unread"]:
+            await conversations_repo.mark_read(
+                conn, workspace_id=ws.workspace_id, conversation_id=conversation_id
+            )
+    return Thread(conversation=row, messages=messages, decisions=decisions, unsent=unsent)
+
+
+async def take_over(ws: WorkspaceContext, conversation_id: UUID) -> dict[str, Any]:
+    async with ws.session() as conn:
+        await _conversation(conn, ws, conversation_id)
+        await _hold(conn, ws, conversation_id)
+        await record(conn, ws, "conversation.take_over", "conversation", str(conversation_id))
+        return await _conversation(conn, ws, conversation_id)
+
+
+async def hand_back(ws: WorkspaceContext, conversation_id: UUID) -> dict[str, Any]:
+    """Back to the bot; open escalations on it are resolved."""
+    async with ws.session() as conn:
+        await _conversation(conn, ws, conversation_id)
+        resolved = await escalations.resolve_open(conn, conversation_id=conversation_id)
+        await conversations.return_to_bot(conn, conversation_id=conversation_id)
+        await record(
+            conn,
+            ws,
+            "conversation.hand_back",
+            "conversation",
+            str(conversation_id),
+            escalations_resolved=resolved,
+        )
+        return await _conversation(conn, ws, conversation_id)
+
+
+async def reply(
+    ws: WorkspaceContext,
+    *,
+    settings: Settings,
+    redis: aioredis.Redis,
+    conversation_id: UUID,
+    text: str | None,
+    template: dict[str, Any] | None,
+    idempotency_key: str | None,
+    media_id: UUID | None = None,
+) -> StaffReply:
+    """Queue a staff reply (text, an image of the media library, or a WhatsApp template);
+    replying takes the conversation over from the bot."""
+    image = await _image(ws, media_id) if media_id else None
+
+    async def write() -> tuple[dict[str, Any], Any]:
+        async with ws.session() as conn:
+            conversation = await _conversation(conn, ws, conversation_id)
+            if conversation["channel"] == "instagram_comment":
+                raise NotSendable(
+                    "answer comments from the comment itself; this endpoint sends direct messages",
+                    error_code="unsupported_channel",
+                )
+            kind = "whatsapp" if conversation["channel"] == "whatsapp" else "dm"
+            if template and kind != "whatsapp":
+                raise NotSendable("templates are WhatsApp's", error_code="template_not_supported")
+            if image and kind == "dm" and text:
+                raise NotSendable(
+                    "Instagram sends a picture without text: send the text as its own reply",
+                    error_code="image_with_text",
+                )
+            payload: dict[str, Any] = (
+                {"template": template}
+                if template
+                else {"text": text}
+                | ({"image_url": image, "media_id": str(media_id)} if image else {})
+            )
+            eligibility = check_eligibility(
+                kind=kind,
+                sender="human",
+                last_inbound_at=conversation["last_inbound_at"],
+                payload=payload,
+                settings=settings,
+                now=datetime.now(UTC),
+            )
+            if eligibility.reason:
+                code = "template_required" if kind == "whatsapp" else "outside_messaging_window"
+                raise NotSendable(eligibility.reason, error_code=code)
+            await _hold(conn, ws, conversation_id)
+            row = await outbound_repo.create_outbound(
+                conn,
+                workspace_id=ws.workspace_id,
+                conversation_id=conversation_id,
+                social_account_id=conversation["social_account_id"],
+                idempotency_key=f"staff:{conversation_id}:{key}",
+                kind=kind,
+                recipient=conversation["contact_external_id"],
+                payload=payload,
+                sender="human",
+                # the publish below owns it; if the broker is down, Beat's requeue job sends it
+                lease_s=settings.send_lease_s,
+            )
+            if row["created"]:
+                await record(conn, ws, "conversation.reply", "outbound_message", row["id"])
+        return row, eligibility
+
+    key = idempotency_key or uuid.uuid4()
+    # a worker sending the bot's message in this conversation at the same moment can deadlock
+    # with this transaction; it is repeated then (the idempotency key keeps it one message)
+    row, eligibility = await retrying_conflicts(write)
+    if row["created"]:
+        await publish(redis, [(SEND_OUTBOUND, [str(row["id"]), str(ws.workspace_id)])])
+    return StaffReply(outbound_id=row["id"], status=row["status"], tag=eligibility.tag)
+
+
+async def _image(ws: WorkspaceContext, media_id: UUID) -> str:
+    """The public URL Meta fetches the picture from."""
+    asset = (await media_service.assets(ws, [media_id])).get(media_id)
+    if asset is None:
+        raise NotFound("no such file in the media library", error_code="media_not_found")
+    if asset["kind"] != "image":
+        raise NotSendable(
+            "only pictures can be sent in a chat: choose an image", error_code="media_not_image"
+        )
+    return str(asset["public_url"])
+
+
+async def reply_to_escalation(
+    ws: WorkspaceContext,
+    escalation_id: UUID,
+    *,
+    text: str | None,
+    approve_draft: bool,
+    settings: Settings,
+    redis: aioredis.Redis,
+    idempotency_key: str | None,
+) -> StaffReply:
+    """Answer from the escalation: with one's own text, or the bot's draft as it is. The
+    escalation is then the replier's (claimed), unless someone else had claimed it."""
+    escalation = await escalations.find(ws, escalation_id)
+    if escalation["status"] == "claimed" and escalation["claimed_by"] != ws.principal.user_id:
+        raise Conflict(
+            "someone else has claimed this escalation", error_code="escalation_not_claimable"
+        )
+    if approve_draft:
+        if not escalation["draft_reply"]:
+            raise Conflict("the bot left no draft here: write the answer", error_code="no_draft")
+        text = escalation["draft_reply"]
+    sent = await reply(
         ws,
-        integration_events.COMMENT_RECEIVED
-        if kind == "ig_comment"
-        else integration_events.MESSAGE_RECEIVED,
-        {
-            "conversation_id": str(conversation["id"]),
-            "channel": channel,
-            "contact": {
-                "id": sender,
-                "username": data.get("username"),
-                "name": data.get("profile_name"),
-            },
-            "text": payload.get("text"),
-            "attachments": payload.get("attachments") or [],
-            "platform_id": payload["platform_id"],
-            "media_id": data.get("media_id") if kind == "ig_comment" else None,
-            "sent_at": occurred,
-        },
+        settings=settings,
+        redis=redis,
+        conversation_id=escalation["conversation_id"],
+        text=text,
+        template=None,
+        idempotency_key=idempotency_key or f"escalation:{escalation_id}:{uuid.uuid4()}",
     )
-    item = InboundItem(
-        event_id=event["id"],
-        workspace_id=ws,
-        social_account_id=account,
-        conversation_id=conversation["id"],
-        contact_external_id=sender,
-        channel=channel,
-        kind=kind,
-        text=payload.get("text"),
-        platform_id=payload["platform_id"],
-        conversation_owner=conversation["owner"],
-        data=data,
-        message_id=message_id,
-        occurred_at=occurred,
-        profile_due_contact=contact_id if contact["profile_due"] else None,
-    )
-    return ProcessOutcome("done", "stored", inbound=item)
-
-
-async def _handle_echo(
-    conn: Conn, event: dict[str, Any], payload: dict[str, Any], app_name: str
-) -> ProcessOutcome:
-    data = payload.get("data") or {}
-    outbound_id = outbound_id_from(data.get("metadata"))
-    if outbound_id:
-        # usually settled at ingest already (webhooks repo); kept for events stored before that
-        # this also settles a send whose outcome we did not know (timeout after it left)
-        await outbound_repo.mark_sent_by_echo(
-            conn,
-            workspace_id=event["workspace_id"],
-            outbound_id=str(outbound_id),
-            platform_message_id=payload["platform_id"],
-        )
-        return ProcessOutcome("ignored", "echo of our own reply")
-    if await repo.is_our_outbound(
-        conn,
-        workspace_id=event["workspace_id"],
-        platform_message_id=payload["platform_id"],
-        outbound_id=None,
-    ):
-        return ProcessOutcome("ignored", "echo of our own reply")
-    customer = payload.get("sender_id")
-    if not customer:
-        return ProcessOutcome("ignored", "echo without recipient")
-    # Somebody replied from the platform's own app: a human holds this conversation now.
-    ws, account = event["workspace_id"], event["social_account_id"]
-    channel = CHANNEL_BY_KIND[event["kind"]]
-    contact_id = (
-        await repo.upsert_contact(
-            conn,
-            workspace_id=ws,
-            social_account_id=account,
-            platform="whatsapp" if channel == "whatsapp" else "instagram",
-            external_id=customer,
-        )
-    )["id"]
-    conversation = await repo.upsert_conversation(
-        conn,
-        workspace_id=ws,
-        social_account_id=account,
-        contact_id=contact_id,
-        channel=channel,
-    )
-    occurred = event["occurred_at"] or event["received_at"]
-    await repo.insert_message(
-        conn,
-        workspace_id=ws,
-        conversation_id=conversation["id"],
-        direction="outbound",
-        sender="human",
-        platform_message_id=payload["platform_id"],
-        text=payload.get("text"),
-        attachments=payload.get("attachments") or [],
-        sent_at=occurred,
-    )
-    await repo.touch_conversation(
-        conn, conversation_id=conversation["id"], outbound_at=occurred, owner="human"
-    )
-    await escalation.answered_in_app(
-        conn, workspace_id=ws, conversation_id=conversation["id"], app_name=app_name
-    )
-    return ProcessOutcome(
-        "done", f"human replied from the {app_name} app; conversation handed to staff"
-    )
-
-
-async def record_event(
-    conn: Conn,
-    *,
-    event_id: int,
-    workspace_id: UUID | str,
-    lease_s: float,
-    profile_refresh_days: int = 30,
-) -> ProcessOutcome:
-    """Inside the caller's worker transaction: store what the event says, mark it, and return
-    the customer's message when there is one to answer."""
-    event = await repo.lock_event(conn, event_id=event_id, workspace_id=workspace_id)
-    if event is None:
-        return ProcessOutcome("missing", "no such event in this workspace")
-    if event["status"] in FINISHED:
-        return ProcessOutcome(event["status"], "already processed")
-    payload = event["payload"]
-    kind = event["kind"]
-    if kind in ECHOES:
-        outcome = await _handle_echo(conn, event, payload, ECHOES[kind])
-    elif kind in CHANNEL_BY_KIND:
-        outcome = await _store_customer_message(
-            conn, event, payload, profile_refresh_days=profile_refresh_days
-        )
-    else:
-        # reactions, reads, edits, deletions, referrals, mentions, statuses: kept as events
-        outcome = ProcessOutcome("done", f"{kind} recorded")
-    # A customer's message stays `processing` until its reply is decided (in that transaction) or,
-    # for comments, planned (finish_event); a crash in between leaves it for the sweeper, and
-    # replaying it is safe.
-    if outcome.inbound is not None:
-        # held for the burst window and the decision; renewed while the agent thinks
-        await repo.set_event_status(conn, event_id=event_id, status="processing", lease_s=lease_s)
-    else:
-        await repo.set_event_status(conn, event_id=event_id, status=outcome.status)
-    return outcome
-
-
-@asynccontextmanager
-async def leased(
-    pool: Pool, *, event_id: int | None, workspace_id: str, lease_s: float
-) -> AsyncIterator[None]:
-    """Keep the event's lease while the body runs (a model may think for seconds); within
-    `lease_s` of its worker's death the sweeper gives the event to another worker."""
-    if event_id is None:
-        yield
-        return
-
-    async def renew() -> None:
-        async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
-            await repo.renew_lease(conn, event_id=event_id, lease_s=lease_s)
-
-    async with renewing(lease_s, renew):
-        yield
-
-
-async def finish_event(pool: Pool, *, event_id: int, workspace_id: str) -> None:
-    async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
-        await repo.set_event_status(conn, event_id=event_id, status="done")
-
-
-async def fail_event(pool: Pool, *, event_id: int, workspace_id: str, error: str) -> None:
-    """An event that cannot be processed (the same input fails the same way): kept, with the
-    error, for support; the sweeper leaves `failed` events alone."""
-    async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
-        await repo.set_event_status(conn, event_id=event_id, status="failed", error=error[:2000])
-
-
-async def process_event(
-    pool: Pool,
-    *,
-    event_id: int,
-    workspace_id: str,
-    lease_s: float,
-    profile_refresh_days: int = 30,
-) -> ProcessOutcome:
-    async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
-        outcome = await record_event(
-            conn,
-            event_id=event_id,
-            workspace_id=workspace_id,
-            lease_s=lease_s,
-            profile_refresh_days=profile_refresh_days,
-        )
-    log.info("event processed", event_id=event_id, status=outcome.status, reason=outcome.reason)
-    return outcome
+    if escalation["status"] == "open":
+        async with ws.session() as conn:
+            await escalations.claim_if_open(conn, ws, escalation_id)
+    return sent

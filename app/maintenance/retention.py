@@ -6,27 +6,19 @@ from __future__ import annotations
 
 from app.auth import repo as auth_repo
 from app.db.session import Pool, privileged_session
+from app.webhooks import repo as webhooks_repo
 
 
 async def delete_old_events(pool: Pool, *, retention_days: float, batch: int) -> int:
     deleted = 0
     while True:
         async with privileged_session(pool) as conn:
-            cur = await conn.execute(
-                """
-                delete from public.webhook_events
-                 where id in (
-                     select id from public.webhook_events
-                      where status in ('done', 'ignored', 'failed', 'quarantined')
-                        and received_at < now() - make_interval(secs => %(secs)s)
-                      limit %(batch)s
-                 )
-                """,
-                {"secs": retention_days * 86400, "batch": batch},
+            count = await webhooks_repo.delete_finished_events(
+                conn, older_than_s=retention_days * 86400, limit=batch
             )
-        deleted += cur.rowcount
+        deleted += count
         # short transactions: a large backlog must not hold locks for minutes
-        if cur.rowcount < batch:
+        if count < batch:
             return deleted
 
 

@@ -1,4 +1,4 @@
-"""SQL for outbound messages and escalations (worker or staff tenant sessions)."""
+"""SQL for outbound messages: the one place that writes them (worker, staff or ingest sessions)."""
 
 from __future__ import annotations
 
@@ -141,66 +141,6 @@ async def mark_sent_by_echo(
     return cur.rowcount > 0
 
 
-async def open_escalation(
-    conn: Conn,
-    *,
-    workspace_id: UUID | str,
-    conversation_id: UUID | str,
-    reason: str,
-    draft: str | None,
-    decision_id: UUID | None,
-    event_id: int | None,
-) -> UUID | None:
-    """The new escalation's id; None when the conversation already had one open."""
-    cur = await conn.execute(
-        """
-        insert into public.escalations (workspace_id, conversation_id, decision_id, reason, draft_reply, webhook_event_id)
-        values (%(ws)s, %(conv)s, %(decision)s, %(reason)s, %(draft)s, %(event)s)
-        on conflict do nothing
-        returning id
-        """,
-        {
-            "ws": workspace_id,
-            "conv": conversation_id,
-            "decision": decision_id,
-            "reason": reason,
-            "draft": draft,
-            "event": event_id,
-        },
-    )
-    created: Any = await cur.fetchone()
-    # while staff hold it, the bot stays silent
-    await conn.execute(
-        "update public.conversations set owner = 'human', updated_at = now() where id = %(id)s",
-        {"id": conversation_id},
-    )
-    return created["id"] if created else None
-
-
-async def note_answered_in_app(
-    conn: Conn, *, workspace_id: UUID | str, conversation_id: UUID | str, app_name: str
-) -> UUID | None:
-    """Someone answered from the platform's own app: the staff inbox shows the conversation as
-    theirs to follow up, assigned to nobody (one open escalation at a time). The new
-    escalation's id; None when one was open already."""
-    cur = await conn.execute(
-        """
-        insert into public.escalations (workspace_id, conversation_id, reason)
-        select %(ws)s, %(conv)s, %(reason)s
-         where not exists (select 1 from public.escalations
-                            where conversation_id = %(conv)s and status <> 'resolved')
-        returning id
-        """,
-        {
-            "ws": workspace_id,
-            "conv": conversation_id,
-            "reason": f"answered in the {app_name} app",
-        },
-    )
-    created: Any = await cur.fetchone()
-    return created["id"] if created else None
-
-
 async def list_outbound(
     conn: Conn,
     *,
@@ -302,3 +242,44 @@ async def unsent_of(conn: Conn, *, conversation_id: UUID, limit: int = 20) -> li
         {"id": conversation_id, "limit": limit},
     )
     return await cur.fetchall()
+
+
+async def is_our_outbound(
+    conn: Conn, *, workspace_id: UUID | str, platform_message_id: str, outbound_id: str | None
+) -> bool:
+    """An echo is ours when it carries our outbound id in its metadata, or matches a message we
+    sent (its id is recorded once the send returns)."""
+    cur = await conn.execute(
+        """
+        select exists (
+            select 1 from public.outbound_messages
+             where workspace_id = %(ws)s
+               and (platform_message_id = %(pmid)s or id::text = %(oid)s)
+        ) as ours
+        """,
+        {"ws": workspace_id, "pmid": platform_message_id, "oid": outbound_id},
+    )
+    row = await cur.fetchone()
+    return bool(row and row["ours"])
+
+
+async def settle_echoes(conn: Conn, echoes: list[dict[str, str]]) -> None:
+    """The echo of a message we sent proves it arrived: settled as the echo is stored, no task
+    needed (this also settles a send whose outcome was unknown). Each echo names the receiving
+    account (`platform`, `account`), our `outbound_id` and Meta's `platform_message_id`; an echo
+    only settles a message of the workspace that owns the account."""
+    if not echoes:
+        return
+    await conn.execute(
+        """
+        update public.outbound_messages o
+           set status = 'sent', platform_message_id = e.platform_message_id,
+               sent_at = coalesce(o.sent_at, now()), updated_at = now(), last_error = null
+          from jsonb_to_recordset(%(echoes)s::jsonb)
+               as e(platform text, account text, outbound_id uuid, platform_message_id text)
+          join public.social_accounts a on a.platform = e.platform and a.external_id = e.account
+         where o.id = e.outbound_id and o.workspace_id = a.workspace_id
+           and o.status in ('sending', 'unconfirmed', 'failed', 'pending')
+        """,
+        {"echoes": Jsonb(echoes)},
+    )

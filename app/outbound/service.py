@@ -19,14 +19,16 @@ import redis.asyncio as aioredis
 
 from app.comments import repo as comments_repo
 from app.config import Settings
+from app.conversations import record as conversations
+from app.conversations import repo as conversations_repo
 from app.db.leases import renewing
 from app.db.retry import retrying_conflicts
 from app.db.session import Claims, Pool, privileged_session, tenant_session
 from app.errors import AppError
-from app.inbox import repo as inbox_repo
+from app.escalations import service as escalations
 from app.integrations import events as integration_events
 from app.logging import get_logger
-from app.outbound import escalation, repo
+from app.outbound import repo
 from app.outbound.metadata import metadata_for
 from app.platforms.meta import listing
 from app.platforms.meta.account_clients import clients_for
@@ -269,9 +271,9 @@ async def send_outbound(
 async def _record_sent(
     pool: Pool, claims: Claims, row: dict[str, Any], platform_id: str | None
 ) -> None:
-    """The message went out: one transaction records it. The conversation is written first, the
-    order a staff reply takes its locks in (conversation, then the outbound row); the other order
-    deadlocks with a reply typed at the same moment."""
+    """The message went out: one transaction records it. The conversation is written first
+    (record_sent), the order a staff reply takes its locks in (conversation, then the outbound
+    row); the other order deadlocks with a reply typed at the same moment."""
     in_thread = row["conversation_id"] and row["kind"] in (
         "dm",
         "whatsapp",
@@ -280,26 +282,20 @@ async def _record_sent(
     )
     async with tenant_session(pool, claims) as conn:
         if in_thread:
-            await inbox_repo.touch_conversation(
-                conn, conversation_id=row["conversation_id"], outbound_at=datetime.now(UTC)
-            )
-        await repo.set_status(
-            conn, outbound_id=row["id"], status="sent", platform_message_id=platform_id
-        )
-        if in_thread:
-            await inbox_repo.insert_message(
+            await conversations.record_sent(
                 conn,
                 workspace_id=row["workspace_id"],
                 conversation_id=row["conversation_id"],
-                direction="outbound",
                 sender=row["sender"],
                 platform_message_id=platform_id,
                 text=row["payload"].get("text"),
                 attachments=[{"type": "image", "url": image}]
                 if (image := row["payload"].get("image_url"))
                 else [],
-                sent_at=None,
             )
+        await repo.set_status(
+            conn, outbound_id=row["id"], status="sent", platform_message_id=platform_id
+        )
         if row["kind"] in ("comment_reply", "private_reply", "hide_comment"):
             await comments_repo.record_sent(
                 conn,
@@ -325,7 +321,7 @@ def _checkable(row: dict[str, Any]) -> bool:
 async def _escalate(conn: Any, row: dict[str, Any], reason: str) -> None:
     """The message is not going out: its conversation goes to staff with it as the draft."""
     if row["conversation_id"]:
-        await escalation.open_escalation(
+        await escalations.open_escalation(
             conn,
             workspace_id=row["workspace_id"],
             conversation_id=row["conversation_id"],
@@ -365,7 +361,9 @@ async def _settle_uncertain(
     try:
         client = clients_for(row, settings=settings, http=http, redis=redis)
         assert isinstance(client, InstagramClient)
-        known = await inbox_repo.platform_message_ids(conn, conversation_id=row["conversation_id"])
+        known = await conversations_repo.platform_message_ids(
+            conn, conversation_id=row["conversation_id"]
+        )
         delivered = await _find_in_conversation(client, row, known)
     except GraphAPIError as exc:
         if (now - row["created_at"]).total_seconds() < settings.send_settle_bound_s:

@@ -1,4 +1,4 @@
-"""What happens after a webhook event is taken from the queue: it becomes a message (inbox), and
+"""What happens after a webhook event is taken from the queue: it becomes a message (ingest), and
 this says what comes next, for the task to schedule. A customer's message waits out the burst
 window before its reply is decided (the event stays `processing`, leased, until then); a
 comment is decided at once and written with the event's end; anything else is just recorded."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.db.session import Pool
-from app.inbox import service as inbox_service
+from app.ingest import service as ingest_service
 from app.replies.service import AgentKit, plan_comment_reply
 
 
@@ -43,7 +43,7 @@ async def handle_event(
     pool: Pool, kit: AgentKit, *, event_id: int, workspace_id: str
 ) -> EventHandled:
     settings = kit.settings
-    outcome = await inbox_service.process_event(
+    outcome = await ingest_service.process_event(
         pool,
         event_id=event_id,
         workspace_id=workspace_id,
@@ -80,5 +80,5 @@ async def handle_event(
                 after_s=settings.reply_burst_window_s,
             ),
         )
-    await inbox_service.finish_event(pool, event_id=event_id, workspace_id=workspace_id)
+    await ingest_service.finish_event(pool, event_id=event_id, workspace_id=workspace_id)
     return EventHandled(outcome.status, profile_contact=profile, received=received)

@@ -21,15 +21,17 @@ from app.agent.moderation import Moderator
 from app.agent.responder import holding_reply
 from app.agent.service import ChatModels, record_decision, run_agent
 from app.config import Settings
+from app.conversations import record as conversations
+from app.conversations import repo as conversations_repo
 from app.db.session import Claims, Conn, Pool, tenant_session
-from app.inbox import repo as inbox_repo
-from app.inbox.service import InboundItem, leased
+from app.escalations import service as escalations
+from app.ingest.service import InboundItem, leased
 from app.kb.embeddings import Embedders
 from app.kb.service import KnowledgeReader
 from app.logging import get_logger
-from app.outbound import escalation
 from app.outbound import repo as outbound_repo
 from app.replies import repo
+from app.webhooks import repo as events_repo
 
 log = get_logger("replies")
 
@@ -116,7 +118,7 @@ async def plan_conversation_reply(
             await _finish(conn, event_id)
             return context
         if event_id is not None:  # this run holds the event from here (a retry may come late)
-            await inbox_repo.renew_lease(
+            await events_repo.renew_lease(
                 conn, event_id=event_id, lease_s=kit.settings.event_lease_s
             )
     async with leased(
@@ -172,7 +174,7 @@ async def hand_over_after_failure(
     """Deciding a reply failed for good: the customer is never left unanswered, staff get the
     conversation with the reason, and the event is closed as failed (not swept again)."""
     async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
-        await escalation.open_escalation(
+        await escalations.open_escalation(
             conn,
             workspace_id=workspace_id,
             conversation_id=conversation_id,
@@ -182,7 +184,7 @@ async def hand_over_after_failure(
             event_id=event_id,
         )
         if event_id is not None:
-            await inbox_repo.set_event_status(
+            await events_repo.set_event_status(
                 conn, event_id=event_id, status="failed", error=error[:2000]
             )
     log.error("reply failed; handed to staff", conversation_id=conversation_id, error=error)
@@ -190,7 +192,7 @@ async def hand_over_after_failure(
 
 async def _finish(conn: Conn, event_id: int | None) -> None:
     if event_id is not None:
-        await inbox_repo.set_event_status(conn, event_id=event_id, status="done")
+        await events_repo.set_event_status(conn, event_id=event_id, status="done")
 
 
 @dataclass(frozen=True)
@@ -212,20 +214,21 @@ async def _current(
     idle_return_minutes: float = 0,
 ) -> Current | Planned:
     """What a decision for `message_id` needs, or why none should be made now."""
-    conversation = await repo.read_conversation(conn, conversation_id=conversation_id)
+    conversation = await conversations_repo.read_conversation(conn, conversation_id=conversation_id)
     if conversation is None:
         return Planned("missing", [])
     if human_blocks and conversation["owner"] == "human":
         # staff who took a conversation and went quiet must not leave the customer waiting
-        if not idle_return_minutes or not await repo.return_idle_to_bot(
+        if not idle_return_minutes or not await conversations.return_idle_to_bot(
             conn, conversation_id=conversation_id, idle_minutes=idle_return_minutes
         ):
             return Planned("held by a human", [])
+        await escalations.resolve_open(conn, conversation_id=conversation_id)
         conversation = {**conversation, "owner": "bot"}
     ai = await load_ai_settings(conn, workspace_id)
     if not ai.auto_reply.get(conversation["channel"], True):
         return Planned("auto-reply off for this channel", [])
-    unanswered = await repo.unanswered_messages(conn, conversation_id=conversation_id)
+    unanswered = await conversations_repo.unanswered_messages(conn, conversation_id=conversation_id)
     if not unanswered:
         return Planned("already answered", [])
     if str(unanswered[-1]["id"]) != message_id:
@@ -260,7 +263,7 @@ async def _reply_context(
     if isinstance(current, Planned):
         return current
     unanswered = current.unanswered
-    history = await repo.history(
+    history = await conversations_repo.history(
         conn,
         conversation_id=conversation_id,
         before=unanswered[0]["sent_at"],
@@ -312,7 +315,7 @@ async def _record_reply(
             "reply queued", [str(row["id"])] if row["status"] in ("pending", "failed") else []
         )
     if decision.action in (Action.ESCALATE, Action.HIDE):
-        escalation_id = await escalation.open_escalation(
+        escalation_id = await escalations.open_escalation(
             conn,
             workspace_id=workspace_id,
             conversation_id=conversation_id,
@@ -404,7 +407,7 @@ async def plan_comment_reply(pool: Pool, kit: AgentKit, item: InboundItem) -> Pl
                 }
             )
         elif decision.action == Action.ESCALATE:
-            await escalation.open_escalation(
+            await escalations.open_escalation(
                 conn,
                 workspace_id=workspace_id,
                 conversation_id=item.conversation_id,

@@ -1,5 +1,6 @@
-"""SQL for the webhook inbox. Storing runs in the privileged session: until the receiving
-account is resolved, the event belongs to no tenant."""
+"""SQL for webhook events, the one place that writes them. Storing runs in the privileged
+session (until the receiving account is resolved, the event belongs to no tenant); processing
+runs in the worker's tenant session."""
 
 from __future__ import annotations
 
@@ -25,16 +26,6 @@ with incoming as (
     select s.id, s.workspace_id, s.platform, s.external_id
       from public.social_accounts s
      where (s.platform, s.external_id) in (select distinct platform, account from incoming)
-), settled as (
-    -- the echo of a message we sent proves it arrived: settled here, no task needed (this also
-    -- settles a send whose outcome was unknown)
-    update public.outbound_messages o
-       set status = 'sent', platform_message_id = e.payload->>'platform_id',
-           sent_at = coalesce(o.sent_at, now()), updated_at = now(), last_error = null
-      from incoming e
-      join accounts a on a.platform = e.platform and a.external_id = e.account
-     where e.settles is not null and o.id = e.settles and o.workspace_id = a.workspace_id
-       and o.status in ('sending', 'unconfirmed', 'failed', 'pending')
 )
 insert into public.webhook_events
     (workspace_id, social_account_id, platform, kind, account_external_id, dedupe_key, status, payload,
@@ -53,7 +44,8 @@ returning id, workspace_id::text as workspace_id, kind, status, dedupe_key
 """
 
 
-def _settles(event: NormalizedEvent) -> str | None:
+def settled_outbound_id(event: NormalizedEvent) -> str | None:
+    """Our outbound message that this echo proves arrived (stored as ignored: nothing to do)."""
     if event.kind != EventKind.IG_ECHO:
         return None
     outbound_id = outbound_id_from(event.data.get("metadata"))
@@ -78,7 +70,7 @@ async def store_events(
             "dedupe_key": e.dedupe_key,
             "payload": e.to_payload(),
             "occurred_at": e.occurred_at.isoformat() if e.occurred_at else None,
-            "settles": _settles(e),
+            "settles": settled_outbound_id(e),
         }
         for n, (platform, e) in enumerate(events)
     ]
@@ -182,3 +174,70 @@ async def adopt_held_events(
     )
     statuses = [row["status"] for row in await cur.fetchall()]
     return {"processed": statuses.count("pending"), "kept": statuses.count("ignored")}
+
+
+# An event's life after storing: leased to the worker processing it, then finished
+
+
+async def lock_event(
+    conn: Conn, *, event_id: int, workspace_id: UUID | str
+) -> dict[str, Any] | None:
+    """Row-locks the event for the rest of the transaction: two workers never process it at once."""
+    cur = await conn.execute(
+        """
+        select id, workspace_id, social_account_id, platform, kind, status, payload, occurred_at, received_at,
+               account_external_id
+          from public.webhook_events
+         where id = %(id)s and workspace_id = %(ws)s
+         for update
+        """,
+        {"id": event_id, "ws": workspace_id},
+    )
+    return await cur.fetchone()
+
+
+async def set_event_status(
+    conn: Conn,
+    *,
+    event_id: int,
+    status: str,
+    error: str | None = None,
+    lease_s: float | None = None,
+) -> None:
+    """`lease_s`: the event stays this worker's for that long (renewed with renew_lease)."""
+    await conn.execute(
+        """
+        update public.webhook_events
+           set status = %(status)s, last_error = %(error)s, attempts = attempts + 1,
+               processed_at = case when %(status)s in ('done', 'ignored', 'failed') then now() else processed_at end,
+               lease_until = case when %(lease)s::float8 is null then null
+                                  else now() + make_interval(secs => %(lease)s::float8) end
+         where id = %(id)s
+        """,
+        {"id": event_id, "status": status, "error": error, "lease": lease_s},
+    )
+
+
+async def renew_lease(conn: Conn, *, event_id: int, lease_s: float) -> None:
+    await conn.execute(
+        "update public.webhook_events set lease_until = now() + make_interval(secs => %(lease)s)"
+        " where id = %(id)s and status = 'processing'",
+        {"id": event_id, "lease": lease_s},
+    )
+
+
+async def delete_finished_events(conn: Conn, *, older_than_s: float, limit: int) -> int:
+    """Raw payloads past retention; only finished events, never ones still to be worked."""
+    cur = await conn.execute(
+        """
+        delete from public.webhook_events
+         where id in (
+             select id from public.webhook_events
+              where status in ('done', 'ignored', 'failed', 'quarantined')
+                and received_at < now() - make_interval(secs => %(secs)s)
+              limit %(batch)s
+         )
+        """,
+        {"secs": older_than_s, "batch": limit},
+    )
+    return cur.rowcount

@@ -1,4 +1,4 @@
-"""Store events in the inbox and hand the new ones to the broker: the one path shared by
+"""Store webhook events and hand the new ones to the broker: the one path shared by
 webhooks (through the batcher) and the reconciliation polls."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from app.db.session import Pool, privileged_session
+from app.outbound import repo as outbound_repo
 from app.platforms.meta.events import NormalizedEvent
 from app.queue import publish_events
 from app.webhooks import repo
@@ -23,6 +24,7 @@ async def store_and_enqueue(
         return []
     async with privileged_session(pool) as conn:
         rows = await repo.store_events(conn, events)
+        await outbound_repo.settle_echoes(conn, _echoes(events))
     runnable = [r for r in rows if r["status"] == "enqueued"]
     published = await publish_events(
         redis, [(r["id"], r["workspace_id"], r["kind"]) for r in runnable]
@@ -33,3 +35,16 @@ async def store_and_enqueue(
         for row in runnable:
             row["status"] = "pending"
     return rows
+
+
+def _echoes(events: list[tuple[str, NormalizedEvent]]) -> list[dict[str, str]]:
+    return [
+        {
+            "platform": platform,
+            "account": e.account_external_id,
+            "outbound_id": outbound_id,
+            "platform_message_id": str(e.platform_id),
+        }
+        for platform, e in events
+        if (outbound_id := repo.settled_outbound_id(e))
+    ]

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from app import queue
 from app.config import get_settings
-from app.inbox import profiles
-from app.inbox import service as inbox_service
+from app.ingest import profiles
+from app.ingest import service as ingest_service
 from app.live import events
 from app.logging import get_logger
 from app.replies import pipeline
@@ -53,7 +53,7 @@ def process_event(self, event_id: int, workspace_id: str) -> str:  # type: ignor
         log.exception("processing failed for good", event_id=event_id)
         error = repr(exc)
         runtime.run(
-            lambda r: inbox_service.fail_event(
+            lambda r: ingest_service.fail_event(
                 r.pool, event_id=event_id, workspace_id=workspace_id, error=error
             )
         )

@@ -13,7 +13,7 @@ from workers.tasks.maintenance import once_per_slot
 @celery_app.task(name=queue.RECONCILE_RADAR)
 def radar() -> dict[str, Any]:
     """Beat: poll recent conversations and comments; a second Beat by mistake only re-finds what
-    the idempotent inbox already has."""
+    the idempotent event store already has."""
     settings = get_settings()
 
     async def work(r: runtime.Resources) -> dict[str, Any]:

@@ -11,11 +11,11 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from app.comments import service
-from app.comments.router import CommentReplyIn, CommentStatus, list_comments
 from app.console.context import Change, Console, Page
 from app.console.render import field_errors, on_the_form, render
 from app.errors import AppError
+from app.inbox import comments as service
+from app.inbox.comments_router import CommentReplyIn, CommentStatus, list_comments
 
 router = APIRouter(include_in_schema=False)
 

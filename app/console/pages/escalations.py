@@ -13,9 +13,10 @@ from pydantic import ValidationError
 
 from app.console.context import Change, Console, Page
 from app.console.render import field_errors, on_the_form, render
-from app.conversations import service
-from app.conversations.router import EscalationReplyIn, list_escalations
 from app.errors import AppError
+from app.escalations import service as escalation_service
+from app.inbox import service
+from app.inbox.router import EscalationReplyIn, list_escalations
 
 router = APIRouter(include_in_schema=False)
 
@@ -69,7 +70,7 @@ async def claim(
     status: Annotated[Status, Form()] = "open",
 ) -> HTMLResponse:
     try:
-        await service.claim_escalation(console.ws, escalation_id)
+        await escalation_service.claim(console.ws, escalation_id)
     except AppError as exc:
         if not on_the_form(exc):
             raise
@@ -128,5 +129,5 @@ async def resolve(
     hand_back: Annotated[bool, Form()] = True,
     status: Annotated[Status, Form()] = "open",
 ) -> HTMLResponse:
-    await service.resolve_escalation(console.ws, escalation_id, hand_back_to_bot=hand_back)
+    await escalation_service.resolve(console.ws, escalation_id, hand_back_to_bot=hand_back)
     return await _page(request, console, status=status, block="queue")

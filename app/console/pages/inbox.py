@@ -18,9 +18,9 @@ from app.agent import feedback
 from app.canned_replies.router import list_canned_replies
 from app.console.context import Change, Console, Page
 from app.console.render import field_errors, on_the_form, render
-from app.conversations import service
-from app.conversations.router import ReplyIn, list_conversations
 from app.errors import AppError
+from app.inbox import service
+from app.inbox.router import ReplyIn, list_conversations
 
 router = APIRouter(include_in_schema=False)
 

@@ -12,8 +12,8 @@ import httpx
 import redis.asyncio as aioredis
 
 from app.config import Settings
+from app.conversations import repo
 from app.db.session import Claims, Pool, tenant_session
-from app.inbox import repo
 from app.logging import get_logger
 from app.platforms.meta.account_clients import clients_for
 from app.platforms.meta.errors import GraphAPIError

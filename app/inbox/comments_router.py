@@ -7,8 +7,9 @@ from uuid import UUID
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.comments import repo, service
+from app.comments import repo
 from app.deps import CurrentWorkspace
+from app.inbox import comments as service
 from app.pagination import CursorParam, Limit, Page, page_of, time_id_cursor
 from app.ratelimit import api_limit
 

@@ -8,9 +8,12 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from app.conversations import repo, service
+from app.conversations import repo
 from app.deps import CurrentWorkspace
 from app.errors import NotFound
+from app.escalations import repo as escalations_repo
+from app.escalations import service as escalations
+from app.inbox import service
 from app.pagination import CursorParam, Limit, Page, decode_cursor, flag, page_of
 from app.ratelimit import api_limit
 
@@ -357,7 +360,7 @@ async def list_escalations(
     waiting = sort == "longest_waiting"
     after = _after(cursor, longest_waiting=waiting)
     async with ws.session() as conn:
-        rows = await repo.list_escalations(
+        rows = await escalations_repo.list_escalations(
             conn,
             workspace_id=ws.workspace_id,
             status=status,
@@ -371,7 +374,7 @@ async def list_escalations(
     return page_of(
         rows,
         limit=limit,
-        key=lambda r: repo.escalation_sort_key(r, longest_waiting=waiting),
+        key=lambda r: escalations_repo.escalation_sort_key(r, longest_waiting=waiting),
         item=lambda r: EscalationOut(**r),
     )
 
@@ -383,7 +386,7 @@ async def get_escalation(
 ) -> EscalationDetail:
     """The escalation with the customer, the messages that led to it and the bot's draft."""
     async with ws.session() as conn:
-        row = await repo.get_escalation(
+        row = await escalations_repo.get_escalation(
             conn, workspace_id=ws.workspace_id, escalation_id=escalation_id
         )
         if row is None:
@@ -421,7 +424,7 @@ async def reply_to_escalation(
 @api_limit
 async def claim(request: Request, ws: CurrentWorkspace, escalation_id: UUID) -> ClaimOut:
     """Take the escalation and its conversation; an escalation someone else claimed is 409."""
-    return ClaimOut(**await service.claim_escalation(ws, escalation_id))
+    return ClaimOut(**await escalations.claim(ws, escalation_id))
 
 
 @router.post("/api/escalations/{escalation_id:uuid}/resolve", status_code=204)
@@ -430,4 +433,4 @@ async def resolve(
     request: Request, ws: CurrentWorkspace, escalation_id: UUID, body: ResolveIn | None = None
 ) -> None:
     hand_back_to_bot = body.hand_back if body is not None else True
-    await service.resolve_escalation(ws, escalation_id, hand_back_to_bot=hand_back_to_bot)
+    await escalations.resolve(ws, escalation_id, hand_back_to_bot=hand_back_to_bot)
