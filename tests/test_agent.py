@@ -435,7 +435,7 @@ async def test_previews_with_a_model_reuse_one_client(settings, fake_ai, fake_ai
     tools: memory grew with every click in the playground. Previews share the API's models."""
     import httpx
 
-    from app.agent import graph
+    from app.agent.graph import drafting as graph
     from app.main import create_app
     from tests.support.conversation import submit_reply
     from tests.support.factories import create_workspace, register

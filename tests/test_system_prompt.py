@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from app.agent import graph
+from app.agent.graph import drafting
 from app.agent.decisions import Action
 from app.agent.language import detect
 from tests.support.prompt_follower import RULES, PromptFollower
@@ -26,14 +26,14 @@ def without(monkeypatch: pytest.MonkeyPatch) -> Any:
     """The system prompt with one of its instructions taken out."""
 
     def take_out(rule: str) -> None:
-        render = graph.render
+        render = drafting.render
 
         def rendered(name: str, **values: object) -> str:
             text = render(name, **values)
             assert RULES[rule] in text, "the instruction is in the prompt to begin with"
             return text.replace(RULES[rule], "")
 
-        monkeypatch.setattr(graph, "render", rendered)
+        monkeypatch.setattr(drafting, "render", rendered)
 
     return take_out
 
