@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     db_prepare_threshold: int | None = None
 
     # Auth
+    # seconds an API process remembers a member's workspace and role (RLS still checks every
+    # row at once); 0 looks it up on every request
+    membership_cache_s: float = 5.0
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_issuer: str = "socialsync"
     jwt_audience: str = "authenticated"
@@ -264,6 +267,8 @@ class Settings(BaseSettings):
     token_flag_after_failures: int = 2
     token_failure_window_s: float = 3600.0
     analytics_rollup_interval_s: float = 900.0
+    # seconds one computed analytics overview is shared by everyone asking for the same days
+    analytics_overview_cache_s: float = 60.0
     # days recomputed by each roll-up (late events and retries change recent days)
     analytics_rollup_days: int = 2
     retention_interval_s: float = 3600.0

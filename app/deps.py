@@ -54,8 +54,8 @@ async def get_current_user(
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
 
 
-async def get_user_session(pool: DbPool, principal: CurrentUser) -> UserSession:
-    return UserSession(pool=pool, principal=principal)
+async def get_user_session(request: Request, pool: DbPool, principal: CurrentUser) -> UserSession:
+    return UserSession(pool=pool, principal=principal, memberships=request.app.state.memberships)
 
 
 CurrentUserSession = Annotated[UserSession, Depends(get_user_session)]

@@ -64,6 +64,7 @@ from app.social_accounts.router import router as social_accounts_router
 from app.webhooks.batcher import IngestBatcher
 from app.webhooks.fast_path import WebhookFastPath
 from app.webhooks.router import router as webhooks_router
+from app.workspaces.memberships import MembershipCache
 from app.workspaces.router import invites_router as workspace_invites_router
 from app.workspaces.router import pages as workspace_pages
 from app.workspaces.router import router as workspaces_router
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.redis_url, socket_timeout=settings.live_heartbeat_s + 10
     )
     app.state.verifier = TokenVerifier(settings)
+    app.state.memberships = MembershipCache(settings.membership_cache_s)
     app.state.mailer = Mailer(settings)
     app.state.media_storage = create_media_storage(settings)
     app.state.auth_backend = create_auth_backend(
@@ -145,7 +147,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.chat_models = ChatModels(settings, httpx.AsyncClient(timeout=settings.chat_timeout_s))
 
     install_error_handlers(app)
-    install_console(app)
     app.add_middleware(WebhookFastPath)
     app.add_middleware(UnstorableTextMiddleware)
     app.add_middleware(
@@ -203,5 +204,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live_router)
     app.include_router(seed_aliases_router)
     app.include_router(ai_settings_router)
+    # after the API: a request is matched against the routes in order, and the API's are the
+    # busiest
+    install_console(app)
     install_openapi(app)
     return app

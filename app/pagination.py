@@ -81,7 +81,8 @@ def page_of(
     """`rows` were fetched with `limit + 1`: the extra one only says that another page exists."""
     shown = list(rows[:limit])
     more = len(rows) > limit and bool(shown)
-    return Page[T](
-        items=[item(row) for row in shown],
-        next_cursor=encode_cursor(*key(shown[-1])) if more else None,
-    )
+    items = [item(row) for row in shown]
+    # the concrete class (Page[ConversationOut], not Page[T]): FastAPI then takes the page as
+    # it is instead of validating every item a second time against the response model
+    page: type[Page[T]] = Page[type(items[0])] if items else Page[T]  # type: ignore[misc,assignment]
+    return page(items=items, next_cursor=encode_cursor(*key(shown[-1])) if more else None)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.support.factories import create_workspace, register
+from tests.support.servers import free_port
 
 
 def _conversation(admin: Any, ws: str, contact: str) -> tuple[str, str]:
@@ -89,3 +90,55 @@ async def test_todays_activity_counts_at_once(client, admin) -> None:
     assert (
         backwards.status_code == 400 and backwards.json()["detail"]["error_code"] == "invalid_range"
     )
+
+
+async def test_a_shared_answer_is_the_computed_one(client, app, admin) -> None:
+    """Staff opening the page together share one computed overview for a minute: what the
+    cache gives back is exactly what was computed (dates, the people by id), and without
+    Redis the figures are still computed."""
+    from uuid import UUID
+
+    import redis.asyncio as aioredis
+
+    from app.analytics import overview as overview_service
+    from app.workspaces.context import WorkspaceContext
+
+    owner = await register(client, "shared")
+    ws = (await create_workspace(client, owner))["id"]
+    conversation = _conversation(admin, ws, "c1")[0]
+    _message(
+        admin, ws, conversation, "inbound", "contact", datetime.now(UTC) - timedelta(minutes=2)
+    )
+    admin.execute(
+        "insert into audit_log (workspace_id, actor_user_id, action, target_type)"
+        " values (%s, %s, 'conversation.reply', 'outbound_message')",
+        (ws, owner.user_id),
+    )
+    context = WorkspaceContext(
+        pool=app.state.pool,
+        principal=app.state.verifier.verify(owner.access_token),
+        workspace_id=UUID(ws),
+        role="owner",
+    )
+    redis = app.state.redis
+    computed = await overview_service.overview(
+        context, start=None, end=None, cache=redis, cache_s=60
+    )
+    assert computed["messages_in"] == 1
+    assert computed["per_agent"] == [{"user_id": UUID(owner.user_id), "replies": 1}]
+    shared = await overview_service.overview(context, start=None, end=None, cache=redis, cache_s=60)
+    assert shared == computed
+    first = await client.get("/api/analytics/overview", headers=owner.headers(ws))
+    again = await client.get("/api/analytics/overview", headers=owner.headers(ws))
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json() and first.json()["messages_in"] == 1
+
+    # a Redis that is not there (nothing listens on the port): the figures are computed anyway
+    unreachable = aioredis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_timeout=1)
+    try:
+        without = await overview_service.overview(
+            context, start=None, end=None, cache=unreachable, cache_s=60
+        )
+    finally:
+        await unreachable.aclose()
+    assert without == computed

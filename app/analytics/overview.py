@@ -5,10 +5,16 @@ on read so today is current to the minute."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import statistics
 from datetime import date, datetime, timedelta
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from app.analytics import repo
 from app.errors import InvalidInput
@@ -26,7 +32,17 @@ def _percentiles(values: list[float]) -> dict[str, Any]:
     return {"count": len(ordered), "median_ms": int(statistics.median(ordered)), "p90_ms": int(p90)}
 
 
-async def overview(ws: WorkspaceContext, *, start: date | None, end: date | None) -> dict[str, Any]:
+async def overview(
+    ws: WorkspaceContext,
+    *,
+    start: date | None,
+    end: date | None,
+    cache: aioredis.Redis | None = None,
+    cache_s: float = 0,
+) -> dict[str, Any]:
+    """With `cache`, an answer is shared for `cache_s` seconds by everyone asking about the same
+    days of the workspace (staff opening the page together): computing it reads every message of
+    the range."""
     async with ws.session() as conn:
         workspace = await workspaces_repo.get_workspace(conn, workspace_id=ws.workspace_id)
         zone = ZoneInfo(workspace["timezone"] if workspace else "UTC")
@@ -38,12 +54,41 @@ async def overview(ws: WorkspaceContext, *, start: date | None, end: date | None
                 f"from must be on or before to, at most {MAX_DAYS} days apart",
                 error_code="invalid_range",
             )
+        key = f"analytics:overview:{ws.workspace_id}:{zone}:{first}:{last}"
+        if cache is not None and cache_s > 0 and (known := await _cached(cache, key)):
+            return known
         raw = await repo.overview(
             conn,
             workspace_id=ws.workspace_id,
             start=datetime.combine(first, datetime.min.time(), zone),
             end=datetime.combine(last + timedelta(days=1), datetime.min.time(), zone),
         )
+    result = _summary(raw, first=first, last=last, zone=zone)
+    if cache is not None and cache_s > 0:
+        await _remember(cache, key, result, cache_s)
+    return result
+
+
+async def _cached(cache: aioredis.Redis, key: str) -> dict[str, Any] | None:
+    try:
+        raw = await cache.get(key)
+    except RedisError:
+        return None  # the cache is a convenience: without Redis the figures are computed
+    if raw is None:
+        return None
+    found: dict[str, Any] = json.loads(raw)
+    found["from"], found["to"] = date.fromisoformat(found["from"]), date.fromisoformat(found["to"])
+    for agent in found["per_agent"]:
+        agent["user_id"] = UUID(agent["user_id"])
+    return found
+
+
+async def _remember(cache: aioredis.Redis, key: str, result: dict[str, Any], ttl_s: float) -> None:
+    with contextlib.suppress(RedisError):
+        await cache.set(key, json.dumps(result, default=str), px=int(ttl_s * 1000))
+
+
+def _summary(raw: dict[str, Any], *, first: date, last: date, zone: ZoneInfo) -> dict[str, Any]:
     decisions = {row["decision"]: int(row["n"]) for row in raw["decisions"]}
     decided = sum(decisions.values())
     channels = {

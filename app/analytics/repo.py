@@ -34,7 +34,9 @@ select c.channel,
        count(*) filter (where m.direction = 'outbound' and m.sender = 'bot') as auto_replied
   from public.messages m
   join public.conversations c on c.id = m.conversation_id
- where m.workspace_id = %(ws)s and m.sent_at >= %(start)s and m.sent_at < %(end)s
+ -- said for the conversations too: otherwise every tenant's are read to join against
+ where m.workspace_id = %(ws)s and c.workspace_id = %(ws)s
+   and m.sent_at >= %(start)s and m.sent_at < %(end)s
  group by c.channel
 """
 

@@ -99,5 +99,13 @@ async def overview(
         date | None, Query(alias="to", description="last day, included; default: today")
     ] = None,
 ) -> Any:
-    """The workspace at a glance, for days in its time zone, current to the minute."""
-    return await overview_service.overview(ws, start=start, end=end)
+    """The workspace at a glance, for days in its time zone, current to the minute (an answer
+    is shared for ANALYTICS_OVERVIEW_CACHE_S seconds)."""
+    state = request.app.state
+    return await overview_service.overview(
+        ws,
+        start=start,
+        end=end,
+        cache=state.redis,
+        cache_s=state.settings.analytics_overview_cache_s,
+    )

@@ -89,12 +89,17 @@ def issue_reset_token(settings: Settings, user_id: UUID, password_hash: str) -> 
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
 
 
+# access tokens remembered per process (bounded: cleared when full)
+_VERIFIED_MAX = 10_000
+
+
 class TokenVerifier:
     """Verifies tokens we issued (HS256 with JWT_SECRET) or Supabase's: asymmetric keys from the
     project's JWKS (pinned to the key's algorithm, looked up by `kid`) or the legacy HS256 secret."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        self._verified: dict[str, Principal] = {}
         self._jwks: jwt.PyJWKClient | None = None
         if settings.supabase_url:
             self._jwks = jwt.PyJWKClient(
@@ -122,6 +127,20 @@ class TokenVerifier:
         return settings.jwt_secret.get_secret_value(), ["HS256"], settings.jwt_issuer
 
     def verify(self, token: str, expected_type: str = ACCESS) -> Principal:
+        """An access token's answer is remembered until it expires: every API request carries
+        one, and verifying it again (signature, claims) gives the same answer until then."""
+        if expected_type == ACCESS:
+            known = self._verified.get(token)
+            if known is not None and (known.expires_at or 0) > time.time():
+                return known
+        principal = self._verify(token, expected_type)
+        if expected_type == ACCESS:
+            if len(self._verified) >= _VERIFIED_MAX:
+                self._verified.clear()
+            self._verified[token] = principal
+        return principal
+
+    def _verify(self, token: str, expected_type: str) -> Principal:
         try:
             key, algorithms, issuer = self._key_and_algorithms(token)
             claims = jwt.decode(

@@ -15,11 +15,15 @@ select k.id, k.social_account_id as account_id, k.platform_comment_id, k.platfor
        k.parent_comment_id, k.from_id, k.from_username, k.text, k.hidden, k.replied_at,
        k.private_replied_at, k.commented_at, k.conversation_id,
        a.platform, a.external_id as account_external_id, a.access_token_encrypted,
-       exists (select 1 from public.escalations e
-                where e.conversation_id = k.conversation_id and e.status <> 'resolved') as escalated,
+       open_escalation.found is not null as escalated,
        d.decision as bot_decision, d.reasons as bot_reasons
   from public.comments k
   join public.social_accounts a on a.id = k.social_account_id
+  -- a probe per listed comment (an EXISTS here is planned as a scan of every open escalation)
+  left join lateral (
+      select true as found from public.escalations e
+       where e.conversation_id = k.conversation_id and e.status <> 'resolved' limit 1
+  ) open_escalation on true
   left join lateral (
       select dd.decision, dd.reasons
         from public.webhook_events w

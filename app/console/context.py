@@ -36,7 +36,11 @@ class Console:
 async def _user_session(request: Request) -> UserSession:
     principal = await session.signed_in(request)
     request.state.user_id = str(principal.user_id)
-    return UserSession(pool=request.app.state.pool, principal=principal)
+    return UserSession(
+        pool=request.app.state.pool,
+        principal=principal,
+        memberships=request.app.state.memberships,
+    )
 
 
 async def _console(request: Request) -> Console:

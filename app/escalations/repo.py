@@ -68,12 +68,14 @@ async def note_answered_in_app(
 _ESCALATION_WAITING = f"(case when e.status <> 'resolved' then {WAITING_SINCE} end)"
 
 
+_FIELDS = f"""e.id, e.conversation_id, e.reason, e.draft_reply, e.status, e.claimed_by, e.claimed_at,
+       e.resolved_at, e.created_at, c.channel, {_ESCALATION_WAITING} as waiting_since,
+       extract(epoch from now() - {_ESCALATION_WAITING}) as waiting_s"""
+_CONTACT = """ct.username as contact_username, ct.external_id as contact_external_id,
+       ct.display_name as contact_name"""
+
 _ESCALATION = f"""
-select e.id, e.conversation_id, e.reason, e.draft_reply, e.status, e.claimed_by, e.claimed_at,
-       e.resolved_at, e.created_at, c.channel, ct.username as contact_username,
-       ct.external_id as contact_external_id, ct.display_name as contact_name,
-       {_ESCALATION_WAITING} as waiting_since,
-       extract(epoch from now() - {_ESCALATION_WAITING}) as waiting_s
+select {_FIELDS}, {_CONTACT}
   from public.escalations e
   join public.conversations c on c.id = e.conversation_id
   join public.contacts ct on ct.id = c.contact_id
@@ -101,19 +103,32 @@ async def list_escalations(
         order = (
             f"{_ESCALATION_WAITING} is null, coalesce({_ESCALATION_WAITING}, e.created_at), e.id"
         )
+        outer = "x.waiting_since is null, coalesce(x.waiting_since, x.created_at), x.id"
     else:
         key, compare = "(e.created_at, e.id)", "<"
         cursor_key = "(%(k0)s::timestamptz, %(k1)s::uuid)"
         order = "e.created_at desc, e.id desc"
+        outer = "x.created_at desc, x.id desc"
+    # the page is chosen first, its customers looked up after: sorting by waiting time reads
+    # every open escalation, and only the page's need a name
     cur = await conn.execute(
-        _ESCALATION
-        + f"""
-         where e.workspace_id = %(ws)s and (%(status)s::text is null or e.status = %(status)s)
-           and (%(channel)s::text is null or c.channel = %(channel)s)
-           and (%(claimed_by)s::uuid is null or e.claimed_by = %(claimed_by)s)
-           and (not %(unassigned)s or e.claimed_by is null)
-           and (not %(paged)s or {key} {compare} {cursor_key})
-         order by {order} limit %(limit)s""",
+        f"""
+        select x.id, x.conversation_id, x.reason, x.draft_reply, x.status, x.claimed_by,
+               x.claimed_at, x.resolved_at, x.created_at, x.channel, x.waiting_since, x.waiting_s,
+               {_CONTACT}
+          from (
+            select {_FIELDS}, c.contact_id
+              from public.escalations e
+              join public.conversations c on c.id = e.conversation_id
+             where e.workspace_id = %(ws)s and (%(status)s::text is null or e.status = %(status)s)
+               and (%(channel)s::text is null or c.channel = %(channel)s)
+               and (%(claimed_by)s::uuid is null or e.claimed_by = %(claimed_by)s)
+               and (not %(unassigned)s or e.claimed_by is null)
+               and (not %(paged)s or {key} {compare} {cursor_key})
+             order by {order} limit %(limit)s
+          ) x
+          join public.contacts ct on ct.id = x.contact_id
+         order by {outer}""",  # noqa: S608 - constant fragments
         {
             "ws": workspace_id,
             "status": status,

@@ -35,13 +35,13 @@ class CommentOut(BaseModel):
     bot_reasons: list[str] = Field(default_factory=list, description="why the bot decided so")
 
 
+# read once: pydantic's model_fields is a property that rebuilds its answer on every access
+_COPIED = frozenset(CommentOut.model_fields) - {"status", "bot_reasons", "media_id"}
+
+
 def _out(row: dict[str, Any]) -> CommentOut:
     return CommentOut(
-        **{
-            k: v
-            for k, v in row.items()
-            if k in CommentOut.model_fields and k not in ("status", "bot_reasons", "media_id")
-        },
+        **{k: v for k, v in row.items() if k in _COPIED},
         media_id=row["platform_media_id"],
         status=service.status_of(row),  # type: ignore[arg-type]
         bot_reasons=[str(r) for r in row["bot_reasons"] or []],

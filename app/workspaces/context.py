@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from app.auth.tokens import Principal
 from app.db.session import Claims, Conn, Pool, tenant_session
 from app.errors import Forbidden, NotFound
 from app.workspaces import repo
+from app.workspaces.memberships import MembershipCache
 from app.workspaces.schemas import Role
 
 ROLE_RANK = {"agent": 1, "manager": 2, "owner": 3}
@@ -24,6 +25,12 @@ class UserSession:
 
     pool: Pool
     principal: Principal
+    memberships: MembershipCache | None = field(default=None, kw_only=True)
+
+    def memberships_changed(self) -> None:
+        """Someone joined, left, changed role or default: look memberships up afresh."""
+        if self.memberships is not None:
+            self.memberships.clear()
 
     @property
     def claims(self) -> Claims:
@@ -54,10 +61,13 @@ class WorkspaceContext(UserSession):
 async def resolve_workspace(user: UserSession, requested: UUID | None) -> WorkspaceContext:
     """The requested workspace, else the user's default one (their chosen default, or the
     oldest membership). Not a member: 404, so other tenants' ids reveal nothing."""
-    async with user.session() as conn:
-        membership = await repo.membership_of(
-            conn, user_id=user.principal.user_id, workspace_id=requested
-        )
+    cache, user_id = user.memberships, user.principal.user_id
+    membership = cache.get(user_id, requested) if cache else None
+    if membership is None:
+        async with user.session() as conn:
+            membership = await repo.membership_of(conn, user_id=user_id, workspace_id=requested)
+        if membership is not None and cache is not None:
+            cache.put(user_id, requested, membership)
     if membership is None:
         if requested is None:
             raise NotFound("you have no workspace yet: create one first", error_code="no_workspace")
@@ -67,4 +77,5 @@ async def resolve_workspace(user: UserSession, requested: UUID | None) -> Worksp
         principal=user.principal,
         workspace_id=membership["workspace_id"],
         role=membership["role"],
+        memberships=user.memberships,
     )

@@ -129,6 +129,7 @@ async def accept(user: UserSession, token: str) -> tuple[UUID, str]:
         result = await repo.accept_invite(conn, token_hash=token_hash(token))
     outcome = result["outcome"]
     if outcome == "joined":
+        user.memberships_changed()
         return result["workspace_id"], result["role"]
     message = REFUSALS[outcome]
     if outcome == "not_found":

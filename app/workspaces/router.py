@@ -208,7 +208,9 @@ async def invite_join(
         else:
             tokens = await state.auth_backend.login(email, password)
         principal = state.verifier.verify(tokens.access_token)
-        _, role = await invites.accept(UserSession(pool=state.pool, principal=principal), token)
+        _, role = await invites.accept(
+            UserSession(pool=state.pool, principal=principal, memberships=state.memberships), token
+        )
     except AppError as exc:
         return page("Not joined yet", [exc.message], exc.status_code, form=_join_form(token, email))
     joined = await invites.preview(state.pool, token)

@@ -46,6 +46,7 @@ async def create_workspace(
         )
         row = await repo.get_workspace(conn, workspace_id=workspace_id)
     assert row is not None
+    user.memberships_changed()
     return WorkspaceOut(**row, role="owner")
 
 
@@ -133,6 +134,7 @@ async def add_member(
             target_id=str(user_id),
             details={"role": invite.role},
         )
+    ws.memberships_changed()
     return MemberOut(**row)
 
 
@@ -163,6 +165,7 @@ async def change_role(ws: WorkspaceContext, *, user_id: UUID, role: str) -> Memb
             target_id=str(user_id),
             details={"role": role},
         )
+    ws.memberships_changed()
     return MemberOut(**row)
 
 
@@ -185,6 +188,7 @@ async def remove_member(ws: WorkspaceContext, *, user_id: UUID) -> None:
             target_type="user",
             target_id=str(user_id),
         )
+    ws.memberships_changed()
 
 
 async def make_default(ws: WorkspaceContext) -> WorkspaceOut:
@@ -194,6 +198,7 @@ async def make_default(ws: WorkspaceContext) -> WorkspaceOut:
             raise NotFound("workspace not found", error_code="workspace_not_found")
         row = await repo.get_workspace(conn, workspace_id=ws.workspace_id)
     assert row is not None
+    ws.memberships_changed()
     return WorkspaceOut(**row, role=ws.role, is_default=True)
 
 
@@ -216,3 +221,4 @@ async def delete_workspace(
     async with ws.session() as conn:
         if not await repo.delete_workspace(conn, workspace_id=ws.workspace_id):
             raise NotFound("workspace not found", error_code="workspace_not_found")
+    ws.memberships_changed()

@@ -31,7 +31,14 @@ async def analytics(
 ) -> HTMLResponse:
     today = datetime.now(ZoneInfo(console.workspace.timezone)).date()
     start = today - timedelta(days=days - 1)
-    overview = await overview_service.overview(console.ws, start=start, end=today)
+    state = request.app.state
+    overview = await overview_service.overview(
+        console.ws,
+        start=start,
+        end=today,
+        cache=state.redis,
+        cache_s=state.settings.analytics_overview_cache_s,
+    )
     rows = [
         r
         for r in await daily(request, console.ws, days=days)
