@@ -466,3 +466,26 @@ async def test_previews_with_a_model_reuse_one_client(settings, fake_ai, fake_ai
     chats = [r for r in fake_ai_state.requests if r["api"] == "openai.chat"]
     assert len(chats) >= 3, "every preview asked the model"
     assert len(graph._BOUND) - bound_before <= 1, "one model object for every preview"
+
+
+def test_the_local_moderator_scores_as_the_library_does() -> None:
+    """The profanity classifier is evaluated directly (six times cheaper): the same scores as
+    alt-profanity-check's own predict_prob, so nothing it flags is missed."""
+    from profanity_check import predict_prob
+
+    from app.agent.moderation import profanity_scorer
+
+    scorer = profanity_scorer()
+    assert scorer.direct, "the library's model is shaped as expected"
+    texts = [
+        "Hi! What are your opening hours?",
+        "you are a stupid idiot and this shop is shit",
+        "fuck off",
+        "Vocês enviam para o Brasil?",
+        "",
+        "🙂🙂",
+    ]
+    expected = predict_prob(texts)
+    for text, score in zip(texts, expected, strict=True):
+        assert abs(scorer.score(text) - float(score)) < 1e-9, text
+    assert scorer.score("fuck off") > 0.85 > scorer.score("Hi! What are your opening hours?")

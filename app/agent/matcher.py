@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from app.agent.lexicon import fold, is_concept, terms, words
 
@@ -51,7 +52,7 @@ class Corpus:
         self.size = max(len(documents), 1)
         self.df: Counter[str] = Counter()
         for document in documents:
-            self.df.update(set(terms(document)))
+            self.df.update(_term_set(document))
 
     def weight(self, term: str) -> float:
         df = self.df.get(term, 0)
@@ -70,7 +71,7 @@ def coverage(question_terms: Sequence[str], corpus: Corpus, question: str, answe
     wanted = list(dict.fromkeys(question_terms))
     if not wanted:
         return 0.0
-    in_question, in_answer = set(terms(question)), set(terms(with_markers(answer, clock=False)))
+    in_question, in_answer = _term_set(question), _answer_terms(answer)
     total = found = 0.0
     for term in wanted:
         weight = corpus.weight(term)
@@ -85,8 +86,24 @@ def coverage(question_terms: Sequence[str], corpus: Corpus, question: str, answe
 def _literal_share(question: str, entry_question: str) -> float:
     """The share of the question's own words (before synonyms) in the entry's question: of two
     entries about returns, "return policy" is nearer to "can I return it?" than "exchange"."""
-    asked = set(words(question))
-    return len(asked & set(words(entry_question))) / len(asked) if asked else 0.0
+    asked = _word_set(question)
+    return len(asked & _word_set(entry_question)) / len(asked) if asked else 0.0
+
+
+# the same FAQ is compared with every question: what each entry says is worked out once
+@lru_cache(maxsize=50_000)
+def _term_set(text: str) -> frozenset[str]:
+    return frozenset(terms(text))
+
+
+@lru_cache(maxsize=50_000)
+def _answer_terms(answer: str) -> frozenset[str]:
+    return frozenset(terms(with_markers(answer, clock=False)))
+
+
+@lru_cache(maxsize=50_000)
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(words(text))
 
 
 def rank(question: str, candidates: Sequence[Candidate], corpus: Corpus) -> list[Scored]:
