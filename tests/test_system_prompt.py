@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from app.agent.graph import drafting
 from app.agent.decisions import Action
+from app.agent.graph import drafting
 from app.agent.language import detect
 from tests.support.prompt_follower import RULES, PromptFollower
 from tests.test_agent import decide, kb_shop  # noqa: F401 (the fixture)

@@ -137,3 +137,39 @@ async def test_audit_log_records_membership_changes(client, admin) -> None:
         )
     ]
     assert actions == ["workspace.created", "member.added"]
+
+
+async def test_a_member_removed_elsewhere_sees_nothing_while_remembered(client, admin) -> None:
+    """The API remembers memberships for a few seconds; the database does not. A member removed
+    by another process (here: straight in SQL) reads nothing and writes nothing of the
+    workspace, although this process still remembers them as a member."""
+    owner = await register(client, "remembering-owner")
+    ws = (await create_workspace(client, owner))["id"]
+    member = await register(client, "remembered")
+    await add_member(client, owner, ws, member, "manager")
+    created = await client.post(
+        "/api/canned-replies",
+        headers=member.headers(ws),
+        json={"title": "Hours", "text": "We open at nine."},
+    )
+    assert created.status_code == 201, created.text
+    listed = await client.get("/api/canned-replies", headers=member.headers(ws))
+    assert [r["title"] for r in listed.json()["items"]] == ["Hours"]
+
+    admin.execute(
+        "delete from workspace_members where workspace_id = %s and user_id = %s",
+        (ws, member.user_id),
+    )
+    listed = await client.get("/api/canned-replies", headers=member.headers(ws))
+    assert listed.status_code in (200, 404)
+    assert listed.status_code == 404 or listed.json()["items"] == []
+    written = await client.post(
+        "/api/canned-replies",
+        headers=member.headers(ws),
+        json={"title": "Sneaky", "text": "Not a member any more."},
+    )
+    assert written.status_code in (403, 404), written.text
+    rows = admin.execute(
+        "select title from canned_replies where workspace_id = %s order by title", (ws,)
+    ).fetchall()
+    assert [r["title"] for r in rows] == ["Hours"]
