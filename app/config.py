@@ -267,7 +267,8 @@ class Settings(BaseSettings):
     token_flag_after_failures: int = 2
     token_failure_window_s: float = 3600.0
     analytics_rollup_interval_s: float = 900.0
-    # seconds one computed analytics overview is shared by everyone asking for the same days
+    # seconds the overview's message figures (volumes, first responses) are shared by everyone
+    # asking for the same days; the rest is counted on every request
     analytics_overview_cache_s: float = 60.0
     # days recomputed by each roll-up (late events and retries change recent days)
     analytics_rollup_days: int = 2

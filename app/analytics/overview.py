@@ -10,7 +10,6 @@ import json
 import statistics
 from datetime import date, datetime, timedelta
 from typing import Any
-from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
@@ -40,9 +39,10 @@ async def overview(
     cache: aioredis.Redis | None = None,
     cache_s: float = 0,
 ) -> dict[str, Any]:
-    """With `cache`, an answer is shared for `cache_s` seconds by everyone asking about the same
-    days of the workspace (staff opening the page together): computing it reads every message of
-    the range."""
+    """With `cache`, the message figures (volumes and first-response times: reading every
+    message of the range) are shared for `cache_s` seconds by everyone asking about the same days
+    (staff opening the page together); the rest (decisions, escalations, verdicts, staff's
+    replies, posts) is counted afresh, so what staff just did shows at once."""
     async with ws.session() as conn:
         workspace = await workspaces_repo.get_workspace(conn, workspace_id=ws.workspace_id)
         zone = ZoneInfo(workspace["timezone"] if workspace else "UTC")
@@ -54,19 +54,21 @@ async def overview(
                 f"from must be on or before to, at most {MAX_DAYS} days apart",
                 error_code="invalid_range",
             )
+        since = datetime.combine(first, datetime.min.time(), zone)
+        until = datetime.combine(last + timedelta(days=1), datetime.min.time(), zone)
         key = f"analytics:overview:{ws.workspace_id}:{zone}:{first}:{last}"
-        if cache is not None and cache_s > 0 and (known := await _cached(cache, key)):
-            return known
-        raw = await repo.overview(
-            conn,
-            workspace_id=ws.workspace_id,
-            start=datetime.combine(first, datetime.min.time(), zone),
-            end=datetime.combine(last + timedelta(days=1), datetime.min.time(), zone),
+        shared = cache if cache_s > 0 else None
+        messages = await _cached(shared, key) if shared is not None else None
+        if messages is None:
+            messages = await repo.message_figures(
+                conn, workspace_id=ws.workspace_id, start=since, end=until
+            )
+            if shared is not None:
+                await _remember(shared, key, messages, cache_s)
+        activity = await repo.activity_figures(
+            conn, workspace_id=ws.workspace_id, start=since, end=until
         )
-    result = _summary(raw, first=first, last=last, zone=zone)
-    if cache is not None and cache_s > 0:
-        await _remember(cache, key, result, cache_s)
-    return result
+    return _summary({**messages, **activity}, first=first, last=last, zone=zone)
 
 
 async def _cached(cache: aioredis.Redis, key: str) -> dict[str, Any] | None:
@@ -74,18 +76,12 @@ async def _cached(cache: aioredis.Redis, key: str) -> dict[str, Any] | None:
         raw = await cache.get(key)
     except RedisError:
         return None  # the cache is a convenience: without Redis the figures are computed
-    if raw is None:
-        return None
-    found: dict[str, Any] = json.loads(raw)
-    found["from"], found["to"] = date.fromisoformat(found["from"]), date.fromisoformat(found["to"])
-    for agent in found["per_agent"]:
-        agent["user_id"] = UUID(agent["user_id"])
-    return found
+    return None if raw is None else dict(json.loads(raw))
 
 
-async def _remember(cache: aioredis.Redis, key: str, result: dict[str, Any], ttl_s: float) -> None:
+async def _remember(cache: aioredis.Redis, key: str, figures: dict[str, Any], ttl_s: float) -> None:
     with contextlib.suppress(RedisError):
-        await cache.set(key, json.dumps(result, default=str), px=int(ttl_s * 1000))
+        await cache.set(key, json.dumps(figures), px=int(ttl_s * 1000))
 
 
 def _summary(raw: dict[str, Any], *, first: date, last: date, zone: ZoneInfo) -> dict[str, Any]:

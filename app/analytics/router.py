@@ -99,8 +99,8 @@ async def overview(
         date | None, Query(alias="to", description="last day, included; default: today")
     ] = None,
 ) -> Any:
-    """The workspace at a glance, for days in its time zone, current to the minute (an answer
-    is shared for ANALYTICS_OVERVIEW_CACHE_S seconds)."""
+    """The workspace at a glance, for days in its time zone, current to the minute (message
+    volumes and response times are shared for ANALYTICS_OVERVIEW_CACHE_S seconds)."""
     state = request.app.state
     return await overview_service.overview(
         ws,
