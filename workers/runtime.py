@@ -30,7 +30,7 @@ from celery.signals import (
 )
 
 from app.agent.moderation import create_moderator
-from app.agent.service import ChatModels, preload_chat_client
+from app.agent.service import ChatModels, preload_agent, preload_chat_client
 from app.config import get_settings
 from app.db.login_role import check_login_role_at
 from app.db.pool import create_pool
@@ -179,6 +179,7 @@ def _preload(**_: Any) -> None:
     # before prefork's fork, so the children share the weights and the imported modules
     preload(settings)
     preload_chat_client(settings)
+    preload_agent()
 
 
 @worker_process_init.connect

@@ -9,11 +9,11 @@ from uuid import UUID
 import httpx
 from langchain_core.language_models import BaseChatModel
 
-from app.agent import decisions_repo
+from app.agent import decisions_repo, language, small_talk
 from app.agent.ai_settings import AiSettings
 from app.agent.decisions import Action, Decision
-from app.agent.graph import AgentDeps, run_config
-from app.agent.moderation import Moderator
+from app.agent.graph import AgentDeps, compiled_graph, run_config
+from app.agent.moderation import Moderator, profanity_scorer
 from app.config import Settings
 from app.db.session import Conn
 from app.kb.embeddings import EmbeddingUnavailable
@@ -51,6 +51,19 @@ def preload_chat_client(settings: Settings) -> None:
     import langchain_openai  # noqa: F401
     import openai.resources.chat
     import openai.resources.moderations  # noqa: F401
+
+
+def preload_agent() -> None:
+    """Load the agent's local models at worker start-up. Loaded by the first message instead,
+    they would hold the worker's one event loop for seconds (language identification about
+    0.5 s, the profanity classifier, the moderation fallback, about 2 s), and every reply in
+    flight would wait with it: the first customers after a start or a crash-restart waited
+    1.5 s longer than the rest (bench/pipeline.py's `sla` phase)."""
+    language.preload()
+    profanity_scorer()
+    small_talk.recognise("hello")
+    compiled_graph(True)
+    compiled_graph(False)
 
 
 class ChatModels:
