@@ -15,7 +15,6 @@ from celery.signals import worker_init
 from app.agent import language
 from app.agent.moderation import profanity_scorer
 import workers.runtime  # connects the start-up handlers
-from workers.celery_app import celery_app
 
 assert language._identifier.cache_info().currsize == 0
 assert profanity_scorer.cache_info().currsize == 0

@@ -30,7 +30,7 @@ from celery.signals import (
 )
 
 from app.agent.moderation import create_moderator
-from app.agent.service import ChatModels, preload_agent, preload_chat_client
+from app.agent.service import ChatModels, preload_agent
 from app.config import get_settings
 from app.db.login_role import check_login_role_at
 from app.db.pool import create_pool
@@ -178,8 +178,7 @@ def _preload(**_: Any) -> None:
             check_login_role_at(settings.database_url, settings)
     # before prefork's fork, so the children share the weights and the imported modules
     preload(settings)
-    preload_chat_client(settings)
-    preload_agent()
+    preload_agent(settings)
 
 
 @worker_process_init.connect

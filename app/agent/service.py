@@ -9,10 +9,10 @@ from uuid import UUID
 import httpx
 from langchain_core.language_models import BaseChatModel
 
-from app.agent import decisions_repo, language, small_talk
+from app.agent import decisions_repo, language
 from app.agent.ai_settings import AiSettings
 from app.agent.decisions import Action, Decision
-from app.agent.graph import AgentDeps, compiled_graph, run_config
+from app.agent.graph import AgentDeps, run_config
 from app.agent.moderation import Moderator, profanity_scorer
 from app.config import Settings
 from app.db.session import Conn
@@ -43,27 +43,19 @@ def create_chat_model(
     )
 
 
-def preload_chat_client(settings: Settings) -> None:
-    """Import the chat and moderation clients at worker start-up: the first replies of every
-    thread would otherwise pay for langchain-openai's and the OpenAI SDK's lazy imports."""
+def preload_agent(settings: Settings) -> None:
+    """Load at worker start-up what the first message would otherwise load on the worker's one
+    event loop, where every reply in flight waits with it: language identification (about
+    0.5 s) and the profanity classifier behind moderation (about 2 s) made the first customers
+    after a start or a crash-restart wait 1-1.7 s longer (bench/pipeline.py's `sla` phase);
+    langchain-openai's and the OpenAI SDK's lazy imports cost each first reply too."""
+    language.preload()
+    profanity_scorer()
     if settings.openai_api_key is None:
         return
     import langchain_openai  # noqa: F401
     import openai.resources.chat
     import openai.resources.moderations  # noqa: F401
-
-
-def preload_agent() -> None:
-    """Load the agent's local models at worker start-up. Loaded by the first message instead,
-    they would hold the worker's one event loop for seconds (language identification about
-    0.5 s, the profanity classifier, the moderation fallback, about 2 s), and every reply in
-    flight would wait with it: the first customers after a start or a crash-restart waited
-    1.5 s longer than the rest (bench/pipeline.py's `sla` phase)."""
-    language.preload()
-    profanity_scorer()
-    small_talk.recognise("hello")
-    compiled_graph(True)
-    compiled_graph(False)
 
 
 class ChatModels:
