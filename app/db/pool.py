@@ -12,7 +12,13 @@ from app.config import Settings
 
 
 def connection_kwargs(settings: Settings) -> dict[str, Any]:
-    return {"row_factory": dict_row, "prepare_threshold": settings.db_prepare_threshold}
+    # autocommit: the sessions (app/db/session.py) open each transaction themselves, with the
+    # claims in the same round trip; psycopg would otherwise send a BEGIN of its own first
+    return {
+        "row_factory": dict_row,
+        "prepare_threshold": settings.db_prepare_threshold,
+        "autocommit": True,
+    }
 
 
 def create_pool(settings: Settings, conninfo: str) -> AsyncConnectionPool[AsyncConnection[Any]]:

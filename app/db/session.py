@@ -2,7 +2,7 @@
 
 A tenant session is one transaction that does what PostgREST does: switch to the
 `authenticated` role and set the JWT claims, both transaction-local, so the database (RLS), not
-our Python, decides which rows are visible. Claims are bound parameters, never formatted in.
+our Python, decides which rows are visible. Claims are quoted by libpq, never formatted in.
 
 The privileged session switches to `service_role` (BYPASSRLS). It exists for the few things no
 tenant can do for itself: resolving which workspace an incoming webhook belongs to, the sweeper
@@ -11,6 +11,7 @@ that re-enqueues stored events, local sign-up and sign-in. Keep its callers few 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from psycopg import AsyncConnection
+import psycopg
+from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 
 Pool = AsyncConnectionPool[AsyncConnection[Any]]
@@ -40,25 +42,40 @@ class Claims:
         return cls({"role": "service_worker", "workspace_id": str(workspace_id)})
 
 
-_SET_TENANT = (
-    "select set_config('role', 'authenticated', true), "
-    "set_config('request.jwt.claims', %(claims)s, true)"
-)
-_SET_PRIVILEGED = (
-    "select set_config('role', 'service_role', true), "
-    "set_config('request.jwt.claims', '{\"role\": \"service_role\"}', true)"
-)
+def _begin_as(role: str, claims: dict[str, Any]) -> sql.Composed:
+    """BEGIN and the transaction-local role and claims, sent as one simple-protocol query: one
+    round trip instead of two, which every transaction of every request and task pays. The
+    claims are quoted by libpq (a literal), never formatted in."""
+    return sql.SQL(
+        "begin; select set_config('role', {role}, true), "
+        "set_config('request.jwt.claims', {claims}, true)"
+    ).format(role=sql.Literal(role), claims=sql.Literal(json.dumps(claims)))
+
+
+_BEGIN_PRIVILEGED = _begin_as("service_role", {"role": "service_role"})
+
+
+@asynccontextmanager
+async def _transaction(pool: Pool, begin: sql.Composed) -> AsyncIterator[Conn]:
+    async with pool.connection() as conn:
+        await conn.execute(begin)
+        try:
+            yield conn
+        except BaseException:
+            # a broken connection cannot roll back; the pool discards it either way
+            with contextlib.suppress(psycopg.Error):
+                await conn.rollback()
+            raise
+        await conn.commit()
 
 
 @asynccontextmanager
 async def tenant_session(pool: Pool, claims: Claims) -> AsyncIterator[Conn]:
-    async with pool.connection() as conn, conn.transaction():
-        await conn.execute(_SET_TENANT, {"claims": json.dumps(claims.values)})
+    async with _transaction(pool, _begin_as("authenticated", claims.values)) as conn:
         yield conn
 
 
 @asynccontextmanager
 async def privileged_session(pool: Pool) -> AsyncIterator[Conn]:
-    async with pool.connection() as conn, conn.transaction():
-        await conn.execute(_SET_PRIVILEGED)
+    async with _transaction(pool, _BEGIN_PRIVILEGED) as conn:
         yield conn
