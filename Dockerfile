@@ -1,5 +1,5 @@
 FROM python:3.11-slim
-ENV UV_PYTHON_DOWNLOADS=never PYTHONUNBUFFERED=1
+ENV UV_PYTHON_DOWNLOADS=never PYTHONUNBUFFERED=1 UV_COMPILE_BYTECODE=1
 RUN pip install --no-cache-dir uv
 WORKDIR /srv/socialsync
 COPY pyproject.toml uv.lock README.md ./

@@ -1,6 +1,10 @@
 # Two commands do all the set-up on a fresh machine: `make run` and `make test`.
 SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
+# installed packages compiled once at install: where PYTHONDONTWRITEBYTECODE is set (CI images,
+# containers) every process start otherwise compiles each import again (seconds per worker
+# start, so after every restart the first customers wait that much longer)
+export UV_COMPILE_BYTECODE := 1
 # uv on PATH, else the one pip installs (`python3 -m uv` works wherever pip put its script)
 UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 BENCH ?=
