@@ -23,7 +23,7 @@ import httpx
 import psycopg
 
 from app.security.crypto import encrypt_secret
-from bench.stack import ROOT, embedded_stack, free_port, uvicorn_process
+from bench.stack import ROOT, embedded_stack, free_port, uvicorn_process, wait_for_worker
 
 MESSAGES = 400
 CONCURRENCY = 16
@@ -301,7 +301,7 @@ def _worker(
         cwd=ROOT,
     )
     try:
-        time.sleep(8)  # start-up (model loading) is not part of the measurement
+        wait_for_worker(env["REDIS_URL"], worker)
         yield worker
     finally:
         worker.terminate()

@@ -24,7 +24,7 @@ from psycopg.types.json import Jsonb
 
 from app.security.crypto import encrypt_secret
 from bench.pipeline import _api, _cpu_seconds, _sandbox
-from bench.stack import ROOT, embedded_stack, free_port
+from bench.stack import ROOT, embedded_stack, free_port, wait_for_worker
 
 POSTS = 500
 BASELINE_POSTS = 100
@@ -143,7 +143,7 @@ def _phase(
     )
     beat = _celery(env, "beat", "--schedule", f"/tmp/{run}-beat")  # noqa: S108 - a throwaway schedule
     try:
-        time.sleep(8)  # start-up is not part of the measurement
+        wait_for_worker(env["REDIS_URL"], worker)
         cpu_before = _cpu_seconds(worker.pid), _cpu_seconds(beat.pid)
         _schedule(admin_url, sandbox, run, count)
         result = _outcome(admin_url, sandbox, run, count)

@@ -92,3 +92,24 @@ def uvicorn_process(target: str, env: dict[str, str], *, factory: bool = True) -
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def wait_for_worker(
+    broker_url: str, worker: subprocess.Popen[bytes], timeout_s: float = 180
+) -> None:
+    """Until the Celery worker answers a ping (its models are loaded at worker_init, before it
+    consumes): start-up is not part of a measurement, and a fixed sleep is too short on a slow
+    machine and wasted on a quick one."""
+    from celery import Celery
+
+    probe = Celery(broker=broker_url)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            if worker.poll() is not None:
+                raise RuntimeError(f"the worker exited with {worker.returncode} while starting")
+            if probe.control.ping(timeout=0.5):
+                return
+        raise RuntimeError(f"the worker did not answer a ping within {timeout_s:.0f} s")
+    finally:
+        probe.close()
