@@ -62,7 +62,11 @@ class AiSettings:
 
 
 async def load_ai_settings(conn: Conn, workspace_id: UUID | str) -> AiSettings:
-    row = await settings_repo.settings_row(conn, workspace_id)
+    return ai_settings_from(workspace_id, await settings_repo.settings_row(conn, workspace_id))
+
+
+def ai_settings_from(workspace_id: UUID | str, row: dict[str, Any] | None) -> AiSettings:
+    """The settings from a `settings_repo.settings_row_query` row (None: no workspace)."""
     if row is None or row.get("workspace_id") is None:
         return AiSettings(
             workspace_id=str(workspace_id),

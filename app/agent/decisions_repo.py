@@ -8,11 +8,12 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from app.db.session import Conn
+from app.db.trips import Query
 
 
-async def insert_decision(
-    conn: Conn,
+def insert_decision_query(
     *,
+    decision_id: UUID | None = None,
     workspace_id: UUID | str,
     conversation_id: UUID | str | None,
     event_id: int | None,
@@ -25,17 +26,19 @@ async def insert_decision(
     prompt_tokens: int | None,
     completion_tokens: int | None,
     latency_ms: int | None,
-) -> UUID:
-    cur = await conn.execute(
+) -> Query:
+    """`decision_id`: chosen by the caller when it writes rows that refer to it in the same trip."""
+    return Query(
         """
         insert into public.ai_decisions
-            (workspace_id, conversation_id, webhook_event_id, decision, reply_text, confidence, reasons, sources,
+            (id, workspace_id, conversation_id, webhook_event_id, decision, reply_text, confidence, reasons, sources,
              model, prompt_tokens, completion_tokens, latency_ms)
-        values (%(ws)s, %(conv)s, %(event)s, %(decision)s, %(reply)s, %(confidence)s, %(reasons)s, %(sources)s,
+        values (coalesce(%(id)s, gen_random_uuid()), %(ws)s, %(conv)s, %(event)s, %(decision)s, %(reply)s, %(confidence)s, %(reasons)s, %(sources)s,
                 %(model)s, %(pt)s, %(ct)s, %(latency)s)
         returning id
         """,
         {
+            "id": decision_id,
             "ws": workspace_id,
             "conv": conversation_id,
             "event": event_id,
@@ -50,8 +53,6 @@ async def insert_decision(
             "latency": latency_ms,
         },
     )
-    row: Any = await cur.fetchone()
-    return UUID(str(row["id"]))
 
 
 async def get_decision(

@@ -16,6 +16,7 @@ from app.agent.graph import AgentDeps, run_config
 from app.agent.moderation import Moderator, profanity_scorer
 from app.config import Settings
 from app.db.session import Conn
+from app.db.trips import Query, fetch_one
 from app.kb.embeddings import EmbeddingUnavailable
 from app.kb.service import KnowledgeReader
 from app.logging import get_logger
@@ -143,8 +144,29 @@ async def record_decision(
     event_id: int | None,
     decision: Decision,
 ) -> UUID:
-    return await decisions_repo.insert_decision(
+    row = await fetch_one(
         conn,
+        record_decision_query(
+            workspace_id=workspace_id,
+            conversation_id=conversation_id,
+            event_id=event_id,
+            decision=decision,
+        ),
+    )
+    assert row is not None
+    return UUID(str(row["id"]))
+
+
+def record_decision_query(
+    *,
+    workspace_id: UUID | str,
+    conversation_id: UUID | str | None,
+    event_id: int | None,
+    decision: Decision,
+    decision_id: UUID | None = None,
+) -> Query:
+    return decisions_repo.insert_decision_query(
+        decision_id=decision_id,
         workspace_id=workspace_id,
         conversation_id=conversation_id,
         event_id=event_id,

@@ -9,6 +9,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from app.db.session import Conn
+from app.db.trips import Query, fetch_one
 
 # jsonb maps merged key by key (a PATCH of one channel keeps the others); the rest replaced.
 # A stored map that is not an object (written by an older version) is merged into as if empty.
@@ -43,10 +44,10 @@ async def update_settings(conn: Conn, workspace_id: UUID, changes: dict[str, Any
     )
 
 
-async def settings_row(conn: Conn, workspace_id: UUID | str) -> dict[str, Any] | None:
+def settings_row_query(workspace_id: UUID | str) -> Query:
     """The workspace's stored settings (all null when it has no row yet) with its name and
-    time zone; None when there is no such workspace."""
-    cur = await conn.execute(
+    time zone; no row when there is no such workspace."""
+    return Query(
         """
         select s.*, w.name as business_name, w.timezone
           from public.workspaces w left join public.ai_settings s on s.workspace_id = w.id
@@ -54,7 +55,10 @@ async def settings_row(conn: Conn, workspace_id: UUID | str) -> dict[str, Any] |
         """,
         {"ws": workspace_id},
     )
-    return await cur.fetchone()
+
+
+async def settings_row(conn: Conn, workspace_id: UUID | str) -> dict[str, Any] | None:
+    return await fetch_one(conn, settings_row_query(workspace_id))
 
 
 async def embedding_provider(conn: Conn, workspace_id: UUID | str) -> str | None:

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from app.conversations import repo
 from app.db.session import Conn
+from app.db.trips import Query, fetch_one, run
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,7 @@ class Thread:
     profile_due: bool
 
 
-async def thread_for(
-    conn: Conn,
+def thread_queries(
     *,
     workspace_id: UUID | str,
     social_account_id: UUID | str,
@@ -37,24 +37,30 @@ async def thread_for(
     username: str | None = None,
     display_name: str | None = None,
     profile_refresh_days: int = 30,
-) -> Thread:
-    contact = await repo.upsert_contact(
-        conn,
-        workspace_id=workspace_id,
-        social_account_id=social_account_id,
-        platform=platform,
-        external_id=customer,
-        username=username,
-        display_name=display_name,
-        profile_refresh_days=profile_refresh_days,
-    )
-    conversation = await repo.upsert_conversation(
-        conn,
-        workspace_id=workspace_id,
-        social_account_id=social_account_id,
-        contact_id=contact["id"],
-        channel=channel,
-    )
+) -> list[Query]:
+    """The customer's contact and conversation, created on first contact: two statements that
+    go in one message; `thread_from` reads their rows."""
+    return [
+        repo.upsert_contact_query(
+            workspace_id=workspace_id,
+            social_account_id=social_account_id,
+            platform=platform,
+            external_id=customer,
+            username=username,
+            display_name=display_name,
+            profile_refresh_days=profile_refresh_days,
+        ),
+        repo.upsert_conversation_query(
+            workspace_id=workspace_id,
+            social_account_id=social_account_id,
+            external_id=customer,
+            channel=channel,
+        ),
+    ]
+
+
+def thread_from(rows: list[list[dict[str, Any]]]) -> Thread:
+    [contact], [conversation] = rows[0], rows[1]
     return Thread(
         contact_id=contact["id"],
         conversation_id=conversation["id"],
@@ -74,19 +80,42 @@ async def record_inbound(
     sent_at: datetime,
 ) -> UUID | None:
     """The customer's message (a redelivery keeps the row it has); the customer now waits."""
-    message_id = await repo.insert_message(
-        conn,
+    insert, touch = record_inbound_queries(
         workspace_id=workspace_id,
         conversation_id=conversation_id,
-        direction="inbound",
-        sender="contact",
         platform_message_id=platform_message_id,
         text=text,
         attachments=attachments,
         sent_at=sent_at,
     )
-    await repo.touch_conversation(conn, conversation_id=conversation_id, inbound_at=sent_at)
-    return message_id
+    row = await fetch_one(conn, insert)
+    await run(conn, touch)
+    return row["id"] if row else None
+
+
+def record_inbound_queries(
+    *,
+    workspace_id: UUID | str,
+    conversation_id: UUID,
+    platform_message_id: str,
+    text: str | None,
+    attachments: list[Any],
+    sent_at: datetime,
+) -> list[Query]:
+    """`record_inbound` as statements to send with others; the first returns the message's id."""
+    return [
+        repo.insert_message_query(
+            workspace_id=workspace_id,
+            conversation_id=conversation_id,
+            direction="inbound",
+            sender="contact",
+            platform_message_id=platform_message_id,
+            text=text,
+            attachments=attachments,
+            sent_at=sent_at,
+        ),
+        repo.touch_conversation_query(conversation_id=conversation_id, inbound_at=sent_at),
+    ]
 
 
 async def record_comment_activity(conn: Conn, *, conversation_id: UUID, at: datetime) -> None:
@@ -132,22 +161,44 @@ async def record_sent(
     text: str | None,
     attachments: list[Any],
 ) -> None:
-    """Our message (the bot's or staff's) went out. The conversation row is written first: the
-    order a staff reply takes its locks in (conversation, then its outbound row)."""
-    await repo.touch_conversation(
-        conn, conversation_id=conversation_id, outbound_at=datetime.now(UTC)
-    )
-    await repo.insert_message(
-        conn,
+    """Our message (the bot's or staff's) went out."""
+    for query in record_sent_queries(
         workspace_id=workspace_id,
         conversation_id=conversation_id,
-        direction="outbound",
         sender=sender,
         platform_message_id=platform_message_id,
         text=text,
         attachments=attachments,
-        sent_at=None,
-    )
+    ):
+        await run(conn, query)
+
+
+def record_sent_queries(
+    *,
+    workspace_id: UUID | str,
+    conversation_id: UUID | str,
+    sender: str,
+    platform_message_id: str | None,
+    text: str | None,
+    attachments: list[Any],
+) -> list[Query]:
+    """`record_sent` as statements to send at once. The conversation row is written first: the
+    order a staff reply takes its locks in (conversation, then its outbound row)."""
+    return [
+        repo.touch_conversation_query(
+            conversation_id=conversation_id, outbound_at=datetime.now(UTC)
+        ),
+        repo.insert_message_query(
+            workspace_id=workspace_id,
+            conversation_id=conversation_id,
+            direction="outbound",
+            sender=sender,
+            platform_message_id=platform_message_id,
+            text=text,
+            attachments=attachments,
+            sent_at=None,
+        ),
+    ]
 
 
 async def hand_to_staff(

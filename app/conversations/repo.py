@@ -11,6 +11,7 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from app.db.session import Conn
+from app.db.trips import Query, fetch_all, fetch_one, one_row, statement
 
 # the customer's last message is not answered yet: since when they wait
 WAITING_SINCE = """(case when c.last_inbound_at is not null
@@ -148,8 +149,7 @@ async def hold_for_staff(conn: Conn, *, conversation_id: UUID | str) -> None:
     )
 
 
-async def upsert_contact(
-    conn: Conn,
+def upsert_contact_query(
     *,
     workspace_id: UUID | str,
     social_account_id: UUID | str,
@@ -158,10 +158,10 @@ async def upsert_contact(
     username: str | None = None,
     display_name: str | None = None,
     profile_refresh_days: int = 30,
-) -> dict[str, Any]:
+) -> Query:
     """The contact's id, and `profile_due`: an Instagram contact whose profile was never read,
     or was read before `profile_after` (the worker then reads it from Meta)."""
-    cur = await conn.execute(
+    return Query(
         """
         insert into public.contacts (workspace_id, social_account_id, platform, external_id, username, display_name, last_seen_at)
         values (%(ws)s, %(acct)s, %(platform)s, %(ext)s, %(username)s, %(name)s, now())
@@ -183,35 +183,27 @@ async def upsert_contact(
             "refresh_days": profile_refresh_days,
         },
     )
-    row = await cur.fetchone()
-    assert row is not None
-    return row
 
 
-async def upsert_conversation(
-    conn: Conn,
-    *,
-    workspace_id: UUID | str,
-    social_account_id: UUID | str,
-    contact_id: UUID | str,
-    channel: str,
-) -> dict[str, Any]:
-    cur = await conn.execute(
+def upsert_conversation_query(
+    *, workspace_id: UUID | str, social_account_id: UUID | str, external_id: str, channel: str
+) -> Query:
+    """The conversation with the contact `external_id` (written by `upsert_contact_query` just
+    before, in the same transaction: both go in one message)."""
+    return Query(
         """
         insert into public.conversations (workspace_id, social_account_id, contact_id, channel)
-        values (%(ws)s, %(acct)s, %(contact)s, %(channel)s)
+        select %(ws)s, %(acct)s, ct.id, %(channel)s
+          from public.contacts ct
+         where ct.social_account_id = %(acct)s and ct.external_id = %(ext)s
         on conflict (social_account_id, contact_id, channel) do update set updated_at = now()
         returning id, owner, status, last_inbound_at, last_outbound_at
         """,
-        {"ws": workspace_id, "acct": social_account_id, "contact": contact_id, "channel": channel},
+        {"ws": workspace_id, "acct": social_account_id, "ext": external_id, "channel": channel},
     )
-    row = await cur.fetchone()
-    assert row is not None
-    return row
 
 
-async def insert_message(
-    conn: Conn,
+def insert_message_query(
     *,
     workspace_id: UUID | str,
     conversation_id: UUID | str,
@@ -221,10 +213,10 @@ async def insert_message(
     text: str | None,
     attachments: list[Any],
     sent_at: datetime | None,
-) -> UUID | None:
-    """The message's id; a platform message stored already (a redelivery, or both the webhook
-    and reconciliation saw it) keeps its row and returns that id."""
-    cur = await conn.execute(
+) -> Query:
+    """A platform message stored already (a redelivery, or both the webhook and reconciliation
+    saw it) keeps its row and returns that id."""
+    return Query(
         """
         insert into public.messages
             (workspace_id, conversation_id, direction, sender, platform_message_id, text, attachments, sent_at)
@@ -243,19 +235,19 @@ async def insert_message(
             "sent_at": sent_at,
         },
     )
-    row = await cur.fetchone()
-    return row["id"] if row else None
 
 
-async def touch_conversation(
-    conn: Conn,
+insert_message = one_row(insert_message_query)
+
+
+def touch_conversation_query(
     *,
     conversation_id: UUID | str,
     inbound_at: datetime | None = None,
     outbound_at: datetime | None = None,
     owner: str | None = None,
-) -> None:
-    await conn.execute(
+) -> Query:
+    return Query(
         """
         update public.conversations set
             last_inbound_at = greatest(last_inbound_at, %(inbound)s),
@@ -266,6 +258,9 @@ async def touch_conversation(
         """,
         {"id": conversation_id, "inbound": inbound_at, "outbound": outbound_at, "owner": owner},
     )
+
+
+touch_conversation = statement(touch_conversation_query)
 
 
 async def platform_message_ids(conn: Conn, *, conversation_id: UUID | str | None) -> set[str]:
@@ -280,12 +275,10 @@ async def platform_message_ids(conn: Conn, *, conversation_id: UUID | str | None
     return {row["platform_message_id"] for row in await cur.fetchall()}
 
 
-async def claim_profile_fetch(
-    conn: Conn, *, contact_id: UUID | str, refresh_days: int
-) -> dict[str, Any] | None:
+def claim_profile_fetch_query(*, contact_id: UUID | str, refresh_days: int) -> Query:
     """The contact and its account's token, when its profile is due and nobody else is reading
-    it (marking it read now is the claim)."""
-    cur = await conn.execute(
+    it (marking it read now is the claim); no row otherwise."""
+    return Query(
         """
         update public.contacts c set profile_fetched_at = now()
           from public.social_accounts a
@@ -297,18 +290,16 @@ async def claim_profile_fetch(
         """,
         {"id": contact_id, "days": refresh_days},
     )
-    return await cur.fetchone()
 
 
-async def store_profile(
-    conn: Conn,
+def store_profile_query(
     *,
     contact_id: UUID | str,
     username: str | None,
     display_name: str | None,
     avatar_url: str | None,
-) -> None:
-    await conn.execute(
+) -> Query:
+    return Query(
         """
         update public.contacts
            set username = coalesce(%(username)s, username),
@@ -328,8 +319,8 @@ async def release_profile_fetch(conn: Conn, *, contact_id: UUID | str) -> None:
     )
 
 
-async def read_conversation(conn: Conn, *, conversation_id: UUID | str) -> dict[str, Any] | None:
-    cur = await conn.execute(
+def read_conversation_query(*, conversation_id: UUID | str) -> Query:
+    return Query(
         """
         select c.id, c.workspace_id, c.owner, c.channel, c.social_account_id, c.last_inbound_at,
                ct.external_id as contact_external_id,
@@ -340,41 +331,55 @@ async def read_conversation(conn: Conn, *, conversation_id: UUID | str) -> dict[
         """,
         {"id": conversation_id},
     )
-    return await cur.fetchone()
+
+
+async def read_conversation(conn: Conn, *, conversation_id: UUID | str) -> dict[str, Any] | None:
+    return await fetch_one(conn, read_conversation_query(conversation_id=conversation_id))
+
+
+# inbound messages after our (or staff's) last outbound one
+_UNANSWERED = """
+  from public.messages m
+ where m.conversation_id = %(id)s and m.direction = 'inbound'
+   and m.sent_at > coalesce((select max(sent_at) from public.messages o
+                              where o.conversation_id = %(id)s and o.direction = 'outbound'), '-infinity')
+"""
+
+
+def unanswered_messages_query(*, conversation_id: UUID | str) -> Query:
+    """Oldest first."""
+    return Query(
+        "select id, text, attachments, sent_at" + _UNANSWERED + " order by m.sent_at, m.created_at",
+        {"id": conversation_id},
+    )
 
 
 async def unanswered_messages(conn: Conn, *, conversation_id: UUID | str) -> list[dict[str, Any]]:
-    """Inbound messages after our (or staff's) last outbound one, oldest first."""
-    cur = await conn.execute(
-        """
-        select id, text, attachments, sent_at from public.messages m
-         where m.conversation_id = %(id)s and m.direction = 'inbound'
-           and m.sent_at > coalesce((select max(sent_at) from public.messages o
-                                      where o.conversation_id = %(id)s and o.direction = 'outbound'), '-infinity')
-         order by m.sent_at, m.created_at
-        """,
-        {"id": conversation_id},
-    )
-    return await cur.fetchall()
+    return await fetch_all(conn, unanswered_messages_query(conversation_id=conversation_id))
 
 
-async def history(
-    conn: Conn, *, conversation_id: UUID | str, before: Any, limit: int
-) -> list[tuple[str, str]]:
-    cur = await conn.execute(
+def history_query(*, conversation_id: UUID | str, limit: int) -> Query:
+    """The `limit` messages before the first unanswered one, oldest first (see `history`)."""
+    return Query(
         """
         select direction, text from (
             select direction, text, sent_at from public.messages
-             where conversation_id = %(id)s and sent_at < %(before)s and text is not null
+             where conversation_id = %(id)s and text is not null
+               and sent_at < (select min(m.sent_at) from public.messages m
+                               where m.conversation_id = %(id)s and m.direction = 'inbound'
+                                 and m.sent_at > coalesce((select max(sent_at) from public.messages o
+                                                            where o.conversation_id = %(id)s
+                                                              and o.direction = 'outbound'), '-infinity'))
              order by sent_at desc limit %(limit)s
         ) recent order by sent_at
         """,
-        {"id": conversation_id, "before": before, "limit": limit},
+        {"id": conversation_id, "limit": limit},
     )
-    return [
-        ("customer" if r["direction"] == "inbound" else "business", r["text"])
-        for r in await cur.fetchall()
-    ]
+
+
+def history(rows: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The rows of `history_query` as the agent reads them: (who, text)."""
+    return [("customer" if r["direction"] == "inbound" else "business", r["text"]) for r in rows]
 
 
 async def return_idle_to_bot(

@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from app.config import Settings
 from app.conversations import repo
 from app.db.session import Claims, Pool, tenant_session
+from app.db.trips import one_trip
 from app.logging import get_logger
 from app.platforms.meta.account_clients import clients_for
 from app.platforms.meta.errors import GraphAPIError
@@ -34,10 +35,14 @@ async def refresh_profile(
 ) -> str:
     """`stored`, `skipped` (not due, or another worker has it) or `failed`."""
     claims = Claims.for_worker(workspace_id)
-    async with tenant_session(pool, claims) as conn:
-        contact = await repo.claim_profile_fetch(
-            conn, contact_id=contact_id, refresh_days=settings.profile_refresh_days
-        )
+    [claimed] = await one_trip(
+        pool,
+        claims,
+        repo.claim_profile_fetch_query(
+            contact_id=contact_id, refresh_days=settings.profile_refresh_days
+        ),
+    )
+    contact = claimed[0] if claimed else None
     if contact is None or contact["platform"] != "instagram":
         return "skipped"
     try:
@@ -55,14 +60,16 @@ async def refresh_profile(
                 conn, account_id=contact["social_account_id"], exc=exc, settings=settings
             )
         return "failed"
-    async with tenant_session(pool, claims) as conn:
-        await repo.store_profile(
-            conn,
+    await one_trip(
+        pool,
+        claims,
+        repo.store_profile_query(
             contact_id=contact_id,
             username=_text(profile.get("username"), 100),
             display_name=_text(profile.get("name"), 200),
             avatar_url=_text(profile.get("profile_pic"), 2000),
-        )
+        ),
+    )
     return "stored"
 
 

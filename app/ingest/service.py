@@ -15,7 +15,8 @@ from uuid import UUID
 from app.comments import repo as comments_repo
 from app.conversations import record as conversations
 from app.db.leases import renewing
-from app.db.session import Claims, Conn, Pool, tenant_session
+from app.db.session import Claims, Pool, tenant_session
+from app.db.trips import Trip, one_trip, run, tenant_trip
 from app.escalations import service as escalations
 from app.integrations import events as integration_events
 from app.logging import get_logger
@@ -70,8 +71,16 @@ class ProcessOutcome:
 
 
 async def _store_customer_message(
-    conn: Conn, event: dict[str, Any], payload: dict[str, Any], *, profile_refresh_days: int
+    trip: Trip,
+    event: dict[str, Any],
+    payload: dict[str, Any],
+    *,
+    profile_refresh_days: int,
+    lease_s: float,
 ) -> ProcessOutcome:
+    """Stores the message or comment and leaves the event `processing` (held for the burst
+    window and the decision; renewed while the agent thinks). A DM goes in two messages to the
+    database, the second with the commit (app/db/trips.py)."""
     kind = event["kind"]
     data = payload.get("data") or {}
     sender = payload.get("sender_id")
@@ -81,48 +90,22 @@ async def _store_customer_message(
         return ProcessOutcome("ignored", "our own account")
     channel = CHANNEL_BY_KIND[kind]
     ws, account = event["workspace_id"], event["social_account_id"]
-    thread = await conversations.thread_for(
-        conn,
-        workspace_id=ws,
-        social_account_id=account,
-        platform=event["platform"],
-        channel=channel,
-        customer=sender,
-        username=data.get("username"),
-        display_name=data.get("profile_name"),
-        profile_refresh_days=profile_refresh_days,
+    thread = conversations.thread_from(
+        await trip.send(
+            *conversations.thread_queries(
+                workspace_id=ws,
+                social_account_id=account,
+                platform=event["platform"],
+                channel=channel,
+                customer=sender,
+                username=data.get("username"),
+                display_name=data.get("profile_name"),
+                profile_refresh_days=profile_refresh_days,
+            )
+        )
     )
     occurred = event["occurred_at"] or event["received_at"]
-    message_id = None
-    if kind == "ig_comment":
-        await comments_repo.insert_comment(
-            conn,
-            workspace_id=ws,
-            social_account_id=account,
-            conversation_id=thread.conversation_id,
-            platform_comment_id=payload["platform_id"],
-            media_id=data.get("media_id"),
-            parent_id=data.get("parent_id"),
-            from_id=sender,
-            from_username=data.get("username"),
-            text=payload.get("text"),
-            commented_at=occurred,
-        )
-        await conversations.record_comment_activity(
-            conn, conversation_id=thread.conversation_id, at=occurred
-        )
-    else:
-        message_id = await conversations.record_inbound(
-            conn,
-            workspace_id=ws,
-            conversation_id=thread.conversation_id,
-            platform_message_id=payload["platform_id"],
-            text=payload.get("text"),
-            attachments=payload.get("attachments") or [],
-            sent_at=occurred,
-        )
-    await integration_events.record(
-        conn,
+    received = integration_events.record_query(
         ws,
         integration_events.COMMENT_RECEIVED
         if kind == "ig_comment"
@@ -142,6 +125,45 @@ async def _store_customer_message(
             "sent_at": occurred,
         },
     )
+    processing = events_repo.set_event_status_query(
+        event_id=event["id"], status="processing", lease_s=lease_s
+    )
+    message_id = None
+    if kind == "ig_comment":
+        conn = trip.conn
+        await comments_repo.insert_comment(
+            conn,
+            workspace_id=ws,
+            social_account_id=account,
+            conversation_id=thread.conversation_id,
+            platform_comment_id=payload["platform_id"],
+            media_id=data.get("media_id"),
+            parent_id=data.get("parent_id"),
+            from_id=sender,
+            from_username=data.get("username"),
+            text=payload.get("text"),
+            commented_at=occurred,
+        )
+        await conversations.record_comment_activity(
+            conn, conversation_id=thread.conversation_id, at=occurred
+        )
+        await run(conn, received)
+        await run(conn, processing)
+    else:
+        rows = await trip.send(
+            *conversations.record_inbound_queries(
+                workspace_id=ws,
+                conversation_id=thread.conversation_id,
+                platform_message_id=payload["platform_id"],
+                text=payload.get("text"),
+                attachments=payload.get("attachments") or [],
+                sent_at=occurred,
+            ),
+            received,
+            processing,
+            commit=True,
+        )
+        message_id = rows[0][0]["id"] if rows[0] else None
     item = InboundItem(
         event_id=event["id"],
         workspace_id=ws,
@@ -162,8 +184,9 @@ async def _store_customer_message(
 
 
 async def _handle_echo(
-    conn: Conn, event: dict[str, Any], payload: dict[str, Any], app_name: str
+    trip: Trip, event: dict[str, Any], payload: dict[str, Any], app_name: str
 ) -> ProcessOutcome:
+    conn = trip.conn
     data = payload.get("data") or {}
     outbound_id = outbound_id_from(data.get("metadata"))
     if outbound_id:
@@ -189,13 +212,16 @@ async def _handle_echo(
     # Somebody replied from the platform's own app: a human holds this conversation now.
     ws, account = event["workspace_id"], event["social_account_id"]
     channel = CHANNEL_BY_KIND[event["kind"]]
-    thread = await conversations.thread_for(
-        conn,
-        workspace_id=ws,
-        social_account_id=account,
-        platform="whatsapp" if channel == "whatsapp" else "instagram",
-        channel=channel,
-        customer=customer,
+    thread = conversations.thread_from(
+        await trip.send(
+            *conversations.thread_queries(
+                workspace_id=ws,
+                social_account_id=account,
+                platform="whatsapp" if channel == "whatsapp" else "instagram",
+                channel=channel,
+                customer=customer,
+            )
+        )
     )
     await conversations.record_app_reply(
         conn,
@@ -215,7 +241,7 @@ async def _handle_echo(
 
 
 async def record_event(
-    conn: Conn,
+    trip: Trip,
     *,
     event_id: int,
     workspace_id: UUID | str,
@@ -224,32 +250,33 @@ async def record_event(
 ) -> ProcessOutcome:
     """Inside the caller's worker transaction: store what the event says, mark it, and return
     the customer's message when there is one to answer."""
-    event = await events_repo.lock_event(conn, event_id=event_id, workspace_id=workspace_id)
-    if event is None:
+    [locked] = await trip.send(
+        events_repo.lock_event_query(event_id=event_id, workspace_id=workspace_id)
+    )
+    if not locked:
         return ProcessOutcome("missing", "no such event in this workspace")
+    event = locked[0]
     if event["status"] in FINISHED:
         return ProcessOutcome(event["status"], "already processed")
     payload = event["payload"]
     kind = event["kind"]
     if kind in ECHOES:
-        outcome = await _handle_echo(conn, event, payload, ECHOES[kind])
+        outcome = await _handle_echo(trip, event, payload, ECHOES[kind])
     elif kind in CHANNEL_BY_KIND:
         outcome = await _store_customer_message(
-            conn, event, payload, profile_refresh_days=profile_refresh_days
+            trip, event, payload, profile_refresh_days=profile_refresh_days, lease_s=lease_s
         )
     else:
         # reactions, reads, edits, deletions, referrals, mentions, statuses: kept as events
         outcome = ProcessOutcome("done", f"{kind} recorded")
     # A customer's message stays `processing` until its reply is decided (in that transaction) or,
     # for comments, planned (finish_event); a crash in between leaves it for the sweeper, and
-    # replaying it is safe.
-    if outcome.inbound is not None:
-        # held for the burst window and the decision; renewed while the agent thinks
-        await events_repo.set_event_status(
-            conn, event_id=event_id, status="processing", lease_s=lease_s
+    # replaying it is safe. _store_customer_message marked it so already.
+    if outcome.inbound is None:
+        await trip.send(
+            events_repo.set_event_status_query(event_id=event_id, status=outcome.status),
+            commit=True,
         )
-    else:
-        await events_repo.set_event_status(conn, event_id=event_id, status=outcome.status)
     return outcome
 
 
@@ -264,16 +291,22 @@ async def leased(
         return
 
     async def renew() -> None:
-        async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
-            await events_repo.renew_lease(conn, event_id=event_id, lease_s=lease_s)
+        await one_trip(
+            pool,
+            Claims.for_worker(workspace_id),
+            events_repo.renew_lease_query(event_id=event_id, lease_s=lease_s),
+        )
 
     async with renewing(lease_s, renew):
         yield
 
 
 async def finish_event(pool: Pool, *, event_id: int, workspace_id: str) -> None:
-    async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
-        await events_repo.set_event_status(conn, event_id=event_id, status="done")
+    await one_trip(
+        pool,
+        Claims.for_worker(workspace_id),
+        events_repo.set_event_status_query(event_id=event_id, status="done"),
+    )
 
 
 async def fail_event(pool: Pool, *, event_id: int, workspace_id: str, error: str) -> None:
@@ -293,9 +326,9 @@ async def process_event(
     lease_s: float,
     profile_refresh_days: int = 30,
 ) -> ProcessOutcome:
-    async with tenant_session(pool, Claims.for_worker(workspace_id)) as conn:
+    async with tenant_trip(pool, Claims.for_worker(workspace_id)) as trip:
         outcome = await record_event(
-            conn,
+            trip,
             event_id=event_id,
             workspace_id=workspace_id,
             lease_s=lease_s,

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from app.db.session import Conn
+from app.db.trips import Query
 from app.integrations import repo
 
 MESSAGE_RECEIVED = "message.received"
@@ -48,4 +49,11 @@ async def record(
     insert (nothing to do for a workspace without integrations)."""
     return await repo.enqueue_event(
         conn, workspace_id=workspace_id, event=envelope(workspace_id, event_type, data)
+    )
+
+
+def record_query(workspace_id: UUID | str, event_type: str, data: dict[str, Any]) -> Query:
+    """`record` as a statement to send with others."""
+    return repo.enqueue_event_query(
+        workspace_id=workspace_id, event=envelope(workspace_id, event_type, data)
     )

@@ -12,6 +12,7 @@ from psycopg.types.json import Jsonb
 
 from app.db.keyset import after_key, after_params
 from app.db.session import Conn
+from app.db.trips import Query
 
 _ENDPOINT = (
     "id, url, events, description, enabled, disabled_reason, consecutive_failures, created_by,"
@@ -107,8 +108,14 @@ async def delete_endpoint(conn: Conn, *, workspace_id: UUID, endpoint_id: UUID) 
 
 
 async def enqueue_event(conn: Conn, *, workspace_id: UUID | str, event: dict[str, Any]) -> int:
+    query = enqueue_event_query(workspace_id=workspace_id, event=event)
+    cur = await conn.execute(query.text, query.params)
+    return cur.rowcount
+
+
+def enqueue_event_query(*, workspace_id: UUID | str, event: dict[str, Any]) -> Query:
     """A delivery of `event` for each enabled endpoint subscribed to its type."""
-    cur = await conn.execute(
+    return Query(
         """
         insert into public.webhook_deliveries (workspace_id, endpoint_id, event_id, event_type, payload)
         select e.workspace_id, e.id, %(event_id)s, %(type)s, %(payload)s
@@ -122,7 +129,6 @@ async def enqueue_event(conn: Conn, *, workspace_id: UUID | str, event: dict[str
             "payload": Jsonb(event),
         },
     )
-    return cur.rowcount
 
 
 async def enqueue_for_endpoint(

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from app.db.keyset import after_key, after_params
 from app.db.session import Conn
+from app.db.trips import Query, all_rows
 
 _DOC_COLUMNS = """id, title, source_type, filename, byte_size, status, pages_total, pages_read, chunks_total,
     chunks_embedded, error, embedding_model, created_at, updated_at"""
@@ -132,8 +133,7 @@ async def insert_chunks(
         )
 
 
-async def hybrid_search(
-    conn: Conn,
+def hybrid_search_query(
     *,
     workspace_id: UUID | str,
     query: str,
@@ -142,9 +142,9 @@ async def hybrid_search(
     dimensions: int,
     limit: int,
     exact_limit: int = 20000,
-) -> list[dict[str, Any]]:
+) -> Query:
     """`exact_limit`: a workspace with at most this many chunks (for the model) is searched exactly."""
-    cur = await conn.execute(
+    return Query(
         "select * from app.kb_hybrid_search(%(ws)s, %(q)s, %(e)s::vector, %(model)s, %(dims)s, %(limit)s,"
         " exact_limit => %(exact)s)",
         {
@@ -157,7 +157,9 @@ async def hybrid_search(
             "exact": exact_limit,
         },
     )
-    return await cur.fetchall()
+
+
+hybrid_search = all_rows(hybrid_search_query)
 
 
 # ---- FAQ
@@ -255,17 +257,16 @@ async def set_faq_embedding(
     )
 
 
-async def search_faq(
-    conn: Conn,
+def search_faq_query(
     *,
     workspace_id: UUID | str,
     query: str,
     embedding: list[float],
     model: str,
     limit: int,
-) -> list[dict[str, Any]]:
+) -> Query:
     """A workspace's FAQ is small: an exact scan ranks it; full-text match is a tie-breaker."""
-    cur = await conn.execute(
+    return Query(
         """
         select id, question, answer,
                1 - (embedding <=> %(e)s::vector) as similarity,
@@ -277,7 +278,6 @@ async def search_faq(
         """,
         {"ws": workspace_id, "q": query, "e": str(embedding), "model": model, "limit": limit},
     )
-    return await cur.fetchall()
 
 
 async def chunks_needing_model(

@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 from app.agent import settings_repo
 from app.config import Settings
 from app.db.session import Claims, Pool, tenant_session
+from app.db.trips import Query, fetch_all, tenant_trip
 from app.errors import AppError, InvalidInput, NotFound, PayloadTooLarge
 from app.kb import repo
 from app.kb.chunking import chunk_pages
@@ -264,20 +265,18 @@ class KnowledgeReader:
             return await repo.list_faq(conn, workspace_id=UUID(self.workspace_id), limit=limit)
 
     async def search_many(self, queries: list[str], *, limit: int) -> list[list[SearchHit]]:
-        """Several queries' hits, embedded first and searched in one short session."""
+        """Several queries' hits, embedded first and searched in one short transaction sent
+        in one message (app/db/trips.py)."""
         vectors = [await self.embedder.embed_query(q) for q in queries]
-        async with tenant_session(self.pool, self.claims) as conn:
-            return [
-                await search_with_vector(
-                    conn,
-                    self.embedder,
-                    workspace_id=self.workspace_id,
-                    query=query,
-                    vector=vector,
-                    limit=limit,
-                )
-                for query, vector in zip(queries, vectors, strict=True)
-            ]
+        searches = [
+            _search_queries(
+                self.embedder, workspace_id=self.workspace_id, query=q, vector=v, limit=limit
+            )
+            for q, v in zip(queries, vectors, strict=True)
+        ]
+        async with tenant_trip(self.pool, self.claims) as trip:
+            rows = await trip.send(*(q for pair in searches for q in pair), commit=True)
+        return [_hits(rows[2 * n], rows[2 * n + 1]) for n in range(len(queries))]
 
 
 async def search(
@@ -304,23 +303,37 @@ async def search_with_vector(
     vector: list[float],
     limit: int,
 ) -> list[SearchHit]:
-    chunks = await repo.hybrid_search(
-        conn,
-        workspace_id=workspace_id,
-        query=query,
-        embedding=vector,
-        model=embedder.model_id,
-        dimensions=embedder.dimensions,
-        limit=limit,
+    chunks, faqs = _search_queries(
+        embedder, workspace_id=workspace_id, query=query, vector=vector, limit=limit
     )
-    faqs = await repo.search_faq(
-        conn,
-        workspace_id=workspace_id,
-        query=query,
-        embedding=vector,
-        model=embedder.model_id,
-        limit=FAQ_HITS,
+    return _hits(await fetch_all(conn, chunks), await fetch_all(conn, faqs))
+
+
+def _search_queries(
+    embedder: Embedder, *, workspace_id: UUID | str, query: str, vector: list[float], limit: int
+) -> tuple[Query, Query]:
+    """Chunks (hybrid) and FAQ answers for one query."""
+    return (
+        repo.hybrid_search_query(
+            workspace_id=workspace_id,
+            query=query,
+            embedding=vector,
+            model=embedder.model_id,
+            dimensions=embedder.dimensions,
+            limit=limit,
+        ),
+        repo.search_faq_query(
+            workspace_id=workspace_id,
+            query=query,
+            embedding=vector,
+            model=embedder.model_id,
+            limit=FAQ_HITS,
+        ),
     )
+
+
+def _hits(chunks: list[dict[str, Any]], faqs: list[dict[str, Any]]) -> list[SearchHit]:
+    """Best first."""
     hits = [
         SearchHit(
             "faq",

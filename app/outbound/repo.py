@@ -10,10 +10,10 @@ from psycopg.types.json import Jsonb
 
 from app.db.keyset import after_key, after_params
 from app.db.session import Conn
+from app.db.trips import Query, fetch_one, one_row, statement
 
 
-async def create_outbound(
-    conn: Conn,
+def create_outbound_query(
     *,
     workspace_id: UUID | str,
     conversation_id: UUID | str | None,
@@ -25,11 +25,11 @@ async def create_outbound(
     lease_s: float,
     decision_id: UUID | None = None,
     sender: str = "bot",
-) -> dict[str, Any]:
+) -> Query:
     """The message for this key: new, or the one a previous (crashed, retried, duplicated) run
     wrote, never a second one. `created` tells which. A new one is leased to its writer, who
     sends it at once; if the writer dies first, the requeue job takes it when the lease ends."""
-    cur = await conn.execute(
+    return Query(
         """
         insert into public.outbound_messages
             (workspace_id, conversation_id, social_account_id, idempotency_key, kind, recipient, payload, decision_id, sender,
@@ -52,17 +52,20 @@ async def create_outbound(
             "lease": lease_s,
         },
     )
-    row = await cur.fetchone()
-    assert row is not None
-    return row
 
 
-async def find_by_key(conn: Conn, *, idempotency_key: str) -> dict[str, Any] | None:
-    cur = await conn.execute(
+create_outbound = one_row(create_outbound_query)
+
+
+def find_by_key_query(*, idempotency_key: str) -> Query:
+    return Query(
         "select id, status from public.outbound_messages where idempotency_key = %(key)s",
         {"key": idempotency_key},
     )
-    return await cur.fetchone()
+
+
+async def find_by_key(conn: Conn, *, idempotency_key: str) -> dict[str, Any] | None:
+    return await fetch_one(conn, find_by_key_query(idempotency_key=idempotency_key))
 
 
 async def get_outbound(conn: Conn, *, outbound_id: UUID | str) -> dict[str, Any] | None:
@@ -74,9 +77,9 @@ async def get_outbound(conn: Conn, *, outbound_id: UUID | str) -> dict[str, Any]
     return await cur.fetchone()
 
 
-async def claim_for_send(conn: Conn, *, outbound_id: UUID | str) -> dict[str, Any] | None:
+def claim_for_send_query(*, outbound_id: UUID | str) -> Query:
     """Locks the message and its conversation's state for the send decision."""
-    cur = await conn.execute(
+    return Query(
         """
         select o.id, o.workspace_id, o.conversation_id, o.social_account_id, o.kind, o.recipient, o.payload, o.status,
                o.attempts, o.sender, o.created_at, o.updated_at, o.lease_until, c.owner, c.last_inbound_at, c.channel,
@@ -90,11 +93,9 @@ async def claim_for_send(conn: Conn, *, outbound_id: UUID | str) -> dict[str, An
         """,
         {"id": outbound_id},
     )
-    return await cur.fetchone()
 
 
-async def set_status(
-    conn: Conn,
+def set_status_query(
     *,
     outbound_id: UUID | str,
     status: str,
@@ -102,10 +103,10 @@ async def set_status(
     platform_message_id: str | None = None,
     count_attempt: bool = False,
     lease_s: float | None = None,
-) -> None:
+) -> Query:
     """`lease_s`: who set the status owns the send that long (sending it, or retrying it later);
     without one, the requeue job may hand it to any worker."""
-    await conn.execute(
+    return Query(
         """
         update public.outbound_messages
            set status = %(status)s, last_error = %(error)s, updated_at = now(),
@@ -124,6 +125,9 @@ async def set_status(
             "lease": lease_s,
         },
     )
+
+
+set_status = statement(set_status_query)
 
 
 async def mark_sent_by_echo(

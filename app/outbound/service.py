@@ -24,6 +24,7 @@ from app.conversations import repo as conversations_repo
 from app.db.leases import renewing
 from app.db.retry import retrying_conflicts
 from app.db.session import Claims, Pool, privileged_session, tenant_session
+from app.db.trips import tenant_trip
 from app.errors import AppError
 from app.escalations import service as escalations
 from app.integrations import events as integration_events
@@ -168,8 +169,11 @@ async def send_outbound(
 ) -> SendOutcome:
     claims = Claims.for_worker(workspace_id)
     now = now or datetime.now(UTC)
-    async with tenant_session(pool, claims) as conn:
-        row = await repo.claim_for_send(conn, outbound_id=outbound_id)
+    # sent in two messages (app/db/trips.py): the claim, then the decision with the commit
+    async with tenant_trip(pool, claims) as trip:
+        [claimed] = await trip.send(repo.claim_for_send_query(outbound_id=outbound_id))
+        row = claimed[0] if claimed else None
+        conn = trip.conn
         if row is None or row["status"] in ("sent", "dead", "cancelled"):
             return SendOutcome(SendResult.SKIPPED)
         if row["status"] in ("sending", "unconfirmed"):
@@ -200,12 +204,14 @@ async def send_outbound(
             await _escalate(conn, row, reason)
             return SendOutcome(SendResult.ESCALATED, error=reason)
         # the lease outlasts one Graph call: while it runs, nobody else touches this send
-        await repo.set_status(
-            conn,
-            outbound_id=outbound_id,
-            status="sending",
-            count_attempt=True,
-            lease_s=settings.send_lease_s,
+        await trip.send(
+            repo.set_status_query(
+                outbound_id=outbound_id,
+                status="sending",
+                count_attempt=True,
+                lease_s=settings.send_lease_s,
+            ),
+            commit=True,
         )
 
     async def renew() -> None:
@@ -280,30 +286,37 @@ async def _record_sent(
         "private_reply",
         "comment_reply",
     )
-    async with tenant_session(pool, claims) as conn:
-        if in_thread:
-            await conversations.record_sent(
-                conn,
-                workspace_id=row["workspace_id"],
-                conversation_id=row["conversation_id"],
-                sender=row["sender"],
-                platform_message_id=platform_id,
-                text=row["payload"].get("text"),
-                attachments=[{"type": "image", "url": image}]
-                if (image := row["payload"].get("image_url"))
-                else [],
-            )
-        await repo.set_status(
-            conn, outbound_id=row["id"], status="sent", platform_message_id=platform_id
+    queries = (
+        conversations.record_sent_queries(
+            workspace_id=row["workspace_id"],
+            conversation_id=row["conversation_id"],
+            sender=row["sender"],
+            platform_message_id=platform_id,
+            text=row["payload"].get("text"),
+            attachments=[{"type": "image", "url": image}]
+            if (image := row["payload"].get("image_url"))
+            else [],
         )
-        if row["kind"] in ("comment_reply", "private_reply", "hide_comment"):
+        if in_thread
+        else []
+    )
+    queries.append(
+        repo.set_status_query(outbound_id=row["id"], status="sent", platform_message_id=platform_id)
+    )
+    comment = row["kind"] in ("comment_reply", "private_reply", "hide_comment")
+    clear_token = token_health.needs_clearing(row)
+    # a DM's record goes in one message with its commit (app/db/trips.py)
+    async with tenant_trip(pool, claims) as trip:
+        await trip.send(*queries, commit=not (comment or clear_token))
+        conn = trip.conn
+        if comment:
             await comments_repo.record_sent(
                 conn,
                 workspace_id=row["workspace_id"],
                 platform_comment_id=row["recipient"],
                 kind=row["kind"],
             )
-        if token_health.needs_clearing(row):
+        if clear_token:
             await token_health.record_success(conn, account_id=row["social_account_id"])
 
 

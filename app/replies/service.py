@@ -12,18 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import uuid4
 
 from langchain_core.language_models import BaseChatModel
 
-from app.agent.ai_settings import AiSettings, load_ai_settings
+from app.agent import settings_repo
+from app.agent.ai_settings import AiSettings, ai_settings_from, load_ai_settings
 from app.agent.decisions import Action, Decision
 from app.agent.moderation import Moderator
 from app.agent.responder import holding_reply
-from app.agent.service import ChatModels, record_decision, run_agent
+from app.agent.service import ChatModels, record_decision, record_decision_query, run_agent
 from app.config import Settings
 from app.conversations import record as conversations
 from app.conversations import repo as conversations_repo
 from app.db.session import Claims, Conn, Pool, tenant_session
+from app.db.trips import Query, Trip, one_trip, tenant_trip
 from app.escalations import service as escalations
 from app.ingest.service import InboundItem, leased
 from app.kb.embeddings import Embedders
@@ -104,23 +107,21 @@ async def plan_conversation_reply(
     the conversation's lock, that nothing changed meanwhile (a newer message, a staff take-over,
     auto-reply switched off, another worker's decision): if something did, this run stands down
     and never sends a stale draft. The triggering event is finished with the decision; before
-    that nothing is finished, so a crash leaves it to the sweeper."""
+    that nothing is finished, so a crash leaves it to the sweeper. Each transaction goes to the
+    database in one or two messages (app/db/trips.py), so none waits idle on a busy worker."""
     claims = Claims.for_worker(workspace_id)
-    async with tenant_session(pool, claims) as conn:
-        context = await _reply_context(
-            conn,
-            kit,
-            workspace_id=workspace_id,
-            conversation_id=conversation_id,
-            message_id=message_id,
-        )
-        if isinstance(context, Planned):
-            await _finish(conn, event_id)
-            return context
-        if event_id is not None:  # this run holds the event from here (a retry may come late)
-            await events_repo.renew_lease(
-                conn, event_id=event_id, lease_s=kit.settings.event_lease_s
-            )
+    context = await _reply_context(
+        pool,
+        kit,
+        workspace_id=workspace_id,
+        conversation_id=conversation_id,
+        message_id=message_id,
+        event_id=event_id,
+    )
+    if isinstance(context, Planned):
+        if event_id is not None:
+            await one_trip(pool, claims, *_finish_queries(event_id))
+        return context
     async with leased(
         pool, event_id=event_id, workspace_id=workspace_id, lease_s=kit.settings.event_lease_s
     ):
@@ -137,22 +138,19 @@ async def plan_conversation_reply(
     # worked out before the transaction: telling the customer's language is CPU work (and
     # loads its model the first time), never to be done holding the conversation's lock
     holding = holding_reply(context.ai.holding_message, context.text or "")
-    async with tenant_session(pool, claims) as conn:
-        await repo.lock_conversation(conn, conversation_id=conversation_id)
+    async with tenant_trip(pool, claims) as trip:
+        rows = await trip.send(
+            repo.lock_conversation_query(conversation_id=conversation_id),
+            *_state_queries(workspace_id, conversation_id, message_id),
+        )
         # staff taking over meanwhile does not stop the write: the reply row is written and
         # the send-time check cancels it and hands the draft to staff in an escalation
-        current = await _current(
-            conn,
-            workspace_id=workspace_id,
-            conversation_id=conversation_id,
-            message_id=message_id,
-            human_blocks=False,
-        )
+        current = _judge(rows[1:], workspace_id, message_id, human_blocks=False)
         if isinstance(current, Planned):
-            await _finish(conn, event_id)
+            await trip.send(*_finish_queries(event_id), commit=True)
             return current
-        planned = await _record_reply(
-            conn,
+        return await _record_reply(
+            trip,
             workspace_id=workspace_id,
             conversation=context.conversation,
             message_id=message_id,
@@ -161,8 +159,6 @@ async def plan_conversation_reply(
             send_lease_s=kit.settings.send_lease_s,
             holding_message=holding,
         )
-        await _finish(conn, event_id)
-    return planned
 
 
 BOT_FAILED = "the bot could not answer this message ({error}); please answer the customer"
@@ -195,6 +191,12 @@ async def _finish(conn: Conn, event_id: int | None) -> None:
         await events_repo.set_event_status(conn, event_id=event_id, status="done")
 
 
+def _finish_queries(event_id: int | None) -> list[Query]:
+    if event_id is None:
+        return []
+    return [events_repo.set_event_status_query(event_id=event_id, status="done")]
+
+
 @dataclass(frozen=True)
 class Current:
     """The conversation still waits for the bot's answer to `message_id`."""
@@ -204,41 +206,41 @@ class Current:
     unanswered: list[dict[str, Any]]
 
 
-async def _current(
-    conn: Conn,
-    *,
-    workspace_id: str,
-    conversation_id: str,
-    message_id: str,
-    human_blocks: bool = True,
-    idle_return_minutes: float = 0,
+HELD_BY_HUMAN = "held by a human"
+
+
+def _state_queries(workspace_id: str, conversation_id: str, message_id: str) -> list[Query]:
+    """What `_judge` reads, none depending on another's answer: sent in one message."""
+    return [
+        conversations_repo.read_conversation_query(conversation_id=conversation_id),
+        settings_repo.settings_row_query(workspace_id),
+        conversations_repo.unanswered_messages_query(conversation_id=conversation_id),
+        outbound_repo.find_by_key_query(idempotency_key=_reply_key(conversation_id, message_id)),
+    ]
+
+
+def _judge(
+    rows: list[list[dict[str, Any]]], workspace_id: str, message_id: str, *, human_blocks: bool
 ) -> Current | Planned:
-    """What a decision for `message_id` needs, or why none should be made now."""
-    conversation = await conversations_repo.read_conversation(conn, conversation_id=conversation_id)
-    if conversation is None:
+    """What a decision for `message_id` needs, or why none should be made now, from the rows
+    of `_state_queries`."""
+    conversations_rows, settings_rows, unanswered, existing_rows = rows[:4]
+    if not conversations_rows:
         return Planned("missing", [])
+    conversation = conversations_rows[0]
     if human_blocks and conversation["owner"] == "human":
-        # staff who took a conversation and went quiet must not leave the customer waiting
-        if not idle_return_minutes or not await conversations.return_idle_to_bot(
-            conn, conversation_id=conversation_id, idle_minutes=idle_return_minutes
-        ):
-            return Planned("held by a human", [])
-        await escalations.resolve_open(conn, conversation_id=conversation_id)
-        conversation = {**conversation, "owner": "bot"}
-    ai = await load_ai_settings(conn, workspace_id)
+        return Planned(HELD_BY_HUMAN, [])
+    ai = ai_settings_from(workspace_id, settings_rows[0] if settings_rows else None)
     if not ai.auto_reply.get(conversation["channel"], True):
         return Planned("auto-reply off for this channel", [])
-    unanswered = await conversations_repo.unanswered_messages(conn, conversation_id=conversation_id)
     if not unanswered:
         return Planned("already answered", [])
     if str(unanswered[-1]["id"]) != message_id:
         # the newer message's own run answers all of them
         return Planned("superseded by a newer message", [])
-    existing = await outbound_repo.find_by_key(
-        conn, idempotency_key=_reply_key(conversation_id, message_id)
-    )
-    if existing is not None:
+    if existing_rows:
         # an earlier run decided (and maybe crashed before sending): send that reply
+        existing = existing_rows[0]
         return Planned(
             "reply queued earlier",
             [str(existing["id"])] if existing["status"] in ("pending", "failed") else [],
@@ -251,35 +253,67 @@ def _reply_key(conversation_id: str, message_id: str) -> str:
 
 
 async def _reply_context(
-    conn: Conn, kit: AgentKit, *, workspace_id: str, conversation_id: str, message_id: str
+    pool: Pool,
+    kit: AgentKit,
+    *,
+    workspace_id: str,
+    conversation_id: str,
+    message_id: str,
+    event_id: int | None,
 ) -> ReplyContext | Planned:
-    current = await _current(
-        conn,
-        workspace_id=workspace_id,
-        conversation_id=conversation_id,
-        message_id=message_id,
-        idle_return_minutes=kit.settings.human_idle_return_minutes,
-    )
-    if isinstance(current, Planned):
-        return current
+    """Everything the agent needs, in one message and one transaction; the event's lease is
+    renewed in it (this run holds the event from here: a retry may come late)."""
+    claims = Claims.for_worker(workspace_id)
+    queries = [
+        *_state_queries(workspace_id, conversation_id, message_id),
+        conversations_repo.history_query(
+            conversation_id=conversation_id, limit=kit.settings.history_messages
+        ),
+    ]
+    if event_id is not None:
+        queries.append(
+            events_repo.renew_lease_query(event_id=event_id, lease_s=kit.settings.event_lease_s)
+        )
+    for _ in range(2):
+        async with tenant_trip(pool, claims) as trip:
+            rows = await trip.send(*queries, commit=True)
+        current = _judge(rows, workspace_id, message_id, human_blocks=True)
+        if isinstance(current, Current):
+            break
+        if current.status != HELD_BY_HUMAN or not await _return_idle_to_bot(
+            pool, kit, claims, conversation_id
+        ):
+            return current
+    else:
+        return Planned(HELD_BY_HUMAN, [])
     unanswered = current.unanswered
-    history = await conversations_repo.history(
-        conn,
-        conversation_id=conversation_id,
-        before=unanswered[0]["sent_at"],
-        limit=kit.settings.history_messages,
-    )
     return ReplyContext(
         conversation=current.conversation,
         ai=current.ai,
         text="\n".join(m["text"] for m in unanswered if m["text"]),
         has_attachments=any(m["attachments"] for m in unanswered),
-        history=history,
+        history=conversations_repo.history(rows[4]),
     )
 
 
+async def _return_idle_to_bot(
+    pool: Pool, kit: AgentKit, claims: Claims, conversation_id: str
+) -> bool:
+    """Staff who took a conversation and went quiet must not leave the customer waiting."""
+    minutes = kit.settings.human_idle_return_minutes
+    if not minutes:
+        return False
+    async with tenant_session(pool, claims) as conn:
+        if not await conversations.return_idle_to_bot(
+            conn, conversation_id=conversation_id, idle_minutes=minutes
+        ):
+            return False
+        await escalations.resolve_open(conn, conversation_id=conversation_id)
+    return True
+
+
 async def _record_reply(
-    conn: Conn,
+    trip: Trip,
     *,
     workspace_id: str,
     conversation: dict[str, Any],
@@ -289,7 +323,39 @@ async def _record_reply(
     send_lease_s: float,
     holding_message: str | None = None,
 ) -> Planned:
+    """Writes the decision and what follows from it, and finishes the event: a reply in one
+    message with the commit, an escalation in a few."""
     conversation_id = str(conversation["id"])
+    kind = "whatsapp" if conversation["channel"] == "whatsapp" else "dm"
+    if decision.action == Action.RESPOND and decision.reply:
+        decision_id = uuid4()
+        rows = await trip.send(
+            record_decision_query(
+                workspace_id=workspace_id,
+                conversation_id=conversation_id,
+                event_id=event_id,
+                decision=decision,
+                decision_id=decision_id,
+            ),
+            outbound_repo.create_outbound_query(
+                workspace_id=workspace_id,
+                conversation_id=conversation_id,
+                social_account_id=conversation["social_account_id"],
+                idempotency_key=_reply_key(conversation_id, message_id),
+                kind=kind,
+                recipient=conversation["contact_external_id"],
+                payload={"text": decision.reply},
+                decision_id=decision_id,
+                lease_s=send_lease_s,
+            ),
+            *_finish_queries(event_id),
+            commit=True,
+        )
+        row = rows[1][0]
+        return Planned(
+            "reply queued", [str(row["id"])] if row["status"] in ("pending", "failed") else []
+        )
+    conn = trip.conn
     decision_id = await record_decision(
         conn,
         workspace_id=workspace_id,
@@ -297,52 +363,36 @@ async def _record_reply(
         event_id=event_id,
         decision=decision,
     )
-    if decision.action == Action.RESPOND and decision.reply:
-        kind = "whatsapp" if conversation["channel"] == "whatsapp" else "dm"
-        row = await outbound_repo.create_outbound(
-            conn,
-            workspace_id=workspace_id,
-            conversation_id=conversation_id,
-            social_account_id=conversation["social_account_id"],
-            idempotency_key=_reply_key(conversation_id, message_id),
-            kind=kind,
-            recipient=conversation["contact_external_id"],
-            payload={"text": decision.reply},
-            decision_id=decision_id,
-            lease_s=send_lease_s,
-        )
-        return Planned(
-            "reply queued", [str(row["id"])] if row["status"] in ("pending", "failed") else []
-        )
-    if decision.action in (Action.ESCALATE, Action.HIDE):
-        escalation_id = await escalations.open_escalation(
-            conn,
-            workspace_id=workspace_id,
-            conversation_id=conversation_id,
-            reason="; ".join(decision.reasons[-2:]) or "escalated",
-            draft=decision.draft,
-            decision_id=decision_id,
-            event_id=event_id,
-        )
-        if escalation_id is None or not holding_message:
-            return Planned("escalated", [])
-        # the customer hears that a person will answer: once per escalation, exactly once
-        held = await outbound_repo.create_outbound(
-            conn,
-            workspace_id=workspace_id,
-            conversation_id=conversation_id,
-            social_account_id=conversation["social_account_id"],
-            idempotency_key=f"holding:{escalation_id}",
-            kind="whatsapp" if conversation["channel"] == "whatsapp" else "dm",
-            recipient=conversation["contact_external_id"],
-            payload={"text": holding_message, "holding": True},
-            decision_id=decision_id,
-            lease_s=send_lease_s,
-        )
-        return Planned(
-            "escalated", [str(held["id"])] if held["status"] in ("pending", "failed") else []
-        )
-    return Planned("ignored", [])
+    await _finish(conn, event_id)
+    if decision.action not in (Action.ESCALATE, Action.HIDE):
+        return Planned("ignored", [])
+    escalation_id = await escalations.open_escalation(
+        conn,
+        workspace_id=workspace_id,
+        conversation_id=conversation_id,
+        reason="; ".join(decision.reasons[-2:]) or "escalated",
+        draft=decision.draft,
+        decision_id=decision_id,
+        event_id=event_id,
+    )
+    if escalation_id is None or not holding_message:
+        return Planned("escalated", [])
+    # the customer hears that a person will answer: once per escalation, exactly once
+    held = await outbound_repo.create_outbound(
+        conn,
+        workspace_id=workspace_id,
+        conversation_id=conversation_id,
+        social_account_id=conversation["social_account_id"],
+        idempotency_key=f"holding:{escalation_id}",
+        kind=kind,
+        recipient=conversation["contact_external_id"],
+        payload={"text": holding_message, "holding": True},
+        decision_id=decision_id,
+        lease_s=send_lease_s,
+    )
+    return Planned(
+        "escalated", [str(held["id"])] if held["status"] in ("pending", "failed") else []
+    )
 
 
 async def plan_comment_reply(pool: Pool, kit: AgentKit, item: InboundItem) -> Planned:

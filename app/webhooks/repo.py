@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from app.db.session import Conn
+from app.db.trips import Query, run, statement
 from app.outbound.metadata import outbound_id_from
 from app.platforms.meta.events import EventKind, NormalizedEvent
 
@@ -179,11 +180,9 @@ async def adopt_held_events(
 # An event's life after storing: leased to the worker processing it, then finished
 
 
-async def lock_event(
-    conn: Conn, *, event_id: int, workspace_id: UUID | str
-) -> dict[str, Any] | None:
+def lock_event_query(*, event_id: int, workspace_id: UUID | str) -> Query:
     """Row-locks the event for the rest of the transaction: two workers never process it at once."""
-    cur = await conn.execute(
+    return Query(
         """
         select id, workspace_id, social_account_id, platform, kind, status, payload, occurred_at, received_at,
                account_external_id
@@ -193,19 +192,17 @@ async def lock_event(
         """,
         {"id": event_id, "ws": workspace_id},
     )
-    return await cur.fetchone()
 
 
-async def set_event_status(
-    conn: Conn,
+def set_event_status_query(
     *,
     event_id: int,
     status: str,
     error: str | None = None,
     lease_s: float | None = None,
-) -> None:
+) -> Query:
     """`lease_s`: the event stays this worker's for that long (renewed with renew_lease)."""
-    await conn.execute(
+    return Query(
         """
         update public.webhook_events
            set status = %(status)s, last_error = %(error)s, attempts = attempts + 1,
@@ -218,12 +215,19 @@ async def set_event_status(
     )
 
 
-async def renew_lease(conn: Conn, *, event_id: int, lease_s: float) -> None:
-    await conn.execute(
+set_event_status = statement(set_event_status_query)
+
+
+def renew_lease_query(*, event_id: int, lease_s: float) -> Query:
+    return Query(
         "update public.webhook_events set lease_until = now() + make_interval(secs => %(lease)s)"
         " where id = %(id)s and status = 'processing'",
         {"id": event_id, "lease": lease_s},
     )
+
+
+async def renew_lease(conn: Conn, *, event_id: int, lease_s: float) -> None:
+    await run(conn, renew_lease_query(event_id=event_id, lease_s=lease_s))
 
 
 async def delete_finished_events(conn: Conn, *, older_than_s: float, limit: int) -> int:

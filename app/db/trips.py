@@ -1,0 +1,154 @@
+"""Transactions sent in as few messages as possible.
+
+A worker runs one event loop for many replies at once, so every statement awaited inside a
+transaction waits its turn behind the other replies' CPU work, and the backend sits idle in
+transaction meanwhile (a Supabase pooler pins a backend for every open transaction). A `Trip`
+sends several statements, with BEGIN and the claims in front and COMMIT at the end if asked, as
+one simple-protocol message: the server runs them back to back and the transaction is never
+idle waiting for us. Values are bound on the client by psycopg's ClientCursor (quoted by libpq),
+never formatted in; repos build the `Query` values and keep owning their SQL.
+
+Use it for statements that do not need each other's answers; a decision that depends on a read
+goes in the next send."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Concatenate, LiteralString, ParamSpec
+
+import psycopg
+from psycopg import AsyncClientCursor
+from psycopg.rows import dict_row
+
+from app.db.session import Claims, Conn, Pool
+
+P = ParamSpec("P")
+
+
+@dataclass(frozen=True)
+class Query:
+    text: LiteralString
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+async def fetch_one(conn: Conn, query: Query) -> dict[str, Any] | None:
+    cur = await conn.execute(query.text, query.params)
+    row: dict[str, Any] | None = await cur.fetchone()
+    return row
+
+
+async def fetch_all(conn: Conn, query: Query) -> list[dict[str, Any]]:
+    cur = await conn.execute(query.text, query.params)
+    return list(await cur.fetchall())
+
+
+async def run(conn: Conn, query: Query) -> None:
+    await conn.execute(query.text, query.params)
+
+
+def statement(build: Callable[P, Query]) -> Callable[Concatenate[Conn, P], Awaitable[None]]:
+    """A repo's query builder as a function that runs it on a connection (same arguments)."""
+
+    async def execute(conn: Conn, *args: P.args, **kwargs: P.kwargs) -> None:
+        await run(conn, build(*args, **kwargs))
+
+    return execute
+
+
+def one_row(
+    build: Callable[P, Query],
+) -> Callable[Concatenate[Conn, P], Awaitable[dict[str, Any]]]:
+    """Like `statement`, for a query that always returns one row (an upsert's `returning`)."""
+
+    async def execute(conn: Conn, *args: P.args, **kwargs: P.kwargs) -> dict[str, Any]:
+        row = await fetch_one(conn, build(*args, **kwargs))
+        if row is None:
+            raise LookupError("the statement returned no row")
+        return row
+
+    return execute
+
+
+def all_rows(
+    build: Callable[P, Query],
+) -> Callable[Concatenate[Conn, P], Awaitable[list[dict[str, Any]]]]:
+    """Like `statement`, returning the query's rows."""
+
+    async def execute(conn: Conn, *args: P.args, **kwargs: P.kwargs) -> list[dict[str, Any]]:
+        return await fetch_all(conn, build(*args, **kwargs))
+
+    return execute
+
+
+class Trip:
+    """One tenant transaction; `send` runs statements in one message and returns each one's rows
+    (an empty list for statements without rows)."""
+
+    def __init__(self, conn: Conn, claims: Claims) -> None:
+        self.conn = conn
+        self._claims = claims
+        self._cursor: AsyncClientCursor[dict[str, Any]] = AsyncClientCursor(
+            conn, row_factory=dict_row
+        )
+        self.open = False
+        self.done = False
+
+    def _begin(self) -> list[str]:
+        return [
+            "begin",
+            self._cursor.mogrify(
+                "select set_config('role', 'authenticated', true),"
+                " set_config('request.jwt.claims', %s, true)",
+                (json.dumps(self._claims.values),),
+            ),
+        ]
+
+    async def send(self, *queries: Query, commit: bool = False) -> list[list[dict[str, Any]]]:
+        if self.done:
+            raise RuntimeError("the transaction is over")
+        head = [] if self.open else self._begin()
+        body = [self._cursor.mogrify(q.text, q.params) for q in queries]
+        tail = ["commit"] if commit else []
+        self.open = True
+        await self._cursor.execute("; ".join(head + body + tail))
+        results: list[list[dict[str, Any]]] = []
+        for index in range(len(head) + len(body) + len(tail)):
+            if index and not self._cursor.nextset():
+                break
+            if len(head) <= index < len(head) + len(body):
+                described = self._cursor.description is not None
+                results.append(list(await self._cursor.fetchall()) if described else [])
+        self.done = commit
+        return results
+
+    async def commit(self) -> None:
+        if self.open and not self.done:
+            await self.conn.execute("commit")
+        self.done = True
+
+
+@asynccontextmanager
+async def tenant_trip(pool: Pool, claims: Claims) -> AsyncIterator[Trip]:
+    """A tenant transaction (RLS applies, as in `tenant_session`) sent in trips; committed at the
+    end unless the last `send` already did, rolled back on an error."""
+    async with pool.connection() as conn:
+        trip = Trip(conn, claims)
+        try:
+            yield trip
+        except BaseException:
+            if trip.open and not trip.done:
+                # a broken connection cannot roll back; the pool discards it either way
+                with contextlib.suppress(psycopg.Error):
+                    await conn.execute("rollback")
+            raise
+        await trip.commit()
+
+
+async def one_trip(pool: Pool, claims: Claims, *queries: Query) -> list[list[dict[str, Any]]]:
+    """A whole tenant transaction in one message: BEGIN, the claims, the statements, COMMIT."""
+    async with tenant_trip(pool, claims) as trip:
+        return await trip.send(*queries, commit=True)
