@@ -13,7 +13,7 @@ from uuid import UUID
 
 from app.conversations import repo
 from app.db.session import Conn
-from app.db.trips import Query, fetch_one, run
+from app.db.trips import Query
 
 
 @dataclass(frozen=True)
@@ -69,30 +69,6 @@ def thread_from(rows: list[list[dict[str, Any]]]) -> Thread:
     )
 
 
-async def record_inbound(
-    conn: Conn,
-    *,
-    workspace_id: UUID | str,
-    conversation_id: UUID,
-    platform_message_id: str,
-    text: str | None,
-    attachments: list[Any],
-    sent_at: datetime,
-) -> UUID | None:
-    """The customer's message (a redelivery keeps the row it has); the customer now waits."""
-    insert, touch = record_inbound_queries(
-        workspace_id=workspace_id,
-        conversation_id=conversation_id,
-        platform_message_id=platform_message_id,
-        text=text,
-        attachments=attachments,
-        sent_at=sent_at,
-    )
-    row = await fetch_one(conn, insert)
-    await run(conn, touch)
-    return row["id"] if row else None
-
-
 def record_inbound_queries(
     *,
     workspace_id: UUID | str,
@@ -102,7 +78,8 @@ def record_inbound_queries(
     attachments: list[Any],
     sent_at: datetime,
 ) -> list[Query]:
-    """`record_inbound` as statements to send with others; the first returns the message's id."""
+    """The customer's message (a redelivery keeps the row it has); the customer now waits. Sent
+    with the event's other statements; the first returns the message's id."""
     return [
         repo.insert_message_query(
             workspace_id=workspace_id,
@@ -151,28 +128,6 @@ async def record_app_reply(
     )
 
 
-async def record_sent(
-    conn: Conn,
-    *,
-    workspace_id: UUID | str,
-    conversation_id: UUID | str,
-    sender: str,
-    platform_message_id: str | None,
-    text: str | None,
-    attachments: list[Any],
-) -> None:
-    """Our message (the bot's or staff's) went out."""
-    for query in record_sent_queries(
-        workspace_id=workspace_id,
-        conversation_id=conversation_id,
-        sender=sender,
-        platform_message_id=platform_message_id,
-        text=text,
-        attachments=attachments,
-    ):
-        await run(conn, query)
-
-
 def record_sent_queries(
     *,
     workspace_id: UUID | str,
@@ -182,7 +137,7 @@ def record_sent_queries(
     text: str | None,
     attachments: list[Any],
 ) -> list[Query]:
-    """`record_sent` as statements to send at once. The conversation row is written first: the
+    """Our message (the bot's or staff's) went out. The conversation row is written first: the
     order a staff reply takes its locks in (conversation, then its outbound row)."""
     return [
         repo.touch_conversation_query(

@@ -11,7 +11,7 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from app.db.session import Conn
-from app.db.trips import Query, fetch_all, fetch_one, one_row, statement
+from app.db.trips import Query, one_row, statement
 
 # the customer's last message is not answered yet: since when they wait
 WAITING_SINCE = """(case when c.last_inbound_at is not null
@@ -333,10 +333,6 @@ def read_conversation_query(*, conversation_id: UUID | str) -> Query:
     )
 
 
-async def read_conversation(conn: Conn, *, conversation_id: UUID | str) -> dict[str, Any] | None:
-    return await fetch_one(conn, read_conversation_query(conversation_id=conversation_id))
-
-
 # inbound messages after our (or staff's) last outbound one
 _UNANSWERED = """
   from public.messages m
@@ -352,10 +348,6 @@ def unanswered_messages_query(*, conversation_id: UUID | str) -> Query:
         "select id, text, attachments, sent_at" + _UNANSWERED + " order by m.sent_at, m.created_at",
         {"id": conversation_id},
     )
-
-
-async def unanswered_messages(conn: Conn, *, conversation_id: UUID | str) -> list[dict[str, Any]]:
-    return await fetch_all(conn, unanswered_messages_query(conversation_id=conversation_id))
 
 
 def history_query(*, conversation_id: UUID | str, limit: int) -> Query:

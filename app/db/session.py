@@ -42,7 +42,7 @@ class Claims:
         return cls({"role": "service_worker", "workspace_id": str(workspace_id)})
 
 
-def _begin_as(role: str, claims: dict[str, Any]) -> sql.Composed:
+def begin_as(role: str, claims: dict[str, Any]) -> sql.Composed:
     """BEGIN and the transaction-local role and claims, sent as one simple-protocol query: one
     round trip instead of two, which every transaction of every request and task pays. The
     claims are quoted by libpq (a literal), never formatted in."""
@@ -52,7 +52,7 @@ def _begin_as(role: str, claims: dict[str, Any]) -> sql.Composed:
     ).format(role=sql.Literal(role), claims=sql.Literal(json.dumps(claims)))
 
 
-_BEGIN_PRIVILEGED = _begin_as("service_role", {"role": "service_role"})
+_BEGIN_PRIVILEGED = begin_as("service_role", {"role": "service_role"})
 
 
 @asynccontextmanager
@@ -71,7 +71,7 @@ async def _transaction(pool: Pool, begin: sql.Composed) -> AsyncIterator[Conn]:
 
 @asynccontextmanager
 async def tenant_session(pool: Pool, claims: Claims) -> AsyncIterator[Conn]:
-    async with _transaction(pool, _begin_as("authenticated", claims.values)) as conn:
+    async with _transaction(pool, begin_as("authenticated", claims.values)) as conn:
         yield conn
 
 

@@ -14,7 +14,6 @@ goes in the next send."""
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ import psycopg
 from psycopg import AsyncClientCursor
 from psycopg.rows import dict_row
 
-from app.db.session import Claims, Conn, Pool
+from app.db.session import Claims, Conn, Pool, begin_as
 
 P = ParamSpec("P")
 
@@ -97,31 +96,28 @@ class Trip:
         self.open = False
         self.done = False
 
-    def _begin(self) -> list[str]:
-        return [
-            "begin",
-            self._cursor.mogrify(
-                "select set_config('role', 'authenticated', true),"
-                " set_config('request.jwt.claims', %s, true)",
-                (json.dumps(self._claims.values),),
-            ),
-        ]
-
     async def send(self, *queries: Query, commit: bool = False) -> list[list[dict[str, Any]]]:
         if self.done:
             raise RuntimeError("the transaction is over")
-        head = [] if self.open else self._begin()
+        # the first message opens the transaction as a tenant session does: BEGIN and the
+        # claims, two statements whose results are skipped
+        head = (
+            []
+            if self.open
+            else [begin_as("authenticated", self._claims.values).as_string(self.conn)]
+        )
+        skip = 2 if head else 0
         body = [self._cursor.mogrify(q.text, q.params) for q in queries]
-        tail = ["commit"] if commit else []
         self.open = True
-        await self._cursor.execute("; ".join(head + body + tail))
+        await self._cursor.execute("; ".join(head + body + (["commit"] if commit else [])))
+        for _ in range(skip):
+            self._cursor.nextset()
         results: list[list[dict[str, Any]]] = []
-        for index in range(len(head) + len(body) + len(tail)):
-            if index and not self._cursor.nextset():
-                break
-            if len(head) <= index < len(head) + len(body):
-                described = self._cursor.description is not None
-                results.append(list(await self._cursor.fetchall()) if described else [])
+        for index in range(len(body)):
+            if index:
+                self._cursor.nextset()
+            described = self._cursor.description is not None
+            results.append(list(await self._cursor.fetchall()) if described else [])
         self.done = commit
         return results
 

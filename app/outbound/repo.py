@@ -10,7 +10,7 @@ from psycopg.types.json import Jsonb
 
 from app.db.keyset import after_key, after_params
 from app.db.session import Conn
-from app.db.trips import Query, fetch_one, one_row, statement
+from app.db.trips import Query, one_row, statement
 
 
 def create_outbound_query(
@@ -62,10 +62,6 @@ def find_by_key_query(*, idempotency_key: str) -> Query:
         "select id, status from public.outbound_messages where idempotency_key = %(key)s",
         {"key": idempotency_key},
     )
-
-
-async def find_by_key(conn: Conn, *, idempotency_key: str) -> dict[str, Any] | None:
-    return await fetch_one(conn, find_by_key_query(idempotency_key=idempotency_key))
 
 
 async def get_outbound(conn: Conn, *, outbound_id: UUID | str) -> dict[str, Any] | None:

@@ -278,7 +278,7 @@ async def _record_sent(
     pool: Pool, claims: Claims, row: dict[str, Any], platform_id: str | None
 ) -> None:
     """The message went out: one transaction records it. The conversation is written first
-    (record_sent), the order a staff reply takes its locks in (conversation, then the outbound
+    (record_sent_queries), the order a staff reply takes its locks in (conversation, then the outbound
     row); the other order deadlocks with a reply typed at the same moment."""
     in_thread = row["conversation_id"] and row["kind"] in (
         "dm",

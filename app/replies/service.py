@@ -26,7 +26,7 @@ from app.config import Settings
 from app.conversations import record as conversations
 from app.conversations import repo as conversations_repo
 from app.db.session import Claims, Conn, Pool, tenant_session
-from app.db.trips import Query, Trip, one_trip, tenant_trip
+from app.db.trips import Query, Trip, one_trip, run, tenant_trip
 from app.escalations import service as escalations
 from app.ingest.service import InboundItem, leased
 from app.kb.embeddings import Embedders
@@ -187,8 +187,8 @@ async def hand_over_after_failure(
 
 
 async def _finish(conn: Conn, event_id: int | None) -> None:
-    if event_id is not None:
-        await events_repo.set_event_status(conn, event_id=event_id, status="done")
+    for query in _finish_queries(event_id):
+        await run(conn, query)
 
 
 def _finish_queries(event_id: int | None) -> list[Query]:

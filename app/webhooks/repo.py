@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from app.db.session import Conn
-from app.db.trips import Query, run, statement
+from app.db.trips import Query, statement
 from app.outbound.metadata import outbound_id_from
 from app.platforms.meta.events import EventKind, NormalizedEvent
 
@@ -201,7 +201,7 @@ def set_event_status_query(
     error: str | None = None,
     lease_s: float | None = None,
 ) -> Query:
-    """`lease_s`: the event stays this worker's for that long (renewed with renew_lease)."""
+    """`lease_s`: the event stays this worker's for that long (renewed with renew_lease_query)."""
     return Query(
         """
         update public.webhook_events
@@ -224,10 +224,6 @@ def renew_lease_query(*, event_id: int, lease_s: float) -> Query:
         " where id = %(id)s and status = 'processing'",
         {"id": event_id, "lease": lease_s},
     )
-
-
-async def renew_lease(conn: Conn, *, event_id: int, lease_s: float) -> None:
-    await run(conn, renew_lease_query(event_id=event_id, lease_s=lease_s))
 
 
 async def delete_finished_events(conn: Conn, *, older_than_s: float, limit: int) -> int:
