@@ -200,6 +200,9 @@ class Settings(BaseSettings):
     moderation_enabled: bool = True
     moderation_threshold: float = 0.5
     local_moderation_threshold: float = 0.85
+    # OpenAI's verdict on a text is remembered this long per worker (0: ask every time): FAQ
+    # answers are the same text for every customer, and each check is a request to OpenAI
+    moderation_cache_s: float = 600.0
 
     # Celery worker: the threads pool overlaps the waits on the model, Meta and Postgres inside
     # one process: many tasks at once (mostly waiting on a model), one event loop multiplexing
@@ -221,12 +224,17 @@ class Settings(BaseSettings):
     celery_visibility_timeout_s: int = 3600
 
     # Reply pipeline
-    # messages a customer sends within this many seconds get one reply to all of them
-    # A short window that grows with the burst: each message's run waits this long, and a run
-    # whose message is no longer the newest when it writes stands down for the newer one's
-    # (which answers them all). 0.8 s plus the model's time keeps a DM's answer within the
-    # seed's 2 s while messages sent together still get one reply.
+    # Messages a customer sends within this many seconds of each other get one reply to all of
+    # them: a reply is written no sooner than this after the newest message, and a run whose
+    # message is no longer the newest when it writes stands down for the newer one's (which
+    # answers them all), so the wait grows only while messages keep coming.
     reply_burst_window_s: float = 0.8
+    # Drafting starts this long after a message (at most the burst window), not after the whole
+    # window: the model's time counts toward the window, so with a model answering in 0.8 s a DM
+    # is answered in about 1.1 s (the seed's SLA is 2 s) instead of window + model. The short
+    # delay lets parts a customer sends together (a photo and its caption, pasted lines) arrive
+    # first, so they cost one model call, not one each.
+    reply_draft_delay_s: float = 0.25
     # a conversation staff hold goes back to the bot when a customer writes after this many
     # minutes without staff activity in it (0: never; staff hand it back themselves)
     human_idle_return_minutes: float = 120.0

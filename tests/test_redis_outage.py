@@ -102,6 +102,7 @@ async def test_valkey_killed_under_a_busy_worker_the_worker_reconnects_and_answe
         "EVENT_LEASE_S": "3",
         # each reply waits its countdown unacknowledged in the worker: that is when a kill hurt
         "REPLY_BURST_WINDOW_S": "4",
+        "REPLY_DRAFT_DELAY_S": "4",
     }
     customers = [f"k{n}" for n in range(3)]
 

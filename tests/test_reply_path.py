@@ -1,6 +1,7 @@
 """The reply path with a real worker process, a slow model (the local OpenAI-speaking server)
 and the sandbox: no database connection is held while the model thinks, a message that
-arrives meanwhile supersedes the draft (one coherent reply), and a worker killed mid-draft
+arrives meanwhile supersedes the draft (one coherent reply), the model's time counts toward the
+burst window, and a worker killed mid-draft
 costs seconds, not the old quarter of an hour."""
 
 from __future__ import annotations
@@ -99,6 +100,42 @@ async def test_a_message_that_arrives_while_the_model_drafts_supersedes_the_draf
     assert reply["recipient"] == "c1"
     last_request = [r for r in fake_ai_state.requests if r["api"] == "openai.chat"][-1]
     assert "saturday" in json.dumps(last_request["body"]).lower(), "one draft for both messages"
+
+
+async def test_the_draft_starts_at_once_and_the_write_waits_out_the_window(
+    client, sandbox, admin, fake_ai, fake_ai_state, clean_broker, tmp_path: Path
+) -> None:
+    """The model's time counts toward the burst window: the draft is asked for shortly after
+    the message, and a message the customer adds within the window, after that draft is done,
+    still gets one reply to both."""
+    _, _, ig = await instagram_shop(client, admin, HOURS, "draft-early")
+    fake_ai_state.chat_default = submit_reply(HOURS[1])
+    # c0's answer, then the first draft for c1, which the second message must supersede
+    fake_ai_state.chat_replies.extend([submit_reply(HOURS[1]), submit_reply("The first draft.")])
+    # the production pool: a run waiting out the window holds one of its slots, not the worker
+    worker = processes.start_worker(
+        _env(fake_ai, REPLY_BURST_WINDOW_S="6"), tmp_path / "w.log", pool="threads", concurrency=4
+    )
+    try:
+        # another customer's answer first: the worker is up, its models loaded
+        send_dm(sandbox, ig, "c0", "hello")
+        processes.wait_for(lambda: dm_replies(sandbox, ig), 60)
+        before = _chats(fake_ai_state)
+        send_dm(sandbox, ig, "c1", "a question about your shop")
+        sent_at = time.monotonic()
+        processes.wait_for(lambda: _chats(fake_ai_state) > before, 30)
+        drafted_after = time.monotonic() - sent_at
+        # the first draft is done and waits for the window: nothing has gone out
+        assert [r["recipient"] for r in dm_replies(sandbox, ig)] == ["c0"]
+        send_dm(sandbox, ig, "c1", "when are you open on saturday?")
+        processes.wait_for(lambda: len(dm_replies(sandbox, ig)) == 2, 30)
+    finally:
+        processes.stop(worker)
+    assert drafted_after < 6, f"the draft waited for the whole window ({drafted_after:.1f} s)"
+    replies = dm_replies(sandbox, ig)
+    assert [(r["recipient"], r["text"]) for r in replies] == [("c0", HOURS[1]), ("c1", HOURS[1])]
+    last = json.dumps([r for r in fake_ai_state.requests if r["api"] == "openai.chat"][-1]["body"])
+    assert "saturday" in last and "question about your shop" in last, "one draft for both"
 
 
 async def test_a_worker_killed_mid_draft_is_replaced_within_seconds(

@@ -343,9 +343,13 @@ _UNANSWERED = """
 
 
 def unanswered_messages_query(*, conversation_id: UUID | str) -> Query:
-    """Oldest first."""
+    """Oldest first; `age_s`: seconds since we stored each, by the database's clock (the burst
+    window is measured from the newest, with no clock skew between worker and database)."""
     return Query(
-        "select id, text, attachments, sent_at" + _UNANSWERED + " order by m.sent_at, m.created_at",
+        "select id, text, attachments, sent_at,"
+        " date_part('epoch', clock_timestamp() - m.created_at) as age_s"
+        + _UNANSWERED
+        + " order by m.sent_at, m.created_at",
         {"id": conversation_id},
     )
 

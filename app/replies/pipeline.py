@@ -1,6 +1,6 @@
 """What happens after a webhook event is taken from the queue: it becomes a message (ingest), and
-this says what comes next, for the task to schedule. A customer's message waits out the burst
-window before its reply is decided (the event stays `processing`, leased, until then); a
+this says what comes next, for the task to schedule. A customer's message waits the short draft
+delay before its reply is drafted (the event stays `processing`, leased, until then); a
 comment is decided at once and written with the event's end; anything else is just recorded."""
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ async def handle_event(
                 str(item.conversation_id),
                 str(item.message_id),
                 event_id,
-                after_s=settings.reply_burst_window_s,
+                after_s=min(settings.reply_draft_delay_s, settings.reply_burst_window_s),
             ),
         )
     await ingest_service.finish_event(pool, event_id=event_id, workspace_id=workspace_id)

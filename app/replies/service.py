@@ -1,14 +1,16 @@
 """Deciding what to do about a customer's messages, once.
 
-DMs and WhatsApp: after a short burst window the run collects every unanswered message, runs the
-agent once with no connection held, and writes the reply row keyed by the newest message under
-the conversation's lock (an advisory lock, replies.repo.lock_conversation), after checking that
+DMs and WhatsApp: shortly after a message the run collects every unanswered message, runs the
+agent once with no connection held, waits out what is left of the burst window, and writes the
+reply row keyed by the newest message under the conversation's lock (an advisory lock, replies.repo.lock_conversation), after checking that
 nothing changed meanwhile: duplicates and redeliveries find that key and add nothing, a newer
 message supersedes the run. Comments: one decision per comment. Held-by-human conversations and
 channels with auto-reply off are skipped."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -65,6 +67,8 @@ class ReplyContext:
     text: str
     has_attachments: bool
     history: list[tuple[str, str]]
+    # time.monotonic() at which the burst window after the newest message has passed
+    window_ends: float
 
 
 async def _decide(
@@ -107,7 +111,9 @@ async def plan_conversation_reply(
     the conversation's lock, that nothing changed meanwhile (a newer message, a staff take-over,
     auto-reply switched off, another worker's decision): if something did, this run stands down
     and never sends a stale draft. The triggering event is finished with the decision; before
-    that nothing is finished, so a crash leaves it to the sweeper. Each transaction goes to the
+    that nothing is finished, so a crash leaves it to the sweeper. The agent runs at once and
+    the write waits for what is left of the burst window after the newest message, so the
+    model's time counts toward the window. Each transaction goes to the
     database in one or two messages (app/db/trips.py), so none waits idle on a busy worker."""
     claims = Claims.for_worker(workspace_id)
     context = await _reply_context(
@@ -135,6 +141,8 @@ async def plan_conversation_reply(
             has_attachments=context.has_attachments,
             history=context.history,
         )
+        # a message arriving until then supersedes this draft (the write below checks)
+        await asyncio.sleep(max(0.0, context.window_ends - time.monotonic()))
     # worked out before the transaction: telling the customer's language is CPU work (and
     # loads its model the first time), never to be done holding the conversation's lock
     holding = holding_reply(context.ai.holding_message, context.text or "")
@@ -287,12 +295,14 @@ async def _reply_context(
     else:
         return Planned(HELD_BY_HUMAN, [])
     unanswered = current.unanswered
+    age_s = float(unanswered[-1]["age_s"] or 0.0)
     return ReplyContext(
         conversation=current.conversation,
         ai=current.ai,
         text="\n".join(m["text"] for m in unanswered if m["text"]),
         has_attachments=any(m["attachments"] for m in unanswered),
         history=conversations_repo.history(rows[4]),
+        window_ends=time.monotonic() + max(0.0, kit.settings.reply_burst_window_s - age_s),
     )
 
 
