@@ -376,6 +376,39 @@ async def test_openai_moderation_over_http(settings, fake_ai, fake_ai_state) -> 
     )
 
 
+async def test_openai_moderation_remembers_a_verdict_but_not_a_fallback(
+    settings, fake_ai, fake_ai_state
+) -> None:
+    """FAQ answers are the same text for every customer: OpenAI is asked once per text within
+    MODERATION_CACHE_S, and an answer the local classifier gave during an outage is not kept."""
+
+    def asked() -> int:
+        return sum(1 for r in fake_ai_state.requests if r["api"] == "openai.moderations")
+
+    openai = {"openai_api_key": SecretStr("sk"), "openai_base_url": f"{fake_ai.url}/v1"}
+    moderator = OpenAIModerator(settings.model_copy(update=openai), fallback=LocalModerator())
+    answer = "We are open 9 to 6, Monday to Saturday."
+    first = await moderator.check(answer)
+    again = await moderator.check(answer)
+    assert again == first and not first.flagged and asked() == 1
+    assert (await moderator.check("you idiot")).flagged and asked() == 2, "another text is asked"
+
+    fake_ai_state.fail_next = 10
+    during = await moderator.check("is the shop open today?")
+    assert during.provider == "local"
+    fake_ai_state.fail_next = 0
+    after = await moderator.check("is the shop open today?")
+    assert after.provider == "openai", "asked again once OpenAI is back"
+
+    uncached = OpenAIModerator(
+        settings.model_copy(update={**openai, "moderation_cache_s": 0}), fallback=LocalModerator()
+    )
+    before = asked()
+    await uncached.check(answer)
+    await uncached.check(answer)
+    assert asked() == before + 2, "MODERATION_CACHE_S=0 asks every time"
+
+
 # ---------------------------------------------------------------- the customer's language
 
 

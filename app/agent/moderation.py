@@ -3,12 +3,14 @@ otherwise (and when it is down) a local classifier (alt-profanity-check)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
 
+from app.cache import ExpiringCache
 from app.config import Settings
 from app.logging import get_logger
 
@@ -85,8 +87,23 @@ class OpenAIModerator:
         )
         self._threshold = settings.moderation_threshold
         self._fallback = fallback
+        # keyed by the text's digest: the texts themselves are not kept
+        self._verdicts: ExpiringCache[bytes, ModerationResult] = ExpiringCache(
+            settings.moderation_cache_s
+        )
 
     async def check(self, text: str) -> ModerationResult:
+        key = hashlib.sha256(text.encode()).digest()
+        known = self._verdicts.get(key)
+        if known is not None:
+            return known
+        result = await self._ask(text)
+        if result.provider == "openai":
+            # the local fallback's answer is not OpenAI's: asked again once it is back
+            self._verdicts.put(key, result)
+        return result
+
+    async def _ask(self, text: str) -> ModerationResult:
         try:
             response = await self._client.moderations.create(
                 model="omni-moderation-latest", input=text

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 import jwt
 
+from app.cache import ExpiringCache
 from app.config import Settings
 from app.errors import Unauthorized
 
@@ -89,8 +90,8 @@ def issue_reset_token(settings: Settings, user_id: UUID, password_hash: str) -> 
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
 
 
-# access tokens remembered per process (bounded: cleared when full)
-_VERIFIED_MAX = 10_000
+# an access token's verdict is remembered until it expires, at most this long
+_VERIFIED_TTL_S = 3600.0
 
 
 class TokenVerifier:
@@ -99,7 +100,7 @@ class TokenVerifier:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._verified: dict[str, Principal] = {}
+        self._verified: ExpiringCache[str, Principal] = ExpiringCache(_VERIFIED_TTL_S)
         self._jwks: jwt.PyJWKClient | None = None
         if settings.supabase_url:
             self._jwks = jwt.PyJWKClient(
@@ -131,13 +132,11 @@ class TokenVerifier:
         one, and verifying it again (signature, claims) gives the same answer until then."""
         if expected_type == ACCESS:
             known = self._verified.get(token)
-            if known is not None and (known.expires_at or 0) > time.time():
+            if known is not None:
                 return known
         principal = self._verify(token, expected_type)
-        if expected_type == ACCESS:
-            if len(self._verified) >= _VERIFIED_MAX:
-                self._verified.clear()
-            self._verified[token] = principal
+        if expected_type == ACCESS and principal.expires_at:
+            self._verified.put(token, principal, ttl_s=principal.expires_at - time.time())
         return principal
 
     def _verify(self, token: str, expected_type: str) -> Principal:

@@ -62,12 +62,12 @@ async def resolve_workspace(user: UserSession, requested: UUID | None) -> Worksp
     """The requested workspace, else the user's default one (their chosen default, or the
     oldest membership). Not a member: 404, so other tenants' ids reveal nothing."""
     cache, user_id = user.memberships, user.principal.user_id
-    membership = cache.get(user_id, requested) if cache else None
+    membership = cache.get((user_id, requested)) if cache else None
     if membership is None:
         async with user.session() as conn:
             membership = await repo.membership_of(conn, user_id=user_id, workspace_id=requested)
         if membership is not None and cache is not None:
-            cache.put(user_id, requested, membership)
+            cache.put((user_id, requested), membership)
     if membership is None:
         if requested is None:
             raise NotFound("you have no workspace yet: create one first", error_code="no_workspace")
