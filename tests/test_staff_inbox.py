@@ -316,6 +316,78 @@ async def test_answering_from_the_escalation_with_the_bots_draft_or_own_words(
         assert response.status_code == 404, path
 
 
+async def test_longest_waiting_escalations_follow_each_customers_wait(
+    client, shop_inbox, admin
+) -> None:
+    """Customers still waiting come first (oldest wait first), then those already told
+    something, by how long they have been with staff; claiming and resolving move them between
+    the lists at once, pages keep the order."""
+    ws, agent = shop_inbox["ws"], shop_inbox["agent"]
+    now = datetime.now(UTC)
+
+    def escalated(name: str, waited: timedelta | None, opened: timedelta) -> str:
+        conversation = _old_conversation(admin, shop_inbox, "instagram", name, timedelta(hours=9))
+        if waited is None:  # the holding reply went out after the customer's last message
+            admin.execute(
+                "update conversations set last_inbound_at = %s, last_outbound_at = %s where id = %s",
+                (now - opened, now - opened + timedelta(seconds=5), conversation),
+            )
+        else:
+            admin.execute(
+                "update conversations set last_inbound_at = %s where id = %s",
+                (now - waited, conversation),
+            )
+        return str(
+            admin.execute(
+                "insert into escalations (workspace_id, conversation_id, reason, created_at)"
+                " values (%s, %s, 'needs a person', %s) returning id",
+                (ws, conversation, now - opened),
+            ).fetchone()["id"]
+        )
+
+    told_long = escalated("told-5h", None, timedelta(hours=5))
+    waits_3h = escalated("waits-3h", timedelta(hours=3), timedelta(hours=1))
+    told_short = escalated("told-2h", None, timedelta(hours=2))
+    waits_1h = escalated("waits-1h", timedelta(hours=1), timedelta(hours=4))
+
+    async def listed(status: str, limit: int = 50) -> list[str]:
+        ids: list[str] = []
+        cursor = None
+        while True:
+            params = {"status": status, "sort": "longest_waiting", "limit": limit}
+            response = await client.get(
+                "/api/escalations",
+                params=params | ({"cursor": cursor} if cursor else {}),
+                headers=agent.headers(ws),
+            )
+            assert response.status_code == 200, response.text
+            ids += [e["id"] for e in response.json()["items"]]
+            if not (cursor := response.json()["next_cursor"]):
+                return ids
+
+    expected = [waits_3h, waits_1h, told_long, told_short]
+    assert await listed("open") == expected
+    assert await listed("open", limit=1) == expected, "the order holds across pages"
+
+    claimed = await client.post(f"/api/escalations/{waits_1h}/claim", headers=agent.headers(ws))
+    assert claimed.status_code == 200, claimed.text
+    assert await listed("open") == [waits_3h, told_long, told_short]
+    assert await listed("claimed") == [waits_1h]
+
+    resolved = await client.post(
+        f"/api/escalations/{waits_3h}/resolve", headers=agent.headers(ws), json={}
+    )
+    assert resolved.status_code == 204, resolved.text
+    assert await listed("open") == [told_long, told_short]
+    # the customer writes again: now waiting, they go ahead of everyone told something
+    admin.execute(
+        "update conversations set last_inbound_at = now() where id ="
+        " (select conversation_id from escalations where id = %s)",
+        (told_short,),
+    )
+    assert await listed("open") == [told_short, told_long]
+
+
 async def test_a_released_dead_letter_goes_out_once_or_says_why_not(
     client, sandbox, worker, shop_inbox, admin
 ) -> None:

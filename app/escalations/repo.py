@@ -82,6 +82,63 @@ select {_FIELDS}, {_CONTACT}
 """  # noqa: S608 - constant fragments
 
 
+# The longest-waiting order: customers still waiting first, oldest wait first, then the others
+# by how long their conversation has been with staff (its oldest escalation still open; a
+# resolved one's own time), then conversation and escalation. Unresolved escalations are read
+# in this order through conversations_open_escalation_waiting_idx, whose expressions these are
+# (the trigger of its migration keeps conversations.open_escalation_at).
+_OPEN_SINCE = f"coalesce({WAITING_SINCE}, c.open_escalation_at)"
+_SORT_SINCE = (
+    f"coalesce({_ESCALATION_WAITING},"
+    " case when e.status <> 'resolved' then c.open_escalation_at end, e.created_at)"
+)
+_ASSIGNEE = """(%(claimed_by)s::uuid is null or e.claimed_by = %(claimed_by)s)
+               and (not %(unassigned)s or e.claimed_by is null)"""
+_WAITING_CURSOR = "(%(k0)s::boolean, %(k1)s::timestamptz, %(k2)s::uuid, %(k3)s::uuid)"
+_WAITING_OUTER = "x.waiting_since is null, x.sort_since, x.conversation_id, x.id"
+
+
+def _page_query(*, longest_waiting: bool, status: str | None) -> tuple[str, str]:
+    """The page's rows (in order, limited) and the order to keep once their customers are
+    joined."""
+    if longest_waiting and status is not None and status != "resolved":
+        # in the conversations' index order, each one's escalations looked up as it comes (the
+        # `offset 0` keeps the planner from making it a join that reads them all first): a page
+        # reads about its own rows, however many are open
+        order = f"({WAITING_SINCE} is null), {_OPEN_SINCE}, c.id, e.id"
+        return (
+            f"""select {_FIELDS}, {_OPEN_SINCE} as sort_since, c.contact_id
+              from public.conversations c
+             cross join lateral (
+                   select * from public.escalations e
+                    where e.conversation_id = c.id and e.status = %(status)s and {_ASSIGNEE}
+                   offset 0) e
+             where c.workspace_id = %(ws)s and c.open_escalation_at is not null
+               and (%(channel)s::text is null or c.channel = %(channel)s)
+               and (not %(paged)s or ({order}) > {_WAITING_CURSOR})
+             order by {order} limit %(limit)s""",  # noqa: S608 - constant fragments
+            _WAITING_OUTER,
+        )
+    if longest_waiting:
+        order = f"{_ESCALATION_WAITING} is null, {_SORT_SINCE}, e.conversation_id, e.id"
+        sort_since, cursor, outer = _SORT_SINCE, f"({order}) > {_WAITING_CURSOR}", _WAITING_OUTER
+    else:
+        order, sort_since = "e.created_at desc, e.id desc", "e.created_at"
+        cursor = "(e.created_at, e.id) < (%(k0)s::timestamptz, %(k1)s::uuid)"
+        outer = "x.created_at desc, x.id desc"
+    return (
+        f"""select {_FIELDS}, {sort_since} as sort_since, c.contact_id
+              from public.escalations e
+              join public.conversations c on c.id = e.conversation_id
+             where e.workspace_id = %(ws)s and (%(status)s::text is null or e.status = %(status)s)
+               and (%(channel)s::text is null or c.channel = %(channel)s)
+               and {_ASSIGNEE}
+               and (not %(paged)s or {cursor})
+             order by {order} limit %(limit)s""",  # noqa: S608 - constant fragments
+        outer,
+    )
+
+
 async def list_escalations(
     conn: Conn,
     *,
@@ -95,38 +152,14 @@ async def list_escalations(
     longest_waiting: bool = False,
 ) -> list[dict[str, Any]]:
     """Newest first, or the longest-waiting customers first; `after` as `escalation_sort_key`."""
-    if longest_waiting:
-        key = (
-            f"({_ESCALATION_WAITING} is null, coalesce({_ESCALATION_WAITING}, e.created_at), e.id)"
-        )
-        compare, cursor_key = ">", "(%(k0)s::boolean, %(k1)s::timestamptz, %(k2)s::uuid)"
-        order = (
-            f"{_ESCALATION_WAITING} is null, coalesce({_ESCALATION_WAITING}, e.created_at), e.id"
-        )
-        outer = "x.waiting_since is null, coalesce(x.waiting_since, x.created_at), x.id"
-    else:
-        key, compare = "(e.created_at, e.id)", "<"
-        cursor_key = "(%(k0)s::timestamptz, %(k1)s::uuid)"
-        order = "e.created_at desc, e.id desc"
-        outer = "x.created_at desc, x.id desc"
-    # the page is chosen first, its customers looked up after: sorting by waiting time reads
-    # every open escalation, and only the page's need a name
+    page, outer = _page_query(longest_waiting=longest_waiting, status=status)
+    # the page is chosen first, its customers looked up after: only the page's need a name
     cur = await conn.execute(
         f"""
         select x.id, x.conversation_id, x.reason, x.draft_reply, x.status, x.claimed_by,
                x.claimed_at, x.resolved_at, x.created_at, x.channel, x.waiting_since, x.waiting_s,
-               {_CONTACT}
-          from (
-            select {_FIELDS}, c.contact_id
-              from public.escalations e
-              join public.conversations c on c.id = e.conversation_id
-             where e.workspace_id = %(ws)s and (%(status)s::text is null or e.status = %(status)s)
-               and (%(channel)s::text is null or c.channel = %(channel)s)
-               and (%(claimed_by)s::uuid is null or e.claimed_by = %(claimed_by)s)
-               and (not %(unassigned)s or e.claimed_by is null)
-               and (not %(paged)s or {key} {compare} {cursor_key})
-             order by {order} limit %(limit)s
-          ) x
+               x.sort_since, {_CONTACT}
+          from ({page}) x
           join public.contacts ct on ct.id = x.contact_id
          order by {outer}""",  # noqa: S608 - constant fragments
         {
@@ -137,9 +170,7 @@ async def list_escalations(
             "claimed_by": claimed_by,
             "unassigned": unassigned,
             "paged": after is not None,
-            "k0": None,
-            "k1": None,
-            "k2": None,
+            **{f"k{i}": None for i in range(4)},
             **{f"k{i}": v for i, v in enumerate(after or ())},
         },
     )
@@ -148,8 +179,7 @@ async def list_escalations(
 
 def escalation_sort_key(row: dict[str, Any], *, longest_waiting: bool) -> tuple[Any, ...]:
     if longest_waiting:
-        waiting = row["waiting_since"]
-        return (waiting is None, waiting or row["created_at"], row["id"])
+        return (row["waiting_since"] is None, row["sort_since"], row["conversation_id"], row["id"])
     return (row["created_at"], row["id"])
 
 

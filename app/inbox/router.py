@@ -261,6 +261,13 @@ def _after(cursor: str | None, *, longest_waiting: bool) -> list[Any] | None:
     return decode_cursor(cursor, datetime.fromisoformat, UUID)
 
 
+def _escalations_after(cursor: str | None, *, longest_waiting: bool) -> list[Any] | None:
+    """(time, id), or (answered, waiting since, conversation, id)."""
+    if longest_waiting:
+        return decode_cursor(cursor, flag, datetime.fromisoformat, UUID, UUID)
+    return decode_cursor(cursor, datetime.fromisoformat, UUID)
+
+
 @router.post(
     "/api/conversations/{conversation_id:uuid}/read", status_code=204, response_class=Response
 )
@@ -358,7 +365,7 @@ async def list_escalations(
     """What the bot handed to staff, with its reason, the draft it would have sent, and how
     long the customer has waited."""
     waiting = sort == "longest_waiting"
-    after = _after(cursor, longest_waiting=waiting)
+    after = _escalations_after(cursor, longest_waiting=waiting)
     async with ws.session() as conn:
         rows = await escalations_repo.list_escalations(
             conn,
