@@ -31,6 +31,18 @@ def _percentiles(values: list[float]) -> dict[str, Any]:
     return {"count": len(ordered), "median_ms": int(statistics.median(ordered)), "p90_ms": int(p90)}
 
 
+def _range(start: date | None, end: date | None, *, today: date) -> tuple[date, date]:
+    """The days asked for: the last seven up to `end` (today) unless given."""
+    last = end or today
+    first = start or last - timedelta(days=6)
+    if first > last or (last - first).days >= MAX_DAYS:
+        raise InvalidInput(
+            f"from must be on or before to, at most {MAX_DAYS} days apart",
+            error_code="invalid_range",
+        )
+    return first, last
+
+
 async def overview(
     ws: WorkspaceContext,
     *,
@@ -46,28 +58,24 @@ async def overview(
     async with ws.session() as conn:
         workspace = await workspaces_repo.get_workspace(conn, workspace_id=ws.workspace_id)
         zone = ZoneInfo(workspace["timezone"] if workspace else "UTC")
-        today = datetime.now(zone).date()
-        last = end or today
-        first = start or last - timedelta(days=6)
-        if first > last or (last - first).days >= MAX_DAYS:
-            raise InvalidInput(
-                f"from must be on or before to, at most {MAX_DAYS} days apart",
-                error_code="invalid_range",
-            )
+        first, last = _range(start, end, today=datetime.now(zone).date())
         since = datetime.combine(first, datetime.min.time(), zone)
         until = datetime.combine(last + timedelta(days=1), datetime.min.time(), zone)
-        key = f"analytics:overview:{ws.workspace_id}:{zone}:{first}:{last}"
-        shared = cache if cache_s > 0 else None
-        messages = await _cached(shared, key) if shared is not None else None
-        if messages is None:
-            messages = await repo.message_figures(
-                conn, workspace_id=ws.workspace_id, start=since, end=until
-            )
-            if shared is not None:
-                await _remember(shared, key, messages, cache_s)
         activity = await repo.activity_figures(
             conn, workspace_id=ws.workspace_id, start=since, end=until
         )
+    # the shared cache is asked with no database connection held: a stalled Redis costs this
+    # request its socket timeout, never a connection of the pool
+    key = f"analytics:overview:{ws.workspace_id}:{zone}:{first}:{last}"
+    shared = cache if cache_s > 0 else None
+    messages = await _cached(shared, key) if shared is not None else None
+    if messages is None:
+        async with ws.session() as conn:
+            messages = await repo.message_figures(
+                conn, workspace_id=ws.workspace_id, start=since, end=until
+            )
+        if shared is not None:
+            await _remember(shared, key, messages, cache_s)
     return _summary({**messages, **activity}, first=first, last=last, zone=zone)
 
 
