@@ -221,7 +221,8 @@ def run() -> dict[str, Any]:
         "notes": "one Celery worker process (threads pool unless BENCH_POOL says otherwise; the baseline is the same process with the solo pool, run first); replies_per_s: 400 DMs from 16 customers writing at once; "
         "p50/p95/p99: webhook received_at to the sandbox recording the send, at 8 DMs/s (below capacity); "
         "REPLY_BURST_WINDOW_S=0; ChatOpenAI and OpenAI moderation against a local server that answers "
-        "instantly; the sandbox also sends the echo webhook of every reply (settled at ingest); worker_cpu_ms_per_reply: the worker's user+system CPU over the burst divided by replies",
+        "instantly (every DM has the same text and answer, so each worker's moderation cache, MODERATION_CACHE_S, "
+        "answers both checks after the first); the sandbox also sends the echo webhook of every reply (settled at ingest); worker_cpu_ms_per_reply: the worker's user+system CPU over the burst divided by replies",
     }
 
 

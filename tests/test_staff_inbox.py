@@ -4,10 +4,12 @@ HUMAN_AGENT after 24 h), hand back; a real worker sends through the sandbox."""
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from app.security.crypto import encrypt_secret
@@ -386,6 +388,56 @@ async def test_longest_waiting_escalations_follow_each_customers_wait(
         (told_short,),
     )
     assert await listed("open") == [told_short, told_long]
+
+
+def test_an_escalation_opened_while_another_is_resolved_stays_listed(
+    shop_inbox, admin, servers
+) -> None:
+    """Two people change one conversation's escalations at once (the bot opens a new one while
+    staff resolve the old): whichever commits last, the conversation still shows as with staff,
+    since the oldest escalation that is open."""
+    ws = shop_inbox["ws"]
+    conversation = _old_conversation(admin, shop_inbox, "instagram", "race", timedelta(hours=2))
+    old = admin.execute(
+        "insert into escalations (workspace_id, conversation_id, reason) values (%s, %s, 'first')"
+        " returning id",
+        (ws, conversation),
+    ).fetchone()["id"]
+
+    with (
+        psycopg.connect(servers.admin_url) as opening,
+        psycopg.connect(servers.admin_url) as resolving,
+    ):
+        new = opening.execute(
+            "insert into escalations (workspace_id, conversation_id, reason)"
+            " values (%s, %s, 'second') returning id, created_at",
+            (ws, conversation),
+        ).fetchone()
+        with ThreadPoolExecutor(1) as pool:
+            # waits for the opening transaction, which holds the conversation row
+            resolved = pool.submit(
+                lambda: (
+                    resolving.execute(
+                        "update escalations set status = 'resolved' where id = %s", (old,)
+                    ),
+                    resolving.commit(),
+                )
+            )
+            wait_for(
+                lambda: (
+                    admin.execute(
+                        "select count(*) as n from pg_stat_activity where wait_event_type = 'Lock'"
+                    ).fetchone()["n"]
+                    >= 1
+                ),
+                10,
+            )
+            opening.commit()
+            resolved.result(timeout=10)
+    since = admin.execute(
+        "select open_escalation_at from conversations where id = %s", (conversation,)
+    ).fetchone()["open_escalation_at"]
+    assert since == new[1], "the open escalation is the one the list orders by"
 
 
 async def test_a_released_dead_letter_goes_out_once_or_says_why_not(

@@ -2,9 +2,9 @@
 
 DMs and WhatsApp: shortly after a message the run collects every unanswered message, runs the
 agent once with no connection held, waits out what is left of the burst window, and writes the
-reply row keyed by the newest message under the conversation's lock (an advisory lock, replies.repo.lock_conversation), after checking that
-nothing changed meanwhile: duplicates and redeliveries find that key and add nothing, a newer
-message supersedes the run. Comments: one decision per comment. Held-by-human conversations and
+reply row keyed by the newest message under the conversation's lock (an advisory lock,
+replies.repo.lock_conversation), after checking that nothing changed meanwhile: duplicates and
+redeliveries find that key and add nothing, a newer message supersedes the run. Comments: one decision per comment. Held-by-human conversations and
 channels with auto-reply off are skipped."""
 
 from __future__ import annotations
@@ -113,8 +113,8 @@ async def plan_conversation_reply(
     and never sends a stale draft. The triggering event is finished with the decision; before
     that nothing is finished, so a crash leaves it to the sweeper. The agent runs at once and
     the write waits for what is left of the burst window after the newest message, so the
-    model's time counts toward the window. Each transaction goes to the
-    database in one or two messages (app/db/trips.py), so none waits idle on a busy worker."""
+    model's time counts toward the window. Each transaction goes to the database in one or two
+    messages (app/db/trips.py), so none waits idle on a busy worker."""
     claims = Claims.for_worker(workspace_id)
     context = await _reply_context(
         pool,

@@ -15,9 +15,16 @@ begin
         ids := array[new.conversation_id];
     elsif tg_op = 'DELETE' then
         ids := array[old.conversation_id];
+    elsif (old.status <> 'resolved') = (new.status <> 'resolved')
+          and old.conversation_id = new.conversation_id and old.created_at = new.created_at then
+        return null;  -- claimed, unclaimed, edited: the conversation's oldest open one is the same
     else
         ids := array[new.conversation_id, old.conversation_id];
     end if;
+    -- the conversation rows first: a concurrent escalation change of the same conversation
+    -- waits here, and the statement below (a fresh snapshot under read committed) sees what it
+    -- committed, so the last writer never computes from a stale view of the escalations
+    perform 1 from public.conversations where id = any(ids) order by id for update;
     update public.conversations c
        set open_escalation_at = o.since
       from (select cid, (select min(e.created_at) from public.escalations e
