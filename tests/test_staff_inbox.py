@@ -431,6 +431,7 @@ def test_an_escalation_opened_while_another_is_resolved_stays_listed(
                     >= 1
                 ),
                 10,
+                lambda: "the resolve did not wait for the conversation row the opening holds",
             )
             opening.commit()
             resolved.result(timeout=10)
