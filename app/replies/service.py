@@ -4,8 +4,9 @@ DMs and WhatsApp: shortly after a message the run collects every unanswered mess
 agent once with no connection held, waits out what is left of the burst window, and writes the
 reply row keyed by the newest message under the conversation's lock (an advisory lock,
 replies.repo.lock_conversation), after checking that nothing changed meanwhile: duplicates and
-redeliveries find that key and add nothing, a newer message supersedes the run. Comments: one decision per comment. Held-by-human conversations and
-channels with auto-reply off are skipped."""
+redeliveries find that key and add nothing, a newer message supersedes the run. Comments: one
+decision per comment. Held-by-human conversations and channels with auto-reply off are
+skipped."""
 
 from __future__ import annotations
 
