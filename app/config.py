@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development defaults that must never reach production: refused when ENVIRONMENT=production.
@@ -213,6 +213,8 @@ class Settings(BaseSettings):
     # database connections per worker process, shared by all its tasks (held only for short
     # transactions, never while a model thinks)
     worker_db_pool_max_size: int = 8
+    # best-effort steps (a new contact's profile) a worker process runs at once, beside its tasks
+    worker_background_concurrency: int = Field(default=2, ge=1)
 
     # Task time limits. Prefork enforces both (the hard one kills the child); the threads pool
     # cannot, so each step of a task also runs under the soft limit as an asyncio timeout

@@ -41,7 +41,6 @@ REFRESH_TOKENS = "socialsync.maintenance.refresh_tokens"
 ROLL_UP_ANALYTICS = "socialsync.maintenance.roll_up_analytics"
 CLEAN_UP_EVENTS = "socialsync.maintenance.clean_up_events"
 PING = "socialsync.maintenance.ping"
-FETCH_CONTACT_PROFILE = "socialsync.contacts.fetch_profile"
 PUBLISH_POST = "socialsync.publishing.publish_post"
 DELIVER_WEBHOOKS = "socialsync.integrations.deliver_webhooks"
 SEND_ALERTS = "socialsync.alerts.send_alerts"
@@ -51,8 +50,6 @@ TASK_QUEUES = {
     REPLY_TO_CONVERSATION: "high",
     SEND_OUTBOUND: "high",
     INGEST_DOCUMENT: "default",
-    # a name for the inbox; the reply never waits for it
-    FETCH_CONTACT_PROFILE: "low",
     # a post is due at a set time: with comments, ahead of housekeeping
     PUBLISH_DUE_POSTS: "default",
     # "publish now" and "retry": one post, at once (row locks keep Beat's run off it)

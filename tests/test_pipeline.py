@@ -149,6 +149,41 @@ async def test_an_instagram_customer_gets_a_name_from_their_profile(
     assert named()["profile_fetched_at"] == contact["profile_fetched_at"]
 
 
+async def test_a_slow_or_failing_profile_read_never_holds_the_reply(
+    sandbox, bot, admin, worker
+) -> None:
+    """The profile is read in the worker's background: Meta taking seconds to answer it, then
+    failing, changes nothing for the customer, who is answered at once and shown by their id."""
+    faults = f"{sandbox.url}/_sandbox/faults"
+    httpx.post(
+        faults,
+        json={"endpoint": "user_profile", "kind": "server_error", "count": 1, "latency_ms": 6000},
+    )
+    customer = f"c-{uuid.uuid4().hex[:8]}"
+    started = time.monotonic()
+    inbound(sandbox, platform="instagram", account_id=bot["ig"], **{"from": customer}, text="hi")
+    try:
+        [reply] = await eventually(
+            lambda: [
+                r for r in sent_to(sandbox, bot["ig"], "send_message") if r["recipient"] == customer
+            ]
+        )
+        assert time.monotonic() - started < 6, "the reply waited for the profile read"
+        assert reply["text"], "answered"
+
+        def fault_spent() -> bool:
+            return not httpx.get(faults).json()
+
+        await eventually(fault_spent)
+        contact = admin.execute(
+            "select display_name from contacts where workspace_id = %s and external_id = %s",
+            (bot["ws"], customer),
+        ).fetchone()
+        assert contact["display_name"] is None, "shown by its id until Meta answers"
+    finally:
+        httpx.delete(faults)
+
+
 async def test_whatsapp_reply(sandbox, bot, worker) -> None:
     inbound(
         sandbox,

@@ -36,10 +36,44 @@ from app.db.login_role import check_login_role_at
 from app.db.pool import create_pool
 from app.db.session import Pool
 from app.kb.embeddings import Embedders, preload
+from app.logging import get_logger
 from app.redis_client import create_redis
 from app.replies.service import AgentKit
 
 T = TypeVar("T")
+log = get_logger("workers.runtime")
+
+
+class Background:
+    """Best-effort steps that a task starts and does not wait for (a contact's profile): they
+    run on the loop next to the tasks' own steps, a few at a time so that they never take the
+    connections that replies are waiting for, and the process waits for them before it closes.
+
+    A Celery task of its own would cost more than the step itself (publishing, consuming,
+    acknowledging and a thread handoff, about a third of a reply's CPU in the worker), and would
+    add nothing a best-effort step needs: one lost in a crash is asked for again by the
+    customer's next message."""
+
+    def __init__(self, limit: int) -> None:
+        self._slots = asyncio.Semaphore(limit)
+        self._running: set[asyncio.Task[object]] = set()
+
+    def start(self, step: Awaitable[object], *, name: str, limit_s: float) -> None:
+        """On the loop's thread."""
+        task = asyncio.get_running_loop().create_task(self._guarded(step, name, limit_s))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _guarded(self, step: Awaitable[object], name: str, limit_s: float) -> None:
+        async with self._slots:
+            try:
+                await asyncio.wait_for(step, limit_s)
+            except Exception:
+                log.warning("background step failed", step=name, exc_info=True)
+
+    async def drain(self, within_s: float) -> None:
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=within_s)
 
 
 @dataclass(frozen=True)
@@ -48,6 +82,7 @@ class Resources:
     redis: aioredis.Redis
     http: httpx.AsyncClient
     kit: AgentKit
+    background: Background
 
 
 class InlineExecutor(Executor):
@@ -90,6 +125,18 @@ _runtime: _Runtime | None = None
 _runtime_lock = threading.Lock()
 
 
+def _http_client(timeout_s: float, concurrency: int) -> httpx.AsyncClient:
+    """A connection kept open for each task that may call at once: httpx keeps 20, so a worker
+    running dozens of replies closed and reopened connections (to Meta and to the model's
+    provider: TLS handshakes) on most of its calls."""
+    return httpx.AsyncClient(
+        timeout=timeout_s,
+        limits=httpx.Limits(
+            max_connections=max(100, concurrency), max_keepalive_connections=concurrency
+        ),
+    )
+
+
 async def _make_resources() -> Resources:
     settings = get_settings()
     assert settings.database_url and settings.redis_url, (
@@ -99,7 +146,7 @@ async def _make_resources() -> Resources:
         settings,
         Embedders(settings),
         create_moderator(settings),
-        ChatModels(settings, httpx.AsyncClient(timeout=settings.chat_timeout_s)),
+        ChatModels(settings, _http_client(settings.chat_timeout_s, settings.worker_concurrency)),
     )
     pool = create_pool(
         settings.model_copy(
@@ -116,8 +163,9 @@ async def _make_resources() -> Resources:
     return Resources(
         pool,
         create_redis(settings.redis_url, socket_timeout=5),
-        httpx.AsyncClient(timeout=settings.graph_timeout_s),
+        _http_client(settings.graph_timeout_s, settings.worker_concurrency),
         kit,
+        Background(settings.worker_background_concurrency),
     )
 
 
@@ -147,7 +195,20 @@ def run(fn: Callable[[Resources], Awaitable[T]], *, timeout: float | None = None
     return asyncio.run_coroutine_threadsafe(step(), runtime.loop).result()
 
 
+def start_in_background(
+    fn: Callable[[Resources], Awaitable[object]], *, name: str, timeout: float | None = None
+) -> None:
+    """Start a best-effort step on the process's loop and return at once (Background)."""
+    runtime = _ensure()
+    limit = timeout if timeout is not None else get_settings().task_soft_time_limit_s
+    resources = runtime.resources
+    runtime.loop.call_soon_threadsafe(
+        lambda: resources.background.start(fn(resources), name=name, limit_s=limit)
+    )
+
+
 async def _release(resources: Resources) -> None:
+    await resources.background.drain(within_s=10)
     await resources.pool.close()
     await resources.redis.aclose()
     await resources.http.aclose()

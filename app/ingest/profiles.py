@@ -1,8 +1,9 @@
 """Customers have names: an Instagram contact's name, username and picture are read from Meta's
-User Profile API on first contact, then again every PROFILE_REFRESH_DAYS. It runs on its own
-low-priority task after the message is stored, so it never delays a reply, and a failure only
-means the contact is shown by its id until the next message. (WhatsApp contacts get their name
-from the webhook's `contacts[].profile.name` as the message is stored.)"""
+User Profile API on first contact, then again every PROFILE_REFRESH_DAYS. The worker reads it in
+the background once the message is stored (a few at a time, while the reply's model thinks), so
+it never delays a reply, and a failure only means the contact is shown by its id until the next
+message. (WhatsApp contacts get their name from the webhook's `contacts[].profile.name` as the
+message is stored.)"""
 
 from __future__ import annotations
 

@@ -46,7 +46,7 @@ class FaultSpec(BaseModel):
         "delete_comment, wa_send, list_media, list_comments, list_conversations, "
         "list_messages, create_container, container_status, publish, "
         "publishing_limit, refresh_token, phone_numbers, phone_number, subscribed_apps, "
-        "or * for any"
+        "user_profile, or * for any"
     )
     kind: Literal["server_error", "throttle", "window", "token_expired", "bad_request", "latency"]
     count: int = Field(default=1, ge=1, le=10_000)

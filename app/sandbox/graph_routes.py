@@ -493,6 +493,8 @@ async def read_node(version: str, node_id: str, request: Request) -> JSONRespons
     if node_id in state.media:
         return JSONResponse({k: v for k, v in state.media[node_id].items() if k != "account"})
     if "profile_pic" in request.query_params.get("fields", ""):
+        if (error := await _guard(request, "user_profile")) is not None:
+            return error
         return _user_profile(state, node_id)
     return graph_error(
         400, 100, f"Unsupported get request. Object with ID '{node_id}' does not exist"

@@ -25,6 +25,9 @@ def process_event(self, event_id: int, workspace_id: str) -> str:  # type: ignor
                 r.pool, r.kit, event_id=event_id, workspace_id=workspace_id
             )
         )
+        if handled.profile_contact is not None:
+            # read while the reply's model thinks; the reply never waits for it
+            _read_profile(handled.profile_contact, workspace_id)
         if handled.reply is not None:
             if handled.reply.after_s > 0:
                 # the rest of a burst may come: the last message's task answers all of them
@@ -34,8 +37,6 @@ def process_event(self, event_id: int, workspace_id: str) -> str:  # type: ignor
             else:
                 reply_to_conversation.run(*handled.reply.args)
         send_now_or_later(handled.sends, workspace_id)
-        if handled.profile_contact is not None:
-            fetch_contact_profile.delay(handled.profile_contact, workspace_id)
         if handled.received is not None:
             notify(workspace_id, events.MESSAGE_RECEIVED, handled.received)
     except Exception as exc:
@@ -61,12 +62,11 @@ def process_event(self, event_id: int, workspace_id: str) -> str:  # type: ignor
     return handled.status
 
 
-@celery_app.task(name=queue.FETCH_CONTACT_PROFILE, acks_late=True)
-def fetch_contact_profile(contact_id: str, workspace_id: str) -> str:
+def _read_profile(contact_id: str, workspace_id: str) -> None:
     """Best effort: a lost or failed read leaves the contact shown by its id until its next
     message asks again."""
     settings = get_settings()
-    return runtime.run(
+    runtime.start_in_background(
         lambda r: profiles.refresh_profile(
             r.pool,
             settings=settings,
@@ -74,7 +74,8 @@ def fetch_contact_profile(contact_id: str, workspace_id: str) -> str:
             redis=r.redis,
             contact_id=contact_id,
             workspace_id=workspace_id,
-        )
+        ),
+        name="contact profile",
     )
 
 
