@@ -16,6 +16,7 @@ import os
 import socket
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as aioredis
 
@@ -99,7 +100,10 @@ def queue_for(kind: str) -> str:
     return QUEUE_BY_KIND.get(kind, "low")
 
 
-def celery_message(task: str, args: Sequence[object], queue: str) -> bytes:
+def celery_message(
+    task: str, args: Sequence[object], queue: str, *, eta: datetime | None = None
+) -> bytes:
+    """`eta`: the worker holds the message until then (Celery's countdown)."""
     task_id = str(uuid.uuid4())
     body = json.dumps(
         [list(args), {}, {"callbacks": None, "errbacks": None, "chain": None, "chord": None}]
@@ -113,7 +117,7 @@ def celery_message(task: str, args: Sequence[object], queue: str) -> bytes:
             "task": task,
             "id": task_id,
             "shadow": None,
-            "eta": None,
+            "eta": eta.isoformat() if eta is not None else None,
             "expires": None,
             "group": None,
             "group_index": None,
@@ -143,15 +147,27 @@ async def publish(redis: aioredis.Redis, messages: Sequence[tuple[str, Sequence[
     return await _push(redis, [(task, args, TASK_QUEUES[task]) for task, args in messages])
 
 
+async def publish_later(
+    redis: aioredis.Redis, task: str, args: Sequence[object], *, after_s: float
+) -> bool:
+    """One task, run no sooner than `after_s` from now: a task's own follow-up, for a fraction
+    of Celery's `apply_async(countdown=...)`, which costs a worker about 2.4 ms of CPU."""
+    eta = datetime.now(UTC) + timedelta(seconds=after_s)
+    return await _push(redis, [(task, args, TASK_QUEUES[task])], eta=eta)
+
+
 async def _push(
-    redis: aioredis.Redis, messages: Sequence[tuple[str, Sequence[object], str]]
+    redis: aioredis.Redis,
+    messages: Sequence[tuple[str, Sequence[object], str]],
+    *,
+    eta: datetime | None = None,
 ) -> bool:
     if not messages:
         return True
     try:
         async with redis.pipeline(transaction=False) as pipe:
             for task, args, queue in messages:
-                pipe.lpush(queue, celery_message(task, args, queue))
+                pipe.lpush(queue, celery_message(task, args, queue, eta=eta))
             # a stalled broker must not hold the caller (Meta wants its 200 within seconds):
             # past the bound the work stays in Postgres for the sweeper, as when it is down
             await asyncio.wait_for(pipe.execute(), timeout=get_settings().enqueue_timeout_s)

@@ -31,9 +31,7 @@ def process_event(self, event_id: int, workspace_id: str) -> str:  # type: ignor
         if handled.reply is not None:
             if handled.reply.after_s > 0:
                 # the rest of a burst may come: the last message's task answers all of them
-                reply_to_conversation.apply_async(
-                    args=handled.reply.args, countdown=handled.reply.after_s
-                )
+                _reply_later(handled.reply)
             else:
                 reply_to_conversation.run(*handled.reply.args)
         send_now_or_later(handled.sends, workspace_id)
@@ -60,6 +58,17 @@ def process_event(self, event_id: int, workspace_id: str) -> str:  # type: ignor
         )
         return "failed"
     return handled.status
+
+
+def _reply_later(reply: pipeline.ReplyLater) -> None:
+    published = runtime.run(
+        lambda r: queue.publish_later(
+            r.redis, queue.REPLY_TO_CONVERSATION, reply.args, after_s=reply.after_s
+        )
+    )
+    if not published:
+        # retried: the event stays leased and unfinished until its reply is on its way
+        raise ConnectionError("the broker did not take the reply's task")
 
 
 def _read_profile(contact_id: str, workspace_id: str) -> None:
