@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, Future
@@ -42,6 +43,8 @@ from app.replies.service import AgentKit
 
 T = TypeVar("T")
 log = get_logger("workers.runtime")
+# the cyclic collector's generation thresholds in a worker process (Python's: 700, 10, 10)
+GC_THRESHOLDS = (20_000, 20, 10)
 
 
 class Background:
@@ -240,6 +243,12 @@ def _preload(**_: Any) -> None:
     # before prefork's fork, so the children share the weights and the imported modules
     preload(settings)
     preload_agent(settings)
+    # What is loaded by now (modules, models, schemas: about 300,000 objects) lives as long as
+    # the process: frozen out of the collector's way, a full collection no longer walks it. And
+    # dozens of replies in flight allocate fast: collecting the young generation every 20,000
+    # allocations instead of 700 took the collector from about 2 ms of CPU per reply to 0.5 ms.
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 @worker_process_init.connect
