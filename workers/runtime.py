@@ -36,6 +36,7 @@ from app.config import get_settings
 from app.db.login_role import check_login_role_at
 from app.db.pool import create_pool
 from app.db.session import Pool
+from app.http_clients import pooled_client
 from app.kb.embeddings import Embedders, preload
 from app.logging import get_logger
 from app.redis_client import create_redis
@@ -128,18 +129,6 @@ _runtime: _Runtime | None = None
 _runtime_lock = threading.Lock()
 
 
-def _http_client(timeout_s: float, concurrency: int) -> httpx.AsyncClient:
-    """A connection kept open for each task that may call at once: httpx keeps 20, so a worker
-    running dozens of replies closed and reopened connections (to Meta and to the model's
-    provider: TLS handshakes) on most of its calls."""
-    return httpx.AsyncClient(
-        timeout=timeout_s,
-        limits=httpx.Limits(
-            max_connections=max(100, concurrency), max_keepalive_connections=concurrency
-        ),
-    )
-
-
 async def _make_resources() -> Resources:
     settings = get_settings()
     assert settings.database_url and settings.redis_url, (
@@ -149,7 +138,12 @@ async def _make_resources() -> Resources:
         settings,
         Embedders(settings),
         create_moderator(settings),
-        ChatModels(settings, _http_client(settings.chat_timeout_s, settings.worker_concurrency)),
+        ChatModels(
+            settings,
+            pooled_client(
+                timeout_s=settings.chat_timeout_s, concurrency=settings.worker_concurrency
+            ),
+        ),
     )
     pool = create_pool(
         settings.model_copy(
@@ -166,7 +160,7 @@ async def _make_resources() -> Resources:
     return Resources(
         pool,
         create_redis(settings.redis_url, socket_timeout=5),
-        _http_client(settings.graph_timeout_s, settings.worker_concurrency),
+        pooled_client(timeout_s=settings.graph_timeout_s, concurrency=settings.worker_concurrency),
         kit,
         Background(settings.worker_background_concurrency),
     )

@@ -1,0 +1,69 @@
+"""The worker's HTTP clients (app/http_clients.py) against a real server: every call in flight at
+once is answered, connections stay within the limits and are kept for the next calls."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI, Request
+
+from app.http_clients import LinearConnectionPool, pooled_client
+from tests.support.live import LiveServer
+
+
+class _Peers:
+    """The client ports the server saw: one per TCP connection."""
+
+    def __init__(self) -> None:
+        self.ports: set[int] = set()
+
+
+@pytest.fixture(scope="module")
+def slow_server() -> Iterator[tuple[LiveServer, _Peers]]:
+    peers = _Peers()
+    app = FastAPI()
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/answer")
+    async def answer(request: Request) -> dict[str, Any]:
+        body = await request.json()
+        assert request.client is not None
+        peers.ports.add(request.client.port)
+        await asyncio.sleep(float(body["wait_s"]))
+        return {"n": body["n"]}
+
+    server = LiveServer(app).start("/health")
+    yield server, peers
+    server.stop()
+
+
+async def test_many_calls_at_once_are_all_answered_over_kept_connections(slow_server) -> None:
+    server, peers = slow_server
+    client = pooled_client(timeout_s=10, concurrency=40)
+    try:
+        pool = client._transport._pool  # type: ignore[attr-defined]
+        assert isinstance(pool, LinearConnectionPool)
+
+        async def call(n: int) -> int:
+            response = await client.post(f"{server.url}/answer", json={"n": n, "wait_s": 0.2})
+            return int(response.json()["n"])
+
+        # more calls than connections allowed (max(100, concurrency)): the rest queue for one
+        first = await asyncio.gather(*(call(n) for n in range(150)))
+        assert first == list(range(150)), "every call got its own answer"
+        assert len(peers.ports) <= 100, "never more connections than the limit"
+        assert len(pool.connections) == 40, "the idle ones kept, up to the keep-alive limit"
+
+        kept = set(peers.ports)
+        peers.ports.clear()
+        again = await asyncio.gather(*(call(n) for n in range(40)))
+        assert again == list(range(40))
+        assert peers.ports <= kept, "the next calls went over the connections kept open"
+    finally:
+        await client.aclose()
