@@ -13,28 +13,42 @@ the keep-alive limit."""
 
 from __future__ import annotations
 
+import time
+
 import httpcore
 import httpx
 from httpcore._async.interfaces import AsyncConnectionInterface
+
+# how often every idle connection is checked for expiry (keep-alive over, closed by the server)
+SWEEP_S = 1.0
 
 
 class LinearConnectionPool(httpcore.AsyncConnectionPool):
     """HTTP/1.1 only (each connection carries one request at a time; clients are made without
     http2): a connection is handed to one request at a time, never to a second one before the
     first has started on it (upstream, both raced for it and one was re-queued, or it was closed
-    as idle under the request: encode/httpcore#1110)."""
+    as idle under the request: encode/httpcore#1110). Whether an idle connection has expired
+    (its keep-alive ran out, or the server closed it: a poll of its socket) is asked of the one
+    about to be handed out, and of all of them at most once a second, not of every connection
+    twice per request."""
+
+    _swept_at = 0.0
 
     def _assign_requests_to_connections(self) -> list[AsyncConnectionInterface]:
         # a connection handed to a request that has not started on it yet still looks idle:
         # it is neither offered to another request nor closed as surplus
         taken = {id(r.connection) for r in self._requests if r.connection is not None}
+        now = time.monotonic()
+        sweep = now - self._swept_at >= SWEEP_S
+        if sweep:
+            self._swept_at = now
         closing: list[AsyncConnectionInterface] = []
         kept: list[AsyncConnectionInterface] = []
         idle = 0
         for connection in self._connections:
             if connection.is_closed():
                 continue
-            if connection.has_expired():
+            if sweep and connection.has_expired():
                 closing.append(connection)
                 continue
             if connection.is_idle() and id(connection) not in taken:
@@ -51,13 +65,11 @@ class LinearConnectionPool(httpcore.AsyncConnectionPool):
         available = [c for c in self._connections if id(c) not in taken and c.is_available()]
         for pool_request in queued:
             origin = pool_request.request.url.origin
-            chosen = next((c for c in available if c.can_handle_request(origin)), None)
-            if chosen is not None:
-                available.remove(chosen)
-            elif len(self._connections) < self._max_connections:
+            chosen = self._usable(available, origin, closing)
+            if chosen is None and len(self._connections) < self._max_connections:
                 chosen = self.create_connection(origin)
                 self._connections.append(chosen)
-            else:
+            elif chosen is None:
                 spare = next(
                     (c for c in self._connections if id(c) not in taken and c.is_idle()), None
                 )
@@ -70,6 +82,22 @@ class LinearConnectionPool(httpcore.AsyncConnectionPool):
             taken.add(id(chosen))
             pool_request.assign_to_connection(chosen)
         return closing
+
+    def _usable(
+        self,
+        available: list[AsyncConnectionInterface],
+        origin: httpcore.Origin,
+        closing: list[AsyncConnectionInterface],
+    ) -> AsyncConnectionInterface | None:
+        """The first available connection to `origin` that has not expired, taken out of
+        `available`; expired ones found on the way are closed."""
+        for candidate in [c for c in available if c.can_handle_request(origin)]:
+            available.remove(candidate)
+            if not candidate.has_expired():
+                return candidate
+            self._connections.remove(candidate)
+            closing.append(candidate)
+        return None
 
 
 def pooled_client(*, timeout_s: float, concurrency: int) -> httpx.AsyncClient:

@@ -4,12 +4,14 @@ once is answered, connections stay within the limits and are kept for the next c
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi import FastAPI, Request
 
+from app import http_clients
 from app.http_clients import LinearConnectionPool, pooled_client
 from tests.support.live import LiveServer
 
@@ -67,3 +69,34 @@ async def test_many_calls_at_once_are_all_answered_over_kept_connections(slow_se
         assert peers.ports <= kept, "the next calls went over the connections kept open"
     finally:
         await client.aclose()
+
+
+async def test_a_connection_the_server_closed_meanwhile_is_not_reused(
+    slow_server, monkeypatch
+) -> None:
+    """The server drops idle connections after a second (uvicorn's keep-alive timeout): the next
+    call notices before sending on the dead one and opens another, instead of failing, even
+    between the pool's sweeps of every connection (none during this test)."""
+    monkeypatch.setattr(http_clients, "SWEEP_S", 3600.0)
+    _, peers = slow_server
+    app = slow_server[0]._server.config.app
+    server = LiveServer(app)
+    server._server.config.timeout_keep_alive = 1
+    server.start("/health")
+    client = pooled_client(timeout_s=10, concurrency=4)
+    try:
+        first = await client.post(f"{server.url}/answer", json={"n": 1, "wait_s": 0})
+        assert first.json() == {"n": 1}
+        [connection] = client._transport._pool.connections  # type: ignore[attr-defined]
+
+        deadline = time.monotonic() + 10
+        while not connection.has_expired():  # the server's close, seen on the idle socket
+            assert time.monotonic() < deadline, "the server kept the connection open"
+            await asyncio.sleep(0.05)
+        peers.ports.clear()
+        again = await client.post(f"{server.url}/answer", json={"n": 2, "wait_s": 0})
+        assert again.json() == {"n": 2}
+        assert len(peers.ports) == 1, "answered over a new connection"
+    finally:
+        await client.aclose()
+        server.stop()
