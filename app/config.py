@@ -163,6 +163,8 @@ class Settings(BaseSettings):
     # wordllama (offline, default), gemini, or openai
     embedding_provider: Literal["wordllama", "gemini", "openai"] = "wordllama"
     embedding_batch_size: int = 100
+    # search queries whose vectors a process remembers (customers ask the same things); 0: none
+    embedding_query_cache_size: int = Field(default=1000, ge=0)
     gemini_api_key: SecretStr | None = None
     # Leave unset for Google's endpoint; tests point it at a local server
     gemini_base_url: str | None = None

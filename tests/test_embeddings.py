@@ -8,6 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from app.kb.embeddings import (
+    Embedders,
     EmbeddingUnavailable,
     GeminiEmbedder,
     OpenAIEmbedder,
@@ -38,6 +39,40 @@ async def test_gemini_768_dims_task_types_batches_of_100_normalised(
     query = await embedder.embed_query("where is my order")
     assert len(query) == 768
     assert fake_ai_state.requests[-1]["body"]["requests"][0]["taskType"] == "RETRIEVAL_QUERY"
+
+
+async def test_a_question_asked_again_is_not_embedded_again(
+    settings, fake_ai, fake_ai_state
+) -> None:
+    """Search queries' vectors are remembered per process (the last EMBEDDING_QUERY_CACHE_SIZE):
+    a customer asking what others asked costs no call to Gemini; documents always go."""
+    embedders = Embedders(
+        settings.model_copy(
+            update={
+                "gemini_api_key": SecretStr("k"),
+                "gemini_base_url": fake_ai.url,
+                "embedding_query_cache_size": 2,
+            }
+        )
+    )
+    embedder = embedders.get("gemini")
+
+    def gemini_calls() -> int:
+        return len([r for r in fake_ai_state.requests if r["api"] == "gemini"])
+
+    before = gemini_calls()
+    hours = await embedder.embed_query("what are your opening hours?")
+    again = await embedder.embed_query("what are your opening hours?")
+    assert again == hours and gemini_calls() == before + 1, "asked again: no second call"
+    again[0] = 5.0
+    assert (await embedder.embed_query("what are your opening hours?"))[0] != 5.0
+    await embedder.embed_query("do you ship to Spain?")
+    await embedder.embed_query("is it vegan?")
+    calls = gemini_calls()
+    await embedder.embed_query("what are your opening hours?")
+    assert gemini_calls() == calls + 1, "only the last 2 queries are remembered"
+    await embedder.embed_documents(["is it vegan?"])
+    assert gemini_calls() == calls + 2, "documents are always embedded"
 
 
 async def test_gemini_outage_is_reported_as_unavailable(settings, fake_ai, fake_ai_state) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -153,6 +154,35 @@ def preload(settings: Settings) -> None:
         _wordllama()
 
 
+class RecentQueries:
+    """An embedder that remembers the vectors of the last queries it embedded. Customers ask
+    the same things ("hi", "opening hours?"), and a query embedded again cost a call to the
+    provider (Gemini: a network round trip and quota) or, with WordLlama, as much CPU as the
+    search's own SQL. Documents are never cached: each is embedded once, when stored."""
+
+    def __init__(self, embedder: Embedder, size: int) -> None:
+        self.inner = embedder
+        self.model_id = embedder.model_id
+        self.dimensions = embedder.dimensions
+        self._size = size
+        self._recent: OrderedDict[str, list[float]] = OrderedDict()
+
+    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        return await self.inner.embed_documents(texts)
+
+    async def embed_query(self, text: str) -> list[float]:
+        vector = self._recent.get(text)
+        if vector is None:
+            vector = await self.inner.embed_query(text)
+            self._recent[text] = vector
+            if len(self._recent) > self._size:
+                self._recent.popitem(last=False)
+        else:
+            self._recent.move_to_end(text)
+        # a copy: a caller changing its vector never changes the next caller's
+        return list(vector)
+
+
 class Embedders:
     """One embedder per provider, made on first use: each workspace may choose its own.
     Gemini and OpenAI raise EmbeddingUnavailable when their key is not configured."""
@@ -167,7 +197,9 @@ class Embedders:
     def get(self, chosen: str | None = None) -> Embedder:
         name = self.provider(chosen)
         if name not in self._made:
-            self._made[name] = get_embedder(self._settings, name)
+            embedder = get_embedder(self._settings, name)
+            size = self._settings.embedding_query_cache_size
+            self._made[name] = RecentQueries(embedder, size) if size > 0 else embedder
         return self._made[name]
 
     def available(self, name: str) -> bool:

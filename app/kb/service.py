@@ -313,11 +313,12 @@ def _search_queries(
     embedder: Embedder, *, workspace_id: UUID | str, query: str, vector: list[float], limit: int
 ) -> tuple[Query, Query]:
     """Chunks (hybrid) and FAQ answers for one query."""
+    text = repo.vector_text(vector)
     return (
         repo.hybrid_search_query(
             workspace_id=workspace_id,
             query=query,
-            embedding=vector,
+            embedding=text,
             model=embedder.model_id,
             dimensions=embedder.dimensions,
             limit=limit,
@@ -325,7 +326,7 @@ def _search_queries(
         repo.search_faq_query(
             workspace_id=workspace_id,
             query=query,
-            embedding=vector,
+            embedding=text,
             model=embedder.model_id,
             limit=FAQ_HITS,
         ),
