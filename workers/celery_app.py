@@ -53,14 +53,15 @@ def broker_tls(url: str | None) -> dict[str, Any] | None:
     return {"ssl_cert_reqs": ssl.CERT_REQUIRED}
 
 
-celery_app = Celery("socialsync", broker=settings.redis_url, backend=settings.redis_url)
+# no result backend: nothing reads a task's return value (the outcome is in Postgres), and each
+# of the threads pool's threads made a Redis result client of its own on its first task
+celery_app = Celery("socialsync", broker=settings.redis_url)
 celery_app.conf.update(
     # kombu's Redis transport, but a broker killed under the worker is a reconnect, not a crash
     broker_transport="workers.broker:Transport",
     broker_use_ssl=broker_tls(settings.redis_url),
     task_serializer="json",
     accept_content=["json"],
-    result_serializer="json",
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
@@ -69,7 +70,6 @@ celery_app.conf.update(
     task_soft_time_limit=settings.task_soft_time_limit_s,
     task_time_limit=settings.task_time_limit_s,
     task_ignore_result=True,
-    result_expires=3600,
     broker_connection_retry_on_startup=True,
     # short socket timeouts: a publisher (the webhook endpoint) must fail fast when Redis is down
     broker_transport_options={

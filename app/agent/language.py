@@ -61,8 +61,10 @@ def preload() -> None:
     _identifier()
 
 
+@lru_cache(maxsize=1024)
 def detect(text: str | None) -> str | None:
-    """An ISO 639-1 code, or None when the text is too short or too ambiguous to tell."""
+    """An ISO 639-1 code, or None when the text is too short or too ambiguous to tell. Asked
+    of the same message by the reply's steps, and of the same short phrases by customers."""
     cleaned = (text or "").strip()
     if len(cleaned) < MIN_CHARS:
         return None

@@ -145,6 +145,9 @@ def _strip(folded: str) -> tuple[list[tuple[str, str]], list[str]]:
     return found, [w for w in rest.split() if w not in _FILLER and w not in STOP_WORDS]
 
 
+# a reply asks it of the same text up to three times (search, language, responder), and
+# customers' small talk repeats ("hi", "thanks!"): a hundred patterns per call
+@lru_cache(maxsize=1024)
 def recognise(text: str) -> SmallTalk | None:
     """The message's small talk and what else it asks; None when it is not small talk (praise
     words inside a question are not: "nice, do you deliver?")."""
