@@ -49,9 +49,10 @@ GC_THRESHOLDS = (20_000, 20, 10)
 
 
 class Background:
-    """Best-effort steps that a task starts and does not wait for (a contact's profile): they
-    run on the loop next to the tasks' own steps, a few at a time so that they never take the
-    connections that replies are waiting for, and the process waits for them before it closes.
+    """Best-effort steps that a task starts and does not wait for (a contact's profile, a note
+    to the staff's live screens): they run on the loop next to the tasks' own steps, the ones
+    that need the database a few at a time (`bounded`) so that they never take the connections
+    that replies are waiting for, and the process waits for them before it closes.
 
     A Celery task of its own would cost more than the step itself (publishing, consuming,
     acknowledging and a thread handoff, about a third of a reply's CPU in the worker), and would
@@ -62,22 +63,27 @@ class Background:
         self._slots = asyncio.Semaphore(limit)
         self._running: set[asyncio.Task[object]] = set()
 
-    def start(self, step: Awaitable[object], *, name: str, limit_s: float) -> None:
+    def start(self, step: Awaitable[object], *, name: str, limit_s: float, bounded: bool) -> None:
         """On the loop's thread."""
-        task = asyncio.get_running_loop().create_task(self._guarded(step, name, limit_s))
+        guarded = self._bounded(step, name, limit_s) if bounded else _logged(step, name, limit_s)
+        task = asyncio.get_running_loop().create_task(guarded)
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
-    async def _guarded(self, step: Awaitable[object], name: str, limit_s: float) -> None:
+    async def _bounded(self, step: Awaitable[object], name: str, limit_s: float) -> None:
         async with self._slots:
-            try:
-                await asyncio.wait_for(step, limit_s)
-            except Exception:
-                log.warning("background step failed", step=name, exc_info=True)
+            await _logged(step, name, limit_s)
 
     async def drain(self, within_s: float) -> None:
         if self._running:
             await asyncio.wait(set(self._running), timeout=within_s)
+
+
+async def _logged(step: Awaitable[object], name: str, limit_s: float) -> None:
+    try:
+        await asyncio.wait_for(step, limit_s)
+    except Exception:
+        log.warning("background step failed", step=name, exc_info=True)
 
 
 @dataclass(frozen=True)
@@ -193,14 +199,19 @@ def run(fn: Callable[[Resources], Awaitable[T]], *, timeout: float | None = None
 
 
 def start_in_background(
-    fn: Callable[[Resources], Awaitable[object]], *, name: str, timeout: float | None = None
+    fn: Callable[[Resources], Awaitable[object]],
+    *,
+    name: str,
+    timeout: float | None = None,
+    bounded: bool = True,
 ) -> None:
-    """Start a best-effort step on the process's loop and return at once (Background)."""
+    """Start a best-effort step on the process's loop and return at once (Background);
+    `bounded=False` for one that takes no database connection."""
     runtime = _ensure()
     limit = timeout if timeout is not None else get_settings().task_soft_time_limit_s
     resources = runtime.resources
     runtime.loop.call_soon_threadsafe(
-        lambda: resources.background.start(fn(resources), name=name, limit_s=limit)
+        lambda: resources.background.start(fn(resources), name=name, limit_s=limit, bounded=bounded)
     )
 
 
