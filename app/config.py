@@ -211,8 +211,8 @@ class Settings(BaseSettings):
     # them over a few database connections; prefork isolates crashes (set its concurrency to
     # the cores you give it)
     worker_pool: Literal["threads", "prefork", "solo"] = "threads"
-    # on the threads pool a task holds its slot while its model thinks: 128 slots keep about 70
-    # replies a second in flight with a model answering in 1.5 s (README: Connections)
+    # on the threads pool a task holds its slot while its model thinks: 128 slots serve up to
+    # about 70 replies a second with a model answering in 1.5 s (README: Connections)
     worker_concurrency: int = 128
     # database connections per worker process, shared by all its tasks (held only for short
     # transactions, never while a model thinks)
