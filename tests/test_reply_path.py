@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -166,3 +167,26 @@ async def test_a_worker_killed_mid_draft_is_replaced_within_seconds(
     assert delay < 30, f"answered {delay:.0f} s after the crash"
     [reply] = dm_replies(sandbox, ig)
     assert reply["recipient"] == "c1" and reply["text"] == HOURS[1]
+
+
+async def test_a_started_worker_is_ready_before_its_first_customer(
+    admin, clean_broker, tmp_path: Path
+) -> None:
+    """A worker opens its database pool and clients as it starts (both pools `make run` and the
+    deployments use), not in its first task: after a start or a crash-restart, the first
+    customers do not wait for them. Nothing is sent to it here."""
+
+    def connections(name: str) -> int:
+        row = admin.execute(
+            "select count(*) as n from pg_stat_activity where application_name = %s", (name,)
+        ).fetchone()
+        return int(row["n"])
+
+    for pool in ("threads", "prefork"):
+        name, log = f"warm-{pool}-{tmp_path.name}"[:60], tmp_path / f"worker-{pool}.log"
+        worker = processes.start_worker({"PGAPPNAME": name}, log, pool=pool)
+        try:
+            # the log as the state shown on failure: why it did not connect
+            processes.wait_for(partial(connections, name), 60, log.read_text)
+        finally:
+            processes.stop(worker)

@@ -6,8 +6,9 @@ process's loop and waits for it (`run`). Replies are I/O-bound (a model answers 
 a worker runs many tasks at once (WORKER_CONCURRENCY threads, mostly waiting) while the loop
 multiplexes them over a few database connections (WORKER_DB_POOL_MAX_SIZE): no connection is
 held while a model thinks (replies/service.py), so a handful serves dozens of waiting replies.
-The loop is made lazily in each process (never inherited across fork), so the prefork, solo and
-threads pools all work."""
+The loop is made in each process that runs tasks (never inherited across fork), so the prefork,
+solo and threads pools all work: as the worker starts, so that the first customers after a start
+or a crash-restart do not wait for its connections and clients, or else by the first task."""
 
 from __future__ import annotations
 
@@ -23,10 +24,12 @@ from typing import Any, TypeVar
 import httpx
 import psycopg
 import redis.asyncio as aioredis
+from celery.concurrency.prefork import TaskPool as PreforkPool
 from celery.signals import (
     worker_init,
     worker_process_init,
     worker_process_shutdown,
+    worker_ready,
     worker_shutdown,
 )
 
@@ -180,9 +183,30 @@ def _ensure() -> _Runtime:
         loop = new_event_loop()
         thread = threading.Thread(target=loop.run_forever, name="worker-loop", daemon=True)
         thread.start()
-        resources = asyncio.run_coroutine_threadsafe(_make_resources(), loop).result(timeout=60)
+        try:
+            resources = asyncio.run_coroutine_threadsafe(_make_resources(), loop).result(60)
+        except BaseException:
+            # the next caller makes a loop of its own: this one must not linger
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=10)
+            raise
         _runtime = _Runtime(loop, thread, resources)
         return _runtime
+
+
+def _warm_up() -> None:
+    """Make the runtime now, beside the consumer, instead of in the first task: its pool's
+    connections, TLS contexts and clients cost about a third of a second of CPU, which the first
+    customers after every start or crash-restart waited for. A database still down is no reason
+    to stop: the first task tries again."""
+    try:
+        _ensure()
+    except Exception:
+        log.warning("worker runtime not ready at start; the first task makes it", exc_info=True)
+
+
+def _warm_up_in_background() -> None:
+    threading.Thread(target=_warm_up, name="worker-warm-up", daemon=True).start()
 
 
 def run(fn: Callable[[Resources], Awaitable[T]], *, timeout: float | None = None) -> T:
@@ -262,6 +286,14 @@ def _reset_after_fork(**_: Any) -> None:
     # process's to use or close
     global _runtime
     _runtime = None
+    _warm_up_in_background()
+
+
+@worker_ready.connect
+def _ready(sender: Any = None, **_: Any) -> None:
+    # on prefork the tasks run in the children, each warmed up as it starts (above)
+    if not isinstance(getattr(sender, "pool", None), PreforkPool):
+        _warm_up_in_background()
 
 
 @worker_process_shutdown.connect
