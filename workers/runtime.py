@@ -166,6 +166,7 @@ async def _make_resources() -> Resources:
         settings.database_url,
     )
     await pool.open(wait=True, timeout=30)
+    kit.chat_models.warm()
     return Resources(
         pool,
         create_redis(settings.redis_url, socket_timeout=5),

@@ -81,7 +81,7 @@ async def agent(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         for role, text in state.get("history", []):
             messages.append(HumanMessage(text) if role == "customer" else AIMessage(text))
         messages.append(HumanMessage(state["text"]))
-    model = _bound(deps.chat_model)
+    model = with_tools(deps.chat_model)
     response = await model.ainvoke(messages)
     new = [*messages, response] if not state.get("messages") else [response]
     return {"messages": new, "rounds": state.get("rounds", 0) + 1}
@@ -158,7 +158,7 @@ def draft_from_model(state: AgentState, run: Run) -> tuple[Decision, str]:
 _BOUND: dict[int, tuple[BaseChatModel, Any]] = {}
 
 
-def _bound(model: BaseChatModel) -> Any:
+def with_tools(model: BaseChatModel) -> Any:
     """`bind_tools` converts every tool to an OpenAI schema: do it once per model object."""
     cached = _BOUND.get(id(model))
     if cached is None or cached[0] is not model:
