@@ -197,9 +197,9 @@ def _ensure() -> _Runtime:
 
 def _warm_up() -> None:
     """Make the runtime now, beside the consumer, instead of in the first task: its pool's
-    connections, TLS contexts and clients cost about a third of a second of CPU, which the first
-    customers after every start or crash-restart waited for. A database still down is no reason
-    to stop: the first task tries again."""
+    connections, TLS contexts, clients and default chat model cost about half a second of CPU,
+    which the first customers after every start or crash-restart waited for. A database still
+    down is no reason to stop: the first task tries again."""
     try:
         _ensure()
     except Exception:
