@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     db_pool_max_size: int = 10
     # None disables server-side prepared statements (required behind Supavisor port 6543)
     db_prepare_threshold: int | None = None
+    # the worker's reply-path transactions (app/db/trips.py) keep their statements prepared;
+    # unset: on, except on port 6543 (Supavisor's transaction pooler, which cannot keep them)
+    db_prepared_trips: bool | None = None
 
     # Auth
     # seconds an API process remembers a member's workspace and role (RLS still checks every

@@ -3,11 +3,16 @@ they must keep what a tenant session promises: RLS, values quoted, all or nothin
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import psycopg
 import pytest
 
+from app.config import Settings
+from app.db.pool import create_pool, prepares_trips
+from app.db.prepared import USES_BEFORE_PREPARING
 from app.db.session import Claims
 from app.db.trips import Query, one_trip, tenant_trip
 
@@ -132,3 +137,150 @@ async def test_statements_run_one_by_one_in_a_trip_commit_at_the_end(
         "select username from contacts where external_id = %s", (external,)
     ).fetchone()
     assert stored["username"] == "seen"
+
+
+# ---- statements kept prepared (app/db/prepared.py)
+
+
+@asynccontextmanager
+async def _one_connection(settings: Any, **overrides: Any) -> AsyncIterator[Any]:
+    """A pool of one connection, so that every trip meets what the earlier ones prepared."""
+    one = settings.model_copy(update={"db_pool_min_size": 1, "db_pool_max_size": 1, **overrides})
+    pool = create_pool(one, settings.database_url)
+    await pool.open(wait=True)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+async def _prepared_here(pool: Any, ws: str) -> list[str]:
+    """What the pool's one connection has prepared (pg_prepared_statements is per session)."""
+    [rows] = await one_trip(
+        pool,
+        Claims.for_worker(ws),
+        # a statement sent once, so never prepared itself
+        Query("select statement from pg_prepared_statements where name like 'trip%%'"),
+    )
+    return [row["statement"] for row in rows]
+
+
+def _two_shops(admin: Any, account: Any) -> tuple[str, str]:
+    """Our workspace with one contact, and another shop with three."""
+    ours, suffix = account["workspace_id"], account["suffix"]
+    admin.execute(
+        "insert into contacts (workspace_id, social_account_id, platform, external_id)"
+        " values (%s, %s, 'instagram', %s)",
+        (ours, _instagram_account(admin, ours), f"prep-ours-{suffix}"),
+    )
+    theirs = admin.execute(
+        "insert into workspaces (name) values ('Prepared Shop') returning id::text as id"
+    ).fetchone()["id"]
+    theirs_acct = admin.execute(
+        "insert into social_accounts (workspace_id, platform, external_id)"
+        " values (%s, 'instagram', %s) returning id::text as id",
+        (theirs, f"8{suffix}"),
+    ).fetchone()["id"]
+    for n in range(3):
+        admin.execute(
+            "insert into contacts (workspace_id, social_account_id, platform, external_id)"
+            " values (%s, %s, 'instagram', %s)",
+            (theirs, theirs_acct, f"prep-theirs-{n}-{suffix}"),
+        )
+    return ours, theirs
+
+
+COUNT_AND_ECHO = (
+    "select count(*) as n, %(v)s::text as v from public.contacts"
+    " where external_id like 'prep-%%' and workspace_id = any(%(shops)s::uuid[])"
+)
+
+
+async def test_a_statement_sent_again_and_again_runs_prepared_under_rls(
+    settings: Any, account: Any, admin: Any
+) -> None:
+    ours, theirs = _two_shops(admin, account)
+    hostile = "x'); deallocate all; select ('"
+    async with _one_connection(settings) as pool:
+        for _ in range(USES_BEFORE_PREPARING + 3):
+            # the same prepared statement, run for one shop and then the other on the same
+            # connection: each sees its own rows only, and the value stays a value
+            for ws, expected in ((ours, 1), (theirs, 3)):
+                [[row]] = await one_trip(
+                    pool,
+                    Claims.for_worker(ws),
+                    Query(COUNT_AND_ECHO, {"v": hostile, "shops": [ours, theirs]}),
+                )
+                assert row == {"n": expected, "v": hostile}
+        prepared = await _prepared_here(pool, ours)
+    assert [s for s in prepared if "count(*) as n, $1::text" in s] != []
+
+
+async def test_a_transaction_pooler_connection_prepares_nothing(
+    settings: Any, account: Any, admin: Any
+) -> None:
+    ours, theirs = _two_shops(admin, account)
+    async with _one_connection(settings, db_prepared_trips=False) as pool:
+        for _ in range(USES_BEFORE_PREPARING + 3):
+            [[row]] = await one_trip(
+                pool,
+                Claims.for_worker(ours),
+                Query(COUNT_AND_ECHO, {"v": "v", "shops": [ours, theirs]}),
+            )
+            assert row["n"] == 1
+        assert await _prepared_here(pool, ours) == []
+    # unless told otherwise, only Supavisor's transaction pooler port turns it off
+    assert not prepares_trips(Settings(), "postgresql://u:p@pooler.example.com:6543/postgres")
+    assert prepares_trips(Settings(), "postgresql://u:p@pooler.example.com:5432/postgres")
+    assert prepares_trips(Settings(), "postgresql://u:p@localhost/postgres")
+    assert not prepares_trips(
+        Settings(db_prepared_trips=False), "postgresql://u:p@localhost/postgres"
+    )
+
+
+async def test_a_statement_postgres_cannot_prepare_is_sent_as_it_is(
+    settings: Any, account: Any
+) -> None:
+    ws = account["workspace_id"]
+    # `$1 is null` gives Postgres no type to tell: PREPARE fails, while the query with its
+    # value written in runs
+    untyped = Query("select %(v)s is null as v, 'prep-untyped' as tag", {"v": "hello"})
+    async with _one_connection(settings) as pool:
+        for _ in range(USES_BEFORE_PREPARING + 2):
+            assert await one_trip(pool, Claims.for_worker(ws), untyped) == [
+                [{"v": False, "tag": "prep-untyped"}]
+            ]
+        assert [s for s in await _prepared_here(pool, ws) if "prep-untyped" in s] == []
+
+
+async def test_prepared_statements_dropped_or_outdated_are_prepared_again(
+    settings: Any, account: Any, admin: Any
+) -> None:
+    ws = account["workspace_id"]
+    admin.execute("drop schema if exists prep_scratch cascade")
+    admin.execute("create schema prep_scratch")
+    admin.execute("create table prep_scratch.notes (id int primary key, body text)")
+    admin.execute("insert into prep_scratch.notes values (1, 'first')")
+    admin.execute("grant usage on schema prep_scratch to authenticated")
+    admin.execute("grant select on prep_scratch.notes to authenticated")
+    notes = Query("select * from prep_scratch.notes where id = %(id)s", {"id": 1})
+    try:
+        async with _one_connection(settings) as pool:
+            claims = Claims.for_worker(ws)
+            for _ in range(USES_BEFORE_PREPARING + 1):
+                assert await one_trip(pool, claims, notes) == [[{"id": 1, "body": "first"}]]
+            # a migration adds a column: the plan prepared before no longer fits the table
+            admin.execute("alter table prep_scratch.notes add column tag text default 'new'")
+            assert await one_trip(pool, claims, notes) == [
+                [{"id": 1, "body": "first", "tag": "new"}]
+            ]
+            # something dropped every prepared statement of the session
+            async with pool.connection() as conn:
+                await conn.execute("deallocate all")
+            for _ in range(2):
+                assert await one_trip(pool, claims, notes) == [
+                    [{"id": 1, "body": "first", "tag": "new"}]
+                ]
+            assert [s for s in await _prepared_here(pool, ws) if "prep_scratch" in s] != []
+    finally:
+        admin.execute("drop schema prep_scratch cascade")

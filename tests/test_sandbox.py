@@ -123,6 +123,10 @@ def test_outbox_and_faults_controls(sandbox) -> None:
     assert no_token.status_code == 400 and no_token.json()["error"]["code"] == 190
     [item] = httpx.get(f"{sandbox.url}/_sandbox/outbox").json()
     assert item["endpoint"] == "wa_send" and item["text"] == "x" and item.get("token") != "t"
+    # a poller reads only what is new since its last read
+    assert httpx.get(f"{sandbox.url}/_sandbox/outbox", params={"since": 1}).json() == []
+    assert httpx.get(f"{sandbox.url}/_sandbox/outbox", params={"since": 0}).json() == [item]
+    assert httpx.get(f"{sandbox.url}/_sandbox/outbox", params={"since": -1}).status_code == 422
     assert httpx.delete(f"{sandbox.url}/_sandbox/outbox").status_code == 204
     assert httpx.get(f"{sandbox.url}/_sandbox/outbox").json() == []
 

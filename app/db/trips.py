@@ -6,7 +6,9 @@ transaction meanwhile (a Supabase pooler pins a backend for every open transacti
 sends several statements, with BEGIN and the claims in front and COMMIT at the end if asked, as
 one simple-protocol message: the server runs them back to back and the transaction is never
 idle waiting for us. Values are bound on the client by psycopg's ClientCursor (quoted by libpq),
-never formatted in; repos build the `Query` values and keep owning their SQL.
+never formatted in; repos build the `Query` values and keep owning their SQL. A statement sent
+again and again runs prepared, so Postgres does not parse and plan it each time
+(app/db/prepared.py).
 
 Use it for statements that do not need each other's answers; a decision that depends on a read
 goes in the next send."""
@@ -23,6 +25,7 @@ import psycopg
 from psycopg import AsyncClientCursor
 from psycopg.rows import dict_row
 
+from app.db.prepared import Statement, registry
 from app.db.session import Claims, Conn, Pool, begin_as
 
 P = ParamSpec("P")
@@ -97,6 +100,11 @@ class Trip:
         self.done = False
 
     async def send(self, *queries: Query, commit: bool = False) -> list[list[dict[str, Any]]]:
+        return await self._send(queries, commit=commit, again=True)
+
+    async def _send(
+        self, queries: tuple[Query, ...], *, commit: bool, again: bool
+    ) -> list[list[dict[str, Any]]]:
         if self.done:
             raise RuntimeError("the transaction is over")
         # the first message opens the transaction as a tenant session does: BEGIN and the
@@ -106,20 +114,53 @@ class Trip:
             if self.open
             else [begin_as("authenticated", self._claims.values).as_string(self.conn)]
         )
-        skip = 2 if head else 0
-        body = [self._cursor.mogrify(q.text, q.params) for q in queries]
+        body: list[str] = []
+        # where each query's result is among the message's (a PREPARE has one of its own)
+        answers: list[int] = []
+        preparing: dict[str, Statement] = {}
+        for query in queries:
+            call, prepare = self._statement(query, preparing)
+            body += [prepare] if prepare else []
+            answers.append(len(body))
+            body.append(call)
         self.open = True
-        await self._cursor.execute("; ".join(head + body + (["commit"] if commit else [])))
-        for _ in range(skip):
+        try:
+            await self._cursor.execute("; ".join(head + body + (["commit"] if commit else [])))
+        except psycopg.Error as error:
+            if registry.failed(self.conn, error, list(preparing)) and head and again:
+                # a statement's preparing failed, not the work, and this message was all the
+                # transaction had done: it is sent once more, prepared afresh or not at all
+                await self.conn.execute("rollback")
+                self.open = False
+                return await self._send(queries, commit=commit, again=False)
+            raise
+        registry.prepared_now(self.conn, preparing)
+        for _ in range(2 if head else 0):
             self._cursor.nextset()
         results: list[list[dict[str, Any]]] = []
-        for index in range(len(body)):
-            if index:
+        position = 0
+        for answer in answers:
+            for _ in range(answer - position):
                 self._cursor.nextset()
+            position = answer
             described = self._cursor.description is not None
             results.append(list(await self._cursor.fetchall()) if described else [])
         self.done = commit
         return results
+
+    def _statement(self, query: Query, preparing: dict[str, Statement]) -> tuple[str, str]:
+        """The query as sent, and the PREPARE to send before it when this connection has not
+        prepared it yet ('' when none is needed; app/db/prepared.py)."""
+        prepare = ""
+        statement = preparing.get(query.text)
+        if statement is None:
+            statement, first = registry.plan(self.conn, query.text)
+            if statement is None:
+                return self._cursor.mogrify(query.text, query.params), ""
+            if first:
+                prepare = statement.prepare
+                preparing[query.text] = statement
+        return self._cursor.mogrify(statement.call, query.params), prepare
 
     async def commit(self) -> None:
         if self.open and not self.done:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from app.sandbox import payloads, samples
@@ -92,9 +92,14 @@ async def health() -> dict[str, str]:
 
 
 @router.get("/outbox")
-async def outbox(request: Request) -> list[dict[str, Any]]:
-    """Everything the bot sent, newest last."""
-    return _state(request).outbox
+async def outbox(
+    request: Request,
+    since: int = Query(
+        0, ge=0, description="skip the first this many (what a poller has read already)"
+    ),
+) -> list[dict[str, Any]]:
+    """Everything the bot sent since the outbox was last cleared, newest last."""
+    return _state(request).outbox[since:]
 
 
 @router.delete("/outbox", status_code=204)
