@@ -214,9 +214,10 @@ class Settings(BaseSettings):
     # them over a few database connections; prefork isolates crashes (set its concurrency to
     # the cores you give it)
     worker_pool: Literal["threads", "prefork", "solo"] = "threads"
-    # on the threads pool a task holds its slot while its model thinks: 128 slots serve up to
-    # about 70 replies a second with a model answering in 1.5 s (README: Connections)
-    worker_concurrency: int = 128
+    # on the threads pool a task holds its slot while its model thinks, and in a burst while it
+    # waits its turn for the CPU: 512 slots take a burst of a few hundred customers in at once
+    # (README: Connections)
+    worker_concurrency: int = 512
     # database connections per worker process, shared by all its tasks (held only for short
     # transactions, never while a model thinks)
     worker_db_pool_max_size: int = 8

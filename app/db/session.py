@@ -52,7 +52,7 @@ def begin_as(role: str, claims: dict[str, Any]) -> sql.Composed:
     ).format(role=sql.Literal(role), claims=sql.Literal(json.dumps(claims)))
 
 
-_BEGIN_PRIVILEGED = begin_as("service_role", {"role": "service_role"})
+BEGIN_PRIVILEGED = begin_as("service_role", {"role": "service_role"})
 
 
 @asynccontextmanager
@@ -77,5 +77,5 @@ async def tenant_session(pool: Pool, claims: Claims) -> AsyncIterator[Conn]:
 
 @asynccontextmanager
 async def privileged_session(pool: Pool) -> AsyncIterator[Conn]:
-    async with _transaction(pool, _BEGIN_PRIVILEGED) as conn:
+    async with _transaction(pool, BEGIN_PRIVILEGED) as conn:
         yield conn

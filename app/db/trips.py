@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Concatenate, LiteralString, ParamSpec
 
 import psycopg
-from psycopg import AsyncClientCursor
+from psycopg import AsyncClientCursor, sql
 from psycopg.rows import dict_row
 
 from app.db.prepared import Statement, registry
-from app.db.session import Claims, Conn, Pool, begin_as
+from app.db.session import BEGIN_PRIVILEGED, Claims, Conn, Pool, begin_as
 
 P = ParamSpec("P")
 
@@ -87,12 +87,12 @@ def all_rows(
 
 
 class Trip:
-    """One tenant transaction; `send` runs statements in one message and returns each one's rows
-    (an empty list for statements without rows)."""
+    """One transaction (a tenant's, or the privileged session's); `send` runs statements in one
+    message and returns each one's rows (an empty list for statements without rows)."""
 
-    def __init__(self, conn: Conn, claims: Claims) -> None:
+    def __init__(self, conn: Conn, begin: sql.Composed) -> None:
         self.conn = conn
-        self._claims = claims
+        self._begin = begin
         self._cursor: AsyncClientCursor[dict[str, Any]] = AsyncClientCursor(
             conn, row_factory=dict_row
         )
@@ -107,13 +107,9 @@ class Trip:
     ) -> list[list[dict[str, Any]]]:
         if self.done:
             raise RuntimeError("the transaction is over")
-        # the first message opens the transaction as a tenant session does: BEGIN and the
+        # the first message opens the transaction as a session does: BEGIN and the role and
         # claims, two statements whose results are skipped
-        head = (
-            []
-            if self.open
-            else [begin_as("authenticated", self._claims.values).as_string(self.conn)]
-        )
+        head = [] if self.open else [self._begin.as_string(self.conn)]
         body: list[str] = []
         # where each query's result is among the message's (a PREPARE has one of its own)
         answers: list[int] = []
@@ -168,12 +164,22 @@ class Trip:
         self.done = True
 
 
-@asynccontextmanager
-async def tenant_trip(pool: Pool, claims: Claims) -> AsyncIterator[Trip]:
+def tenant_trip(pool: Pool, claims: Claims) -> AbstractAsyncContextManager[Trip]:
     """A tenant transaction (RLS applies, as in `tenant_session`) sent in trips; committed at the
     end unless the last `send` already did, rolled back on an error."""
+    return _trip(pool, begin_as("authenticated", claims.values))
+
+
+def privileged_trip(pool: Pool) -> AbstractAsyncContextManager[Trip]:
+    """The privileged session (`privileged_session`, RLS bypassed: keep its callers few and
+    named) sent in trips."""
+    return _trip(pool, BEGIN_PRIVILEGED)
+
+
+@asynccontextmanager
+async def _trip(pool: Pool, begin: sql.Composed) -> AsyncIterator[Trip]:
     async with pool.connection() as conn:
-        trip = Trip(conn, claims)
+        trip = Trip(conn, begin)
         try:
             yield trip
         except BaseException:

@@ -263,14 +263,12 @@ async def is_our_outbound(
     return bool(row and row["ours"])
 
 
-async def settle_echoes(conn: Conn, echoes: list[dict[str, str]]) -> None:
+def settle_echoes_query(echoes: list[dict[str, str]]) -> Query:
     """The echo of a message we sent proves it arrived: settled as the echo is stored, no task
     needed (this also settles a send whose outcome was unknown). Each echo names the receiving
     account (`platform`, `account`), our `outbound_id` and Meta's `platform_message_id`; an echo
     only settles a message of the workspace that owns the account."""
-    if not echoes:
-        return
-    await conn.execute(
+    return Query(
         """
         update public.outbound_messages o
            set status = 'sent', platform_message_id = e.platform_message_id,

@@ -53,15 +53,11 @@ def settled_outbound_id(event: NormalizedEvent) -> str | None:
     return str(outbound_id) if outbound_id else None
 
 
-async def store_events(
-    conn: Conn, events: list[tuple[str, NormalizedEvent]]
-) -> list[dict[str, Any]]:
+def store_events_query(events: list[tuple[str, NormalizedEvent]]) -> Query:
     """(platform, event) pairs -> the rows that were new; redeliveries (same dedupe key) are skipped.
 
     The batch travels as one JSON document that Postgres unpacks: dumping one parameter per
     column per event cost more Python time than the insert itself."""
-    if not events:
-        return []
     document = [
         {
             "n": n,
@@ -75,8 +71,7 @@ async def store_events(
         }
         for n, (platform, e) in enumerate(events)
     ]
-    cur = await conn.execute(_INSERT, {"events": json.dumps(document)})
-    return await cur.fetchall()
+    return Query(_INSERT, {"events": json.dumps(document)})
 
 
 async def mark_pending(conn: Conn, event_ids: list[int]) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from app.db.session import Pool, privileged_session
+from app.db.trips import privileged_trip
 from app.outbound import repo as outbound_repo
 from app.platforms.meta.events import NormalizedEvent
 from app.queue import publish_events
@@ -22,9 +23,11 @@ async def store_and_enqueue(
     sweeper."""
     if not events:
         return []
-    async with privileged_session(pool) as conn:
-        rows = await repo.store_events(conn, events)
-        await outbound_repo.settle_echoes(conn, _echoes(events))
+    echoes = _echoes(events)
+    settle = [outbound_repo.settle_echoes_query(echoes)] if echoes else []
+    # one message: the webhook's answer waits on this, and its statements run prepared
+    async with privileged_trip(pool) as trip:
+        [rows, *_] = await trip.send(repo.store_events_query(events), *settle, commit=True)
     runnable = [r for r in rows if r["status"] == "enqueued"]
     published = await publish_events(
         redis, [(r["id"], r["workspace_id"], r["kind"]) for r in runnable]
