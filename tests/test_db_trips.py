@@ -30,6 +30,19 @@ def _instagram_account(admin: Any, workspace_id: str) -> str:
     return str(row["id"])
 
 
+def _other_shop(admin: Any, name: str, instagram_id: str) -> tuple[str, str]:
+    """Another workspace and its Instagram account's id."""
+    ws = admin.execute(
+        "insert into workspaces (name) values (%s) returning id::text as id", (name,)
+    ).fetchone()["id"]
+    acct = admin.execute(
+        "insert into social_accounts (workspace_id, platform, external_id)"
+        " values (%s, 'instagram', %s) returning id::text as id",
+        (ws, instagram_id),
+    ).fetchone()["id"]
+    return ws, acct
+
+
 async def test_each_statement_answers_and_values_stay_values(pool: Any, account: Any) -> None:
     hostile = "x'); delete from public.contacts; select ('"
     claims = Claims.for_worker(account["workspace_id"])
@@ -47,14 +60,7 @@ async def test_rls_applies_to_every_statement(pool: Any, account: Any, admin: An
     ours = account["workspace_id"]
     ours_acct = _instagram_account(admin, ours)
     suffix = account["suffix"]
-    theirs = admin.execute(
-        "insert into workspaces (name) values ('Other Shop') returning id::text as id"
-    ).fetchone()["id"]
-    theirs_acct = admin.execute(
-        "insert into social_accounts (workspace_id, platform, external_id)"
-        " values (%s, 'instagram', %s) returning id::text as id",
-        (theirs, f"9{suffix}"),
-    ).fetchone()["id"]
+    theirs, theirs_acct = _other_shop(admin, "Other Shop", f"9{suffix}")
     admin.execute(
         "insert into contacts (workspace_id, social_account_id, platform, external_id)"
         " values (%s, %s, 'instagram', %s)",
@@ -173,14 +179,7 @@ def _two_shops(admin: Any, account: Any) -> tuple[str, str]:
         " values (%s, %s, 'instagram', %s)",
         (ours, _instagram_account(admin, ours), f"prep-ours-{suffix}"),
     )
-    theirs = admin.execute(
-        "insert into workspaces (name) values ('Prepared Shop') returning id::text as id"
-    ).fetchone()["id"]
-    theirs_acct = admin.execute(
-        "insert into social_accounts (workspace_id, platform, external_id)"
-        " values (%s, 'instagram', %s) returning id::text as id",
-        (theirs, f"8{suffix}"),
-    ).fetchone()["id"]
+    theirs, theirs_acct = _other_shop(admin, "Prepared Shop", f"8{suffix}")
     for n in range(3):
         admin.execute(
             "insert into contacts (workspace_id, social_account_id, platform, external_id)"
